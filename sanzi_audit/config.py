@@ -1,0 +1,116 @@
+"""Region configuration: built-in defaults ← county file ← township overrides, validated with clear errors."""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(ValueError):
+    """A configuration file is unreadable or invalid; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Strict):
+    name: str = Field(description="County (or region) name shown to users")
+    county_code: str = Field(pattern=r"^\d{6}$", description="6-digit county part of the 统计用区划代码")
+
+
+class Thresholds(_Strict):
+    tender_limit: dict[str, float] = Field(
+        description="Per contract category (工程/货物/服务): amounts at or above need a 村民代表会议 resolution and a tender")
+    cash_payment_limit: float = Field(gt=0, description="Payments above this must go by transfer")
+    cash_balance_limit: float = Field(gt=0, description="库存现金限额")
+
+    def tender_limit_for(self, category: str | None) -> float:
+        if category and category in self.tender_limit:
+            return self.tender_limit[category]
+        return min(self.tender_limit.values())
+
+
+class Ranking(_Strict):
+    amount_cap: float = Field(gt=0, description="Amount at risk (元) at which the amount factor saturates")
+    score_share: float = Field(ge=0, le=1, description="Share of priority from the detector score (rest: amount)")
+
+
+class DetectorSettings(_Strict):
+    enabled: bool = Field(True, description="Run this detector")
+    weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
+    params: dict[str, Any] = Field(default_factory=dict, description="Overrides of the detector's parameters")
+
+
+class TownshipOverride(_Strict):
+    thresholds: dict[str, Any] = Field(default_factory=dict, description="Keys of `thresholds` to override")
+    disabled_detectors: list[str] = Field(default_factory=list, description="Detectors not run for this township")
+
+
+class Config(_Strict):
+    region: Region
+    thresholds: Thresholds
+    ranking: Ranking
+    detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
+    townships: dict[str, TownshipOverride] = Field(default_factory=dict)
+    source_file: str | None = None
+
+    def detector(self, name: str) -> DetectorSettings:
+        return self.detectors.get(name, DetectorSettings())
+
+    def thresholds_for(self, village_code: str) -> Thresholds:
+        override = self.townships.get(str(village_code)[:9])
+        if override is None or not override.thresholds:
+            return self.thresholds
+        merged = _deep_merge(self.thresholds.model_dump(), override.thresholds)
+        return Thresholds.model_validate(merged)
+
+    def enabled_for(self, detector: str, village_code: str) -> bool:
+        override = self.townships.get(str(village_code)[:9])
+        return override is None or detector not in override.disabled_detectors
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (top or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read_yaml(path: Path | None, text: str | None = None) -> dict:
+    try:
+        data = yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"配置文件 {path} 无法读取: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"配置文件 {path} 顶层应为键值映射 (mapping)")
+    return data
+
+
+def default_config_dict() -> dict:
+    text = resources.files("sanzi_audit").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    return _read_yaml(None, text)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the built-in defaults, overridden by the county file at ``path`` if given."""
+    data = default_config_dict()
+    if path is not None:
+        data = _deep_merge(data, _read_yaml(Path(path)))
+        data["source_file"] = str(path)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"配置文件 {path or '(内置默认)'} 有误: {problems}") from exc

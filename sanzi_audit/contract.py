@@ -1,0 +1,194 @@
+"""The input data contract: tables, canonical columns, Chinese header aliases, types and record ids.
+
+This module is the single source of truth for what a source must look like; docs/data-contract.md is
+generated from the same definitions (see ``render_markdown``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["text", "code", "amount", "number", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: ColumnKind = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str  # Chinese name shown to users
+    columns: tuple[Column, ...]
+    record_id: str  # column that identifies a record in lead_evidence
+    # When the record id column is absent, it is derived from these columns (stable across reloads).
+    derive_id_from: tuple[str, ...] = ()
+    optional: bool = False
+    date_column: str | None = None
+    doc: str = ""
+    _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for c in self.columns:
+            self._by_name[c.name] = c
+
+    def column(self, name: str) -> Column:
+        return self._by_name[name]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def columns_of_kind(self, *kinds: ColumnKind) -> list[str]:
+        return [c.name for c in self.columns if c.kind in kinds]
+
+
+C = Column
+
+LEDGER = Table(
+    name="ledger",
+    title="会计分录",
+    record_id="entry_id",
+    derive_id_from=("village_code", "voucher_no", "line_no"),
+    date_column="entry_date",
+    doc="One line of a voucher (凭证分录) from the village books.",
+    columns=(
+        C("entry_id", "code", aliases=("分录ID", "分录编号"), doc="stable id; derived if absent"),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码"), "12-digit 统计用区划代码"),
+        C("village_name", "text", aliases=("村名称", "村名", "单位名称")),
+        C("voucher_no", "code", True, ("凭证号", "凭证编号"), "voucher number within the village's year"),
+        C("line_no", "code", aliases=("分录号", "分录序号", "行号")),
+        C("entry_date", "date", True, ("日期", "记账日期", "凭证日期")),
+        C("account_code", "code", True, ("科目编码", "科目代码")),
+        C("account_name", "text", aliases=("科目名称",)),
+        C("summary", "text", aliases=("摘要",)),
+        C("debit", "amount", aliases=("借方金额", "借方")),
+        C("credit", "amount", aliases=("贷方金额", "贷方")),
+        C("counterparty", "text", aliases=("往来单位", "收款人", "往来单位/收款人", "收款单位")),
+        C("counterparty_account", "code", aliases=("收款账号", "银行账号")),
+        C("counterparty_id", "code", aliases=("证件号码", "统一社会信用代码", "身份证号")),
+        C("contract_no", "code", aliases=("合同编号",)),
+        C("invoice_no", "code", aliases=("发票号码", "发票号")),
+        C("handler", "text", aliases=("经办人",)),
+        C("approver", "text", aliases=("审批人",)),
+        C("settlement", "text", aliases=("结算方式",), doc="现金/转账/村务卡"),
+    ),
+)
+
+CONTRACTS = Table(
+    name="contracts",
+    title="合同台账",
+    record_id="contract_no",
+    date_column="sign_date",
+    optional=True,
+    doc="Contract register: works, goods, services, leases of assets and resources.",
+    columns=(
+        C("contract_no", "code", True, ("合同编号",)),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
+        C("title", "text", aliases=("合同名称", "项目名称")),
+        C("category", "text", aliases=("类别", "合同类别"), doc="工程/货物/服务/资产租赁/资源发包"),
+        C("vendor", "text", aliases=("相对方", "承包方", "乙方")),
+        C("vendor_id", "code", aliases=("相对方证件号", "统一社会信用代码", "证件号码")),
+        C("vendor_account", "code", aliases=("相对方账号", "收款账号")),
+        C("amount", "amount", True, ("合同金额",)),
+        C("sign_date", "date", True, ("签订日期",)),
+        C("method", "text", aliases=("采购方式", "发包方式")),
+        C("decision_ref", "code", aliases=("决策记录编号",), doc="村民代表会议 resolution or tender record"),
+    ),
+)
+
+CLAIMS = Table(
+    name="claims",
+    title="补贴发放",
+    record_id="claim_id",
+    derive_id_from=("village_code", "program", "period", "claimant_id", "bank_account", "amount", "pay_date"),
+    date_column="pay_date",
+    optional=True,
+    doc="Subsidy payment roll (惠农补贴一卡通发放).",
+    columns=(
+        C("claim_id", "code", aliases=("发放ID", "发放编号")),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
+        C("program", "text", True, ("补贴项目", "项目名称")),
+        C("period", "code", aliases=("发放期间", "期间")),
+        C("claimant_name", "text", aliases=("姓名", "领取人")),
+        C("claimant_id", "code", True, ("身份证号", "证件号码")),
+        C("bank_account", "code", aliases=("银行卡号", "一卡通账号", "账号")),
+        C("amount", "amount", True, ("发放金额", "金额")),
+        C("quantity", "number", aliases=("面积", "数量")),
+        C("pay_date", "date", True, ("发放日期",)),
+    ),
+)
+
+RESIDENTS = Table(
+    name="residents",
+    title="村民名册",
+    record_id="person_id",
+    optional=True,
+    doc="Resident roster (户籍/村民名册) with status changes.",
+    columns=(
+        C("person_id", "code", True, ("身份证号", "证件号码")),
+        C("name", "text", aliases=("姓名",)),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
+        C("household_id", "code", aliases=("户号",)),
+        C("status", "text", aliases=("状态", "户籍状态"), doc="在册/死亡/迁出"),
+        C("status_date", "date", aliases=("变动日期",)),
+        C("contracted_area", "number", aliases=("承包面积", "确权面积")),
+    ),
+)
+
+OFFICIALS = Table(
+    name="officials",
+    title="村干部及近亲属",
+    record_id="person_id",
+    optional=True,
+    doc="Village cadres and their close relatives.",
+    columns=(
+        C("person_id", "code", True, ("身份证号", "证件号码")),
+        C("name", "text", aliases=("姓名",)),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
+        C("role", "text", aliases=("职务",)),
+        C("related_to", "code", aliases=("关联干部身份证号",), doc="empty for the cadre"),
+        C("relation", "text", aliases=("关系",), doc="本人/配偶/子女/父母/兄弟姐妹/其他"),
+        C("term_start", "date", aliases=("任期开始",)),
+        C("term_end", "date", aliases=("任期结束",)),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS)}
+
+
+def header_map(table: Table) -> dict[str, str]:
+    """Map every accepted header (canonical or alias, whitespace-insensitive) to its canonical column."""
+    out: dict[str, str] = {}
+    for c in table.columns:
+        out[c.name.lower()] = c.name
+        for a in c.aliases:
+            out[a] = c.name
+    return out
+
+
+def render_markdown() -> str:
+    """The column reference part of docs/data-contract.md."""
+    lines: list[str] = []
+    for t in TABLES.values():
+        opt = "optional table" if t.optional else "required table"
+        lines.append(f"### `{t.name}` ({t.title}) — {opt}\n")
+        lines.append(f"{t.doc} Record id: `{t.record_id}`" + (
+            f" (derived from {', '.join(t.derive_id_from)} when absent)." if t.derive_id_from else "."))
+        lines.append("")
+        lines.append("| column | type | required | Chinese headers accepted | notes |")
+        lines.append("|---|---|---|---|---|")
+        for c in t.columns:
+            lines.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {'、'.join(c.aliases)} | {c.doc} |")
+        lines.append("")
+    return "\n".join(lines)

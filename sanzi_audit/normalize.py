@@ -1,0 +1,69 @@
+"""Vectorised normalisation of raw export values: full-width characters, amounts, dates, codes.
+
+Every parser returns the parsed series plus a boolean mask of values that were present but could not be
+parsed, so validation can quarantine those rows with a reason instead of silently turning them into NaN.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+# Full-width ASCII block (！..～) → half-width, plus the ideographic space.
+_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+_FULLWIDTH_TABLE = str.maketrans(_FULLWIDTH)
+
+
+def to_halfwidth(text: str) -> str:
+    return text.translate(_FULLWIDTH_TABLE)
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Strip, fold full-width ASCII, and turn empty strings into missing values."""
+    s = s.astype("str").str.translate(_FULLWIDTH_TABLE).str.strip()
+    return s.mask(s.isin(["", "nan", "None", "NaN", "null", "NULL"]))
+
+
+def clean_code(s: pd.Series) -> pd.Series:
+    """Codes (ids, accounts, voucher numbers): half-width, no inner spaces, upper-case letters.
+
+    A code read from a spreadsheet as a number arrives as '123.0'; the suffix is dropped.
+    """
+    s = clean_text(s).str.replace(r"\s+", "", regex=True).str.upper()
+    return s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+
+
+def parse_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse '1,234.50', '１２３４．５', '¥1 234', '(12.00)' (negative) into float; return (values, bad_mask)."""
+    txt = clean_text(s)
+    present = txt.notna()
+    t = txt.str.replace(r"[,，\s¥￥元]", "", regex=True)
+    neg = t.str.match(r"^\(.*\)$", na=False)
+    t = t.str.strip("()")
+    val = pd.to_numeric(t, errors="coerce").astype("float64")
+    val = val.where(~neg, -val)
+    bad = present & (val.isna() | ~np.isfinite(val.fillna(0.0)))
+    return val.where(~bad), bad
+
+
+def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    return parse_amount(s)
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305 (time parts ignored); return (dates, bad)."""
+    txt = clean_text(s)
+    present = txt.notna()
+    t = txt.str.split(r"[ T]", n=1, regex=True).str[0]
+    t = t.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True)
+    t = t.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
+    val = pd.to_datetime(t, format="%Y-%m-%d", errors="coerce")
+    bad = present & val.isna()
+    return val.astype("datetime64[us]"), bad
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
