@@ -1,0 +1,262 @@
+"""Injected fraud patterns (with ground truth) and honest look-alikes, modelled on DOMAIN.md's real cases.
+
+Each injector records every record it creates or corrupts in ``books.truth`` as
+(case_id, fraud_type, table, ref) where ref is a contract_no, claim_id, or (voucher_key, line_index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .books import WORKS, Books, _active, _pick
+from .world import Identities, Person, Vendor, Village, name_variant, person_name
+
+FRAUD_TYPES = {
+    "split_contract": "化整为零: one job split into pieces each under the tender limit",
+    "duplicate_payment": "重复支付: the same bill paid twice",
+    "shared_account": "一个账户多人收款: one bank account paid under several names",
+    "related_party": "优亲厚友: work or payments given to a cadre's close relative",
+    "claim_deceased": "虚报冒领: subsidy paid after the claimant died or moved away",
+    "claim_nonresident": "虚报冒领: claimant not on the village roster",
+    "claim_inflated_area": "虚报冒领: claimed area above the contracted area",
+    "claim_duplicate": "重复领取: one person paid twice for the same program and period",
+    "claim_shared_account": "代领: several villagers' subsidies paid into one cadre-linked account",
+}
+
+
+class Injector:
+    def __init__(self, books: Books, ids: Identities, county_vendors: list[Vendor]):
+        self.b = books
+        self.rng: np.random.Generator = books.rng
+        self.ids = ids
+        self.vendors = county_vendors
+        self.counter: dict[str, int] = {}
+
+    def case(self, fraud_type: str) -> str:
+        n = self.counter.get(fraud_type, 0) + 1
+        self.counter[fraud_type] = n
+        return f"{fraud_type}-{n:04d}"
+
+    def mark(self, case: str, fraud_type: str, table: str, ref: object) -> None:
+        self.b.truth.append((case, fraud_type, table, ref))
+
+    def mark_voucher(self, case: str, fraud_type: str, voucher, lines: tuple[int, ...] = (0,)) -> None:
+        for i in lines:
+            self.mark(case, fraud_type, "ledger", (voucher.key, i))
+
+    def _relative_vendor(self, v: Village) -> tuple[Vendor, Person] | None:
+        rels = [r for r, _, _ in v.relatives if r.status == "在册" and 22 <= self.b.year - r.birth.year <= 70]
+        if not rels:
+            return None
+        r = _pick(self.rng, rels)
+        trade = str(self.rng.choice(["建材经营部", "土石方工程队", "水电安装部"]))
+        kind = self.rng.random()
+        # The key that ties the vendor to the relative varies: ID, bank account, or only the name.
+        vid = r.person_id if kind < 0.5 else None
+        acct = r.account if kind < 0.8 else self.ids.bank_account()
+        name = r.name if self.rng.random() < 0.6 else f"演示县{r.name}{trade}"
+        return Vendor(name, vid or "", acct, "工程", "individual", r), r
+
+    # ---- ledger and contract patterns ---------------------------------------------------------
+    def split_contract(self, v: Village) -> None:
+        rng, b = self.rng, self.b
+        case = self.case("split_contract")
+        rel = self._relative_vendor(v) if rng.random() < 0.5 else None
+        vendor = rel[0] if rel else _pick(rng, [x for x in self.vendors if x.category == "工程"])
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        k = int(rng.choice([2, 2, 2, 3, 3, 4, 5]))
+        span = int(rng.integers(0, 91))
+        start = b.day(hi=dt.date(b.year, 8, 31))
+        offsets = sorted([0, span] + [int(rng.integers(0, span + 1)) for _ in range(k - 2)])[:k]
+        job = str(rng.choice(WORKS)).replace("工程", "")
+        site = f"{int(rng.integers(1, 12))}组"
+        parts = [f"（{'一二三四五'[i]}期）" for i in range(k)] if rng.random() < 0.5 else \
+            ["", "附属工程", "配套工程", "二次施工", "修补工程"][:k]
+        register = rng.random() < 0.8  # one in five splits never reaches the contract register
+        for i, off in enumerate(offsets):
+            amount = round(limit * float(rng.uniform(0.70, 0.99)), -2)
+            sign = b.working_day_near(start + dt.timedelta(days=off))
+            title = f"{site}{job}{parts[i] or '工程'}"
+            shown = name_variant(rng, vendor.name) if rng.random() < 0.3 else vendor.name
+            if register:
+                c = b.contract(v, vendor, "工程", title, amount, sign, str(rng.choice(["直接发包", "议价"])), None,
+                               vendor_name=shown)
+                self.mark(case, "split_contract", "contracts", c["contract_no"])
+                pays = b.contract_payments(v, c, vendor, payee_name=shown)
+            else:
+                pays = [b.pay(v, sign, "153001", amount, f"支付{title}工程款", shown, vendor.vendor_id or None,
+                              vendor.account, invoice=b.invoice(), cash=False)]
+            for p in pays:
+                self.mark_voucher(case, "split_contract", p)
+
+    def split_lookalike(self, v: Village) -> None:
+        """One honest vendor, two unrelated jobs half a year apart, each well under the limit."""
+        b, rng = self.b, self.rng
+        vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"])
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        first = b.day(hi=dt.date(b.year, 4, 30))
+        jobs = rng.choice(WORKS, 2, replace=False)
+        for i, job in enumerate(jobs):
+            sign = b.working_day_near(first + dt.timedelta(days=i * int(rng.integers(170, 220))))
+            c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{job}", limit * float(rng.uniform(0.3, 0.6)),
+                           sign, "询价", f"JY{b.year}{len(b.contracts):05d}")
+            b.lookalikes.append(("split_lookalike", v.code, "contracts", c["contract_no"]))
+            b.contract_payments(v, c, vendor)
+
+    def duplicate_payment(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        own = [x for x in b.village_vouchers() if x.village == v.code and len(x.lines) == 2 and x.lines[0].get("invoice_no")
+               and x.lines[0]["debit"] >= 800 and not x.lines[0].get("contract_no") and x.date.month < 12]
+        if not own:
+            return
+        orig = _pick(rng, own)
+        line = dict(orig.lines[0])
+        case = self.case("duplicate_payment")
+        kind = rng.random()
+        if kind < 0.6:  # the same invoice booked again weeks later
+            date = b.working_day_near(orig.date + dt.timedelta(days=int(rng.integers(3, 40))))
+        elif kind < 0.85:  # reimbursed twice without invoice, a few days apart
+            date = b.working_day_near(orig.date + dt.timedelta(days=int(rng.integers(0, 8))))
+            line["invoice_no"] = None
+        else:  # the payee under another spelling
+            date = b.working_day_near(orig.date + dt.timedelta(days=int(rng.integers(1, 30))))
+            line["counterparty"] = name_variant(rng, line["counterparty"])
+        if date.year != b.year:
+            date = orig.date
+        dup = b.pay(v, date, line["account_code"], line["debit"], line["summary"], line["counterparty"],
+                    line.get("counterparty_id"), line.get("counterparty_account") or orig.lines[0].get("counterparty_account"),
+                    invoice=line.get("invoice_no"), cash=line.get("settlement") == "现金")
+        self.mark_voucher(case, "duplicate_payment", orig)
+        self.mark_voucher(case, "duplicate_payment", dup)
+
+    def shared_account(self, v: Village) -> None:
+        """Labour paid to several villagers' names, all into one account of a cadre's relative."""
+        b, rng = self.b, self.rng
+        if not v.relatives:
+            return
+        holder = _pick(rng, v.relatives)[0]
+        names = rng.choice([p for p in v.people if p.status == "在册" and p.household_id != holder.household_id],
+                           int(rng.integers(3, 7)), replace=False)
+        case = self.case("shared_account")
+        for p in names:
+            for _ in range(int(rng.integers(1, 3))):
+                vo = b.pay(v, b.day(), "213001", round(float(rng.uniform(800, 3000)), 0), "支付临时用工劳务费",
+                           p.name, p.person_id if rng.random() < 0.5 else None, holder.account, cash=False)
+                self.mark_voucher(case, "shared_account", vo)
+
+    def related_party(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        got = self._relative_vendor(v)
+        if got is None:
+            return
+        vendor, _rel = got
+        case = self.case("related_party")
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        for _ in range(int(rng.integers(1, 3))):
+            c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",
+                           round(limit * float(rng.uniform(0.2, 0.65)), -2), b.day(hi=dt.date(b.year, 10, 31)),
+                           "直接发包", None)
+            self.mark(case, "related_party", "contracts", c["contract_no"])
+            for p in b.contract_payments(v, c, vendor):
+                self.mark_voucher(case, "related_party", p)
+
+    def namesake_lookalike(self, v: Village) -> None:
+        """A villager who shares a cadre relative's name, but is another person, paid for honest labour."""
+        b, rng = self.b, self.rng
+        if not v.relatives:
+            return
+        rel = _pick(rng, v.relatives)[0]
+        twin = Person(self.ids.ric(dt.date(1975, 6, 1) + dt.timedelta(days=int(rng.integers(0, 4000))), True),
+                      rel.name, v.code, f"{v.code}9{len(v.households):03d}", dt.date(1980, 1, 1), True,
+                      self.ids.bank_account(), head=True)
+        v.households[twin.household_id] = [twin]
+        v.people.append(twin)
+        vo = b.pay(v, b.day(), "213001", 1200.0, "支付临时用工劳务费", twin.name, twin.person_id, twin.account,
+                   cash=False)
+        b.lookalikes.append(("namesake", v.code, "ledger", (vo.key, 0)))
+
+    # ---- subsidy roll patterns ----------------------------------------------------------------
+    def claim_deceased(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        elderly = [p for p in v.people if b.year - p.birth.year >= 62 and p.status == "在册"]
+        if not elderly:
+            return
+        p = _pick(rng, elderly)
+        p.status = "死亡" if rng.random() < 0.8 else "迁出"
+        p.status_date = dt.date(b.year, int(rng.integers(1, 8)), int(rng.integers(1, 28)))
+        case = self.case("claim_deceased")
+        # the roll was never updated: the pension keeps flowing after the status date
+        for c in b.village_claims():
+            if c["claimant_id"] == p.person_id and c["pay_date"] > p.status_date:
+                self.mark(case, "claim_deceased", "claims", c["claim_id"])
+
+    def claim_nonresident(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        case = self.case("claim_nonresident")
+        ghost_birth = dt.date(int(rng.integers(1940, 1964)), int(rng.integers(1, 13)), int(rng.integers(1, 28)))
+        ghost = Person(self.ids.ric(ghost_birth, bool(rng.random() < 0.5), area=str(rng.choice(["330521", "330522"]))),
+                       person_name(rng), v.code, "", ghost_birth, True, self.ids.bank_account())
+        for m in range(int(rng.integers(1, 7)), 13):
+            c = b.claim(v, "最低生活保障金", f"{b.year}-{m:02d}", ghost, 780.0, b.working_day_near(dt.date(b.year, m, 15)))
+            self.mark(case, "claim_nonresident", "claims", c["claim_id"])
+
+    def claim_inflated_area(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        heads = {r.household_id for r, _, _ in v.relatives} | {c.household_id for c, _ in v.cadres}
+        rows = [c for c in b.village_claims() if c["village_code"] == v.code and c["program"] == "耕地地力保护补贴"]
+        favoured = [c for c in rows if c["claimant_id"] in {m[0].person_id for h, m in v.households.items() if h in heads}]
+        pool = favoured or rows
+        if not pool:
+            return
+        case = self.case("claim_inflated_area")
+        for c in rng.choice(pool, min(len(pool), int(rng.integers(1, 3))), replace=False):
+            rate = c["amount"] / c["quantity"]
+            c["quantity"] = round(c["quantity"] + float(rng.uniform(6, 10)), 2)
+            c["amount"] = round(c["quantity"] * rate, 2)
+            self.mark(case, "claim_inflated_area", "claims", c["claim_id"])
+
+    def claim_duplicate(self, v: Village, other: Village) -> None:
+        b, rng = self.b, self.rng
+        rows = [c for c in b.village_claims() if c["village_code"] == v.code and c["program"] == "城乡居民基础养老金"]
+        if not rows:
+            return
+        src = _pick(rng, rows)
+        target = other if rng.random() < 0.5 else v
+        case = self.case("claim_duplicate")
+        p = next(x for x in v.people if x.person_id == src["claimant_id"])
+        dup = b.claim(target, src["program"], src["period"], p, src["amount"],
+                      b.working_day_near(src["pay_date"] + dt.timedelta(days=int(rng.integers(0, 10)))),
+                      account=self.ids.bank_account())
+        self.mark(case, "claim_duplicate", "claims", src["claim_id"])
+        self.mark(case, "claim_duplicate", "claims", dup["claim_id"])
+
+    def claim_shared_account(self, v: Village) -> None:
+        """An official holding villagers' passbooks: their pensions land in one cadre-linked account."""
+        b, rng = self.b, self.rng
+        if not v.cadres:
+            return
+        cadre = _pick(rng, v.cadres)[0]
+        elderly = sorted({c["claimant_id"] for c in b.village_claims() if c["village_code"] == v.code
+                          and c["program"] == "城乡居民基础养老金" and c["bank_account"] != cadre.account})
+        if len(elderly) < 5:
+            return
+        chosen = set(rng.choice(elderly, int(rng.integers(5, min(15, len(elderly)) + 1)), replace=False))
+        case = self.case("claim_shared_account")
+        for c in b.village_claims():
+            if c["claimant_id"] in chosen and c["village_code"] == v.code:
+                c["bank_account"] = cadre.account
+                self.mark(case, "claim_shared_account", "claims", c["claim_id"])
+
+    def death_after_pay_lookalike(self, v: Village) -> None:
+        """Died after the last payment: the claims before death are honest."""
+        b = self.b
+        for c in b.village_claims():
+            if c["village_code"] == v.code and c["program"] == "城乡居民基础养老金":
+                p = next((x for x in v.people if x.person_id == c["claimant_id"] and x.status == "在册"), None)
+                if p is None or not _active(p, dt.date(b.year, 12, 31)):
+                    continue
+                p.status, p.status_date = "死亡", dt.date(b.year, 12, 20)
+                b.lookalikes.append(("death_after_pay", v.code, "residents", p.person_id))
+                return
