@@ -32,6 +32,9 @@ class Table:
     optional: bool = False
     date_column: str | None = None
     doc: str = ""
+    # Columns that identify a row in the warehouse; defaults to (record_id,). An official's relative may be
+    # listed once per cadre they are related to, so officials are unique per (person_id, related_to).
+    key: tuple[str, ...] = ()
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -40,6 +43,10 @@ class Table:
 
     def column(self, name: str) -> Column:
         return self._by_name[name]
+
+    @property
+    def unique_key(self) -> tuple[str, ...]:
+        return self.key or (self.record_id,)
 
     @property
     def column_names(self) -> list[str]:
@@ -150,8 +157,9 @@ OFFICIALS = Table(
     name="officials",
     title="村干部及近亲属",
     record_id="person_id",
+    key=("person_id", "related_to"),
     optional=True,
-    doc="Village cadres and their close relatives.",
+    doc="Village cadres and their close relatives (one row per relative per cadre).",
     columns=(
         C("person_id", "code", True, ("身份证号", "证件号码")),
         C("name", "text", aliases=("姓名",)),

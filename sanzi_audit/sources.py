@@ -1,0 +1,285 @@
+"""Extract: read a source (a folder of CSV/XLSX exports, or a database URL) into raw string frames.
+
+Nothing is typed or dropped here. Every row that reaches the reader gets its file and row number so that
+validation can quarantine it with a precise address; rows the reader itself cannot split into fields
+(wrong field count) are returned as ``malformed`` rows, never skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import TABLES, Table, header_map
+from .normalize import to_halfwidth
+
+ROW = "_row"  # 1-based row number in the source file (the header is row 1)
+FILE = "_file"
+
+
+@dataclass
+class FileProblem:
+    """A whole table could not be read; the message is for the person who fixes the export."""
+
+    table: str
+    file: str
+    message: str
+
+
+@dataclass
+class RawTable:
+    table: str
+    file: str
+    frame: pd.DataFrame  # canonical column names, all values str or None, plus _row and _file
+    malformed: list[tuple[int, list[str], str]] = field(default_factory=list)  # (row, raw fields, reason)
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.malformed)
+
+
+@dataclass
+class Extract:
+    tables: dict[str, RawTable] = field(default_factory=dict)
+    problems: list[FileProblem] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # optional tables with no file
+
+
+class SourceError(Exception):
+    """The source as a whole is unusable (no such folder, unreachable database)."""
+
+
+def extract(source: str | Path) -> Extract:
+    s = str(source)
+    if "://" in s:
+        return _extract_database(s)
+    path = Path(s)
+    if not path.is_dir():
+        raise SourceError(f"数据源目录不存在: {path}")
+    return _extract_folder(path)
+
+
+# ---- folder of exports ---------------------------------------------------------------------------
+
+def _find_file(folder: Path, table: Table) -> list[Path]:
+    found = []
+    for stem in (table.name, table.title):
+        for ext in (".csv", ".xlsx", ".CSV", ".XLSX", ".xls"):
+            p = folder / f"{stem}{ext}"
+            if p.exists():
+                found.append(p)
+    return found
+
+
+def _extract_folder(folder: Path) -> Extract:
+    out = Extract()
+    for table in TABLES.values():
+        files = _find_file(folder, table)
+        if not files:
+            if table.optional:
+                out.absent.append(table.name)
+            else:
+                out.problems.append(FileProblem(table.name, str(folder / f"{table.name}.csv"),
+                                                f"缺少必需的表 {table.name}（{table.title}）: 未找到 {table.name}.csv 或 "
+                                                f"{table.name}.xlsx"))
+            continue
+        if len(files) > 1:
+            out.problems.append(FileProblem(table.name, str(files[0]),
+                                            f"表 {table.name} 有多个文件 ({', '.join(f.name for f in files)})，无法确定使用哪一个"))
+            continue
+        f = files[0]
+        try:
+            if f.suffix.lower() == ".xls":
+                raise _Problem("不支持旧版 .xls 格式，请另存为 .xlsx 或 CSV")
+            raw = _read_xlsx(f, table) if f.suffix.lower() == ".xlsx" else _read_csv(f, table)
+        except _Problem as exc:
+            out.problems.append(FileProblem(table.name, str(f), f"{f.name}: {exc}"))
+            continue
+        out.tables[table.name] = raw
+    return out
+
+
+class _Problem(Exception):
+    pass
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK); strict, so mojibake is refused."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _Problem(f"无法识别文件编码（已尝试 UTF-8、GBK/GB18030），第 {line} 行附近有无效字节；"
+                       "请以 UTF-8 或 GBK 编码另存") from exc
+
+
+def _read_csv(path: Path, table: Table) -> RawTable:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _Problem(f"无法读取文件: {exc.strerror}") from exc
+    text, enc = _decode(data)
+    if not text.strip():
+        raise _Problem("文件为空（没有表头和数据行）")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise _Problem(f"无法读取表头: {exc}") from exc
+    columns, ignored = _map_header(header, table, path)
+    width = len(header)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    malformed: list[tuple[int, list[str], str]] = []
+    row_no = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. an unterminated quote: report and stop, keeping what was read
+            malformed.append((reader.line_num, [], f"CSV 格式错误: {exc}"))
+            break
+        row_no += 1
+        if not fields or all(not x.strip() for x in fields):
+            continue  # blank lines are not rows
+        if len(fields) != width:
+            malformed.append((reader.line_num, fields, f"字段数为 {len(fields)}，表头有 {width} 列"))
+            continue
+        rows.append(fields)
+        numbers.append(reader.line_num)
+    frame = _frame(rows, header, columns, numbers, path)
+    return RawTable(table.name, str(path), frame, malformed, ignored, enc)
+
+
+def _read_xlsx(path: Path, table: Table) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise _Problem(f"无法打开 Excel 文件: {exc}") from exc
+    try:
+        names = wb.sheetnames
+        sheet = next((wb[n] for n in names if n in (table.name, table.title)), None)
+        if sheet is None:
+            if len(names) > 1:
+                raise _Problem(f"工作簿有多个工作表 {names}，请将数据放在名为“{table.title}”或“{table.name}”的工作表中")
+            sheet = wb[names[0]]
+        it = sheet.iter_rows(values_only=True)
+        header_row = next(it, None)
+        if header_row is None:
+            raise _Problem(f"工作表“{sheet.title}”为空（没有表头和数据行）")
+        header = ["" if h is None else str(h) for h in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        columns, ignored = _map_header(header, table, path)
+        rows, numbers = [], []
+        for i, values in enumerate(it, start=2):
+            vals = [_cell(v) for v in values[: len(header)]]
+            if all(v == "" for v in vals):
+                continue
+            vals += [""] * (len(header) - len(vals))
+            rows.append(vals)
+            numbers.append(i)
+    finally:
+        wb.close()
+    return RawTable(table.name, str(path), _frame(rows, header, columns, numbers, path), [], ignored, "xlsx")
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10]
+    return str(v)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _map_header(header: list[str], table: Table, path: Path) -> tuple[list[str | None], list[str]]:
+    """Canonical name per header position (None for ignored columns); refuse missing required columns."""
+    aliases = header_map(table)
+    mapped: list[str | None] = []
+    ignored: list[str] = []
+    seen: dict[str, str] = {}
+    for h in header:
+        key = _SPACE.sub("", to_halfwidth(h)).lstrip("\ufeff")
+        canon = aliases.get(key) or aliases.get(key.lower())
+        if canon is None:
+            mapped.append(None)
+            if key:
+                ignored.append(h)
+            continue
+        if canon in seen:
+            raise _Problem(f"列“{h}”与列“{seen[canon]}”都对应字段 {canon}，请删除其中一列")
+        seen[canon] = h
+        mapped.append(canon)
+    missing = [c for c in table.required_columns if c not in seen]
+    if missing:
+        need = "；".join(f"{c}（可用表头: {c}、{'、'.join(table.column(c).aliases)}）" for c in missing)
+        raise _Problem(f"缺少必需的列: {need}。文件中的表头为: {', '.join(header)}")
+    return mapped, ignored
+
+
+def _frame(rows: list[list[str]], header: list[str], columns: list[str | None], numbers: list[int],
+           path: Path) -> pd.DataFrame:
+    keep = [i for i, c in enumerate(columns) if c is not None]
+    data = {columns[i]: [r[i] for r in rows] for i in keep}
+    df = pd.DataFrame(data, dtype="str")
+    df[ROW] = pd.array(numbers, dtype="int64")
+    df[FILE] = path.name
+    return df
+
+
+# ---- database source -----------------------------------------------------------------------------
+
+def _extract_database(url: str) -> Extract:
+    import sqlalchemy as sa
+
+    out = Extract()
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            for table in TABLES.values():
+                name = next((n for n in (table.name, table.title) if n in present), None)
+                if name is None:
+                    (out.absent.append(table.name) if table.optional else out.problems.append(
+                        FileProblem(table.name, f"{_safe_url(url)}#{table.name}",
+                                    f"数据库中缺少必需的表 {table.name}（{table.title}）")))
+                    continue
+                df = pd.read_sql_table(name, conn)
+                header = [str(c) for c in df.columns]
+                try:
+                    columns, ignored = _map_header(header, table, Path(name))
+                except _Problem as exc:
+                    out.problems.append(FileProblem(table.name, f"{_safe_url(url)}#{name}", f"表 {name}: {exc}"))
+                    continue
+                rows = [[_cell(v) if not pd.isna(v) else "" for v in r] for r in df.itertuples(index=False)]
+                frame = _frame(rows, header, columns, list(range(1, len(rows) + 1)), Path(name))
+                out.tables[table.name] = RawTable(table.name, f"{_safe_url(url)}#{name}", frame, [], ignored, "db")
+    except sa.exc.SQLAlchemyError as exc:
+        raise SourceError(f"无法读取数据库 {_safe_url(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+    return out
+
+
+def _safe_url(url: str) -> str:
+    """Never print a password."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
