@@ -1,0 +1,278 @@
+"""The review database: warehouse tables, runs, quarantine, and the review table (leads, evidence, events).
+
+One module and one schema serve the pipeline and the review page. SQLite is the embedded default;
+PostgreSQL is production. Bulk writes take each dialect's fast path (sqlite3 executemany, PostgreSQL COPY
+into a temporary table) and upsert on the record key, so reloading the same file never duplicates rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .contract import TABLES, Table
+from .sources import FILE, ROW
+
+DEFAULT_DB_FILE = "sanzi.db"
+metadata = sa.MetaData()
+
+_SA_TYPES = {"text": sa.Text, "code": sa.Text, "amount": sa.Float, "number": sa.Float, "date": sa.Date}
+
+
+def _warehouse_table(t: Table) -> sa.Table:
+    cols = [sa.Column("row_key", sa.Text, primary_key=True)]
+    cols += [sa.Column(c.name, _SA_TYPES[c.kind]()) for c in t.columns]
+    cols += [sa.Column("source_file", sa.Text), sa.Column("source_row", sa.Integer),
+             sa.Column("loaded_run", sa.Integer)]
+    idx = [sa.Index(f"ix_wh_{t.name}_village", "village_code")]
+    if t.record_id != t.unique_key[0] or t.key:
+        idx.append(sa.Index(f"ix_wh_{t.name}_record", t.record_id))
+    return sa.Table(f"wh_{t.name}", metadata, *cols, *idx)
+
+
+WAREHOUSE: dict[str, sa.Table] = {name: _warehouse_table(t) for name, t in TABLES.items()}
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.Text, nullable=False),  # running / success / partial / failed
+    sa.Column("source", sa.Text),
+    sa.Column("parameters", sa.Text),  # JSON: config and detector parameters used, for traceability
+    sa.Column("counts", sa.Text),  # JSON: per table read / loaded / quarantined
+    sa.Column("stages", sa.Text),  # JSON: seconds per stage
+    sa.Column("leads_new", sa.Integer),
+    sa.Column("leads_updated", sa.Integer),
+    sa.Column("message", sa.Text),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("source_file", sa.Text),
+    sa.Column("source_row", sa.Integer),
+    sa.Column("raw", sa.Text),
+    sa.Column("reasons", sa.Text),  # JSON list of {check, column, message, severity}
+)
+
+leads = sa.Table(
+    "leads", metadata,
+    sa.Column("lead_id", sa.Text, primary_key=True),
+    sa.Column("detector", sa.Text, nullable=False, index=True),
+    sa.Column("detector_version", sa.Text),
+    sa.Column("case_id", sa.Text, index=True),
+    sa.Column("village_code", sa.Text, index=True),
+    sa.Column("township_code", sa.Text, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("priority", sa.Float, nullable=False),
+    sa.Column("rank", sa.Integer, index=True),
+    sa.Column("amount_at_risk", sa.Float),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("details", sa.Text),  # JSON: the features behind the score
+    # review fields: written by people, never by the nightly run
+    sa.Column("status", sa.Text, nullable=False, server_default="new"),
+    sa.Column("assignee", sa.Text),
+    sa.Column("first_seen_run", sa.Integer, nullable=False),
+    sa.Column("last_seen_run", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+lead_evidence = sa.Table(
+    "lead_evidence", metadata,
+    sa.Column("lead_id", sa.Text, primary_key=True),
+    sa.Column("source_table", sa.Text, primary_key=True),
+    sa.Column("record_id", sa.Text, primary_key=True),
+    sa.Index("ix_evidence_record", "source_table", "record_id"),
+)
+
+lead_events = sa.Table(
+    "lead_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", sa.Text, nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # "pipeline" or a user name
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("from_status", sa.Text),
+    sa.Column("to_status", sa.Text),
+    sa.Column("note", sa.Text),
+)
+
+REVIEW_FIELDS = ("status", "assignee", "created_at", "first_seen_run")
+DETECTION_FIELDS = ("detector", "detector_version", "case_id", "village_code", "township_code", "score",
+                    "priority", "rank", "amount_at_risk", "title", "explanation", "details", "last_seen_run",
+                    "updated_at")
+
+
+def resolve_url(url: str | None) -> str:
+    """--db, then SANZI_DB_URL, then a SQLite file in the working directory."""
+    url = url or os.environ.get("SANZI_DB_URL")
+    if not url:
+        return f"sqlite:///{Path(DEFAULT_DB_FILE).resolve()}"
+    if "://" not in url:  # a bare path means a SQLite file
+        return f"sqlite:///{Path(url).resolve()}"
+    return url
+
+
+def connect(url: str | None = None) -> sa.Engine:
+    url = resolve_url(url)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers (the review page) never block the nightly run
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+# ---- runs and quarantine -------------------------------------------------------------------------
+
+def start_run(engine: sa.Engine, source: str, parameters: dict) -> int:
+    with engine.begin() as conn:
+        res = conn.execute(runs.insert().values(started_at=now(), status="running", source=source,
+                                                parameters=json.dumps(parameters, ensure_ascii=False, default=str)))
+        return int(res.inserted_primary_key[0])
+
+
+def finish_run(engine: sa.Engine, run_id: int, **values) -> None:
+    for k in ("counts", "stages"):
+        if k in values and not isinstance(values[k], str):
+            values[k] = json.dumps(values[k], ensure_ascii=False)
+    with engine.begin() as conn:
+        conn.execute(runs.update().where(runs.c.run_id == run_id).values(finished_at=now(), **values))
+
+
+def write_quarantine(engine: sa.Engine, run_id: int, rows: list[dict]) -> None:
+    if not rows:
+        return
+    payload = [dict(run_id=run_id, table_name=r["table"], source_file=r["source_file"], source_row=r["source_row"],
+                    raw=r["raw"], reasons=json.dumps(r["reasons"], ensure_ascii=False)) for r in rows]
+    with engine.begin() as conn:
+        conn.execute(quarantine.insert(), payload)
+
+
+# ---- warehouse -----------------------------------------------------------------------------------
+
+def load_warehouse(engine: sa.Engine, table: str, df: pd.DataFrame, run_id: int) -> int:
+    """Upsert validated rows by their key; returns the number of rows written."""
+    if df.empty:
+        return 0
+    t = TABLES[table]
+    target = WAREHOUSE[table]
+    out = pd.DataFrame({c: df[c] for c in t.column_names})
+    out.insert(0, "row_key", _row_keys(t, df))
+    out["source_file"] = df[FILE].to_numpy()
+    out["source_row"] = df[ROW].to_numpy()
+    out["loaded_run"] = run_id
+    cols = list(out.columns)
+    if engine.dialect.name == "postgresql":
+        _copy_upsert(engine, target, out, cols)
+    else:
+        _executemany_upsert(engine, target, out, cols)
+    return len(out)
+
+
+def _row_keys(t: Table, df: pd.DataFrame) -> pd.Series:
+    if len(t.unique_key) == 1:
+        return df[t.unique_key[0]].astype("str")
+    return df[list(t.unique_key)].fillna("").astype("str").agg("|".join, axis=1)
+
+
+def _records(df: pd.DataFrame, date_as_text: bool) -> list[tuple]:
+    cols = []
+    for c in df.columns:
+        s = df[c]
+        if s.dtype.kind == "M":
+            arr = s.dt.strftime("%Y-%m-%d") if date_as_text else s.dt.date
+            arr = arr.astype("object").where(s.notna(), None)
+        elif s.dtype.kind == "f":
+            arr = s.astype("object").where(s.notna(), None)
+        elif s.dtype.kind in "iu":
+            arr = s.astype("object")
+        else:
+            arr = s.astype("object").where(s.notna(), None)
+        cols.append(arr.to_numpy())
+    return list(zip(*cols, strict=True)) if cols else []
+
+
+def _executemany_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:
+    pk = [c.name for c in target.primary_key.columns]
+    sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
+    sql = (f'INSERT INTO "{target.name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+           f'VALUES ({", ".join("?" for _ in cols)}) ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
+    rows = _records(df, date_as_text=True)
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        cur = raw.cursor()
+        for i in range(0, len(rows), 50_000):
+            cur.executemany(sql, rows[i:i + 50_000])
+        cur.close()
+
+
+def _copy_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:
+    pk = [c.name for c in target.primary_key.columns]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
+    rows = _records(df, date_as_text=False)
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute(f'CREATE TEMP TABLE _stage (LIKE "{target.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
+            with cur.copy(f"COPY _stage ({quoted}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+            cur.execute(f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM _stage '
+                        f'ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
+
+
+def read_warehouse(engine: sa.Engine, table: str, villages: Iterable[str] | None = None) -> pd.DataFrame:
+    """The validated history of one table, typed like the validate stage's output."""
+    t = TABLES[table]
+    target = WAREHOUSE[table]
+    cols = ", ".join(f'"{c}"' for c in t.column_names)
+    sql = f'SELECT {cols} FROM "{target.name}"'
+    params: dict = {}
+    if villages is not None:
+        vs = sorted(set(villages))
+        if not vs:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in t.column_names})
+        sql += " WHERE village_code IN (" + ", ".join(f":v{i}" for i in range(len(vs))) + ")"
+        params = {f"v{i}": v for i, v in enumerate(vs)}
+    with engine.connect() as conn:
+        df = pd.read_sql_query(sa.text(sql), conn, params=params)
+    for c in t.columns:
+        if c.kind == "date":
+            df[c.name] = pd.to_datetime(df[c.name], errors="coerce").astype("datetime64[us]")
+        elif c.kind in ("amount", "number"):
+            df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype("float64")
+        else:
+            df[c.name] = df[c.name].astype("str").where(df[c.name].notna(), np.nan)
+    return df
+
+
+def table_counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+                for name, t in WAREHOUSE.items()}
