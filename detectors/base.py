@@ -1,0 +1,128 @@
+"""The detector contract. Every detector, built-in or third-party, subclasses ``Detector``.
+
+A detector is one module with one class that declares:
+
+- ``name`` (snake_case, unique), ``version``, ``title`` (Chinese display name), ``description`` (what it
+  flags, why it matters, and the basis of its thresholds);
+- ``requires``: input tables it cannot work without (the run skips it, with a reason, when one is absent);
+  ``uses``: optional tables it reads when present;
+- ``Params``: a pydantic model of typed parameters with defaults, overridable per region in the config;
+- ``detect(data) -> list[Lead]``: the only method to write.
+
+Scores point one way: **a higher score means more worth an auditor's look**, in [0, 1]. A lead is a reason
+to look, not a finding: titles and explanations say 疑点 and state what was compared with what.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from sanzi_audit.config import Config
+
+EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials")
+
+
+class Params(BaseModel):
+    """Base of every detector's parameters: frozen, and unknown keys are an error (typos in config)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class Lead:
+    """One 疑点线索: a reason to look, with the records behind it."""
+
+    detector: str
+    village_code: str
+    score: float
+    amount_at_risk: float
+    title: str
+    explanation: str
+    evidence: list[tuple[str, str]]  # (source_table, record_id)
+    # The records that make this anomaly what it is; the lead id is a hash of detector + key, so the same
+    # anomaly keeps its id when scores change or more evidence arrives.
+    key: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lead_id(self) -> str:
+        basis = "|".join((self.detector, self.village_code, *self.key))
+        return f"{self.detector}:{hashlib.sha1(basis.encode('utf-8')).hexdigest()[:16]}"
+
+
+class DetectorInput:
+    """What a detector sees: validated tables (history included) and the region configuration.
+
+    Shared derived views (resolved payee entities, officials' identifiers) are computed once per run and
+    cached here, so detectors don't each pay for them.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame], config: Config):
+        self.tables = tables
+        self.config = config
+
+    def has(self, table: str) -> bool:
+        return table in self.tables and self.tables[table] is not None
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+    @cached_property
+    def entities(self):
+        from sanzi_audit.entities import EntityIndex
+
+        return EntityIndex.build(self)
+
+    @cached_property
+    def payments(self) -> pd.DataFrame:
+        """Ledger debit lines that pay someone (expense, asset, payable accounts) with a payee named."""
+        from sanzi_audit.entities import payments
+
+        return payments(self)
+
+
+class Detector(ABC):
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    title: ClassVar[str]
+    description: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+    uses: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params | None = None):
+        self.params = params if params is not None else self.Params()
+
+    @abstractmethod
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        """Return leads found in ``data``; deterministic for the same input and parameters."""
+
+    def lead(self, **kw) -> Lead:
+        return Lead(detector=self.name, **kw)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "name": cls.name, "version": cls.version, "title": cls.title, "description": cls.description,
+            "requires": list(cls.requires), "uses": list(cls.uses),
+            "params": {k: {"default": f.default, "description": f.description or ""}
+                       for k, f in cls.Params.model_fields.items()},
+        }
+
+
+def wan(amount: float) -> str:
+    """Amounts as auditors write them: 12.6万元 above 10,000, else 8,450元."""
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:.2f}".rstrip("0").rstrip(".") + "万元"
+    return f"{amount:,.0f}元"
+
+
+def ymd(ts) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")

@@ -1,0 +1,135 @@
+"""重复支付: the same bill paid twice (same invoice, or same payee and amount a few days apart)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from .base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+
+class DuplicateParams(Params):
+    window_days: int = Field(10, ge=0, le=120, description="Same payee and amount within this many days is suspect; "
+                             "monthly fixed fees (about 30 days apart) stay outside")
+    amount_tolerance: float = Field(0.0, ge=0, le=100, description="Absolute difference (元) still counted as the same "
+                                    "amount; real duplicates repeat the amount to the cent")
+    neighbours: int = Field(6, ge=1, le=50, description="How many nearest amounts of the same payee each payment is "
+                            "compared with (keeps the search linear)")
+    min_amount: float = Field(200.0, ge=0, description="Ignore payments below this amount (元)")
+    excluded_accounts: tuple[str, ...] = Field(("212",), description="Level-1 accounts not checked (e.g. 应付工资: "
+                                               "monthly pay of the same amount is normal)")
+
+
+class DuplicatePayments(Detector):
+    name = "duplicate_payments"
+    version = "1.0"
+    title = "重复支付"
+    description = (
+        "Flags payments booked more than once: the same invoice number in two or more vouchers (anywhere in the "
+        "county), or the same payee (after entity resolution, so spelling variants of one company match) paid the "
+        "same amount within a few days in different vouchers. Basis: 纪委 cases of one invoice reimbursed twice, "
+        "voided receipts booked again, and two restaurant bills minutes apart. Fixed monthly fees fall outside "
+        "the window; salaries (212) are excluded.")
+    requires = ("ledger",)
+    Params = DuplicateParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        p = self.params
+        pay = data.payments
+        pay = pay[(pay["debit"] >= p.min_amount) & ~pay["level1"].isin(p.excluded_accounts)].copy()
+        if pay.empty:
+            return []
+        pay["entity"] = pay["entry_id"].map(data.entities.for_source("ledger")["entity"])
+        pay["voucher"] = pay["village_code"] + "/" + pay["voucher_no"]
+        leads = self._same_invoice(pay)
+        seen = {e for ld in leads for _, e in ld.evidence}
+        leads += self._same_amount(pay[~pay["entry_id"].isin(seen)])
+        return leads
+
+    def _same_invoice(self, pay: pd.DataFrame) -> list[Lead]:
+        inv = pay[pay["invoice_no"].notna()]
+        per_voucher = inv.groupby(["invoice_no", "voucher"], sort=True).agg(
+            amount=("debit", "sum"), date=("entry_date", "min"), village_code=("village_code", "first"),
+            payee=("counterparty", "first"), entries=("entry_id", list)).reset_index()
+        multi = per_voucher.groupby("invoice_no").filter(lambda g: len(g) > 1)
+        leads = []
+        for invoice, g in multi.groupby("invoice_no", sort=True):
+            g = g.sort_values(["date", "voucher"])
+            amounts = g["amount"].to_numpy()
+            extra = float(amounts.sum() - amounts.max())
+            same = bool(np.all(np.abs(amounts - amounts[0]) <= self.params.amount_tolerance + 0.005))
+            payees = list(dict.fromkeys(g["payee"]))
+            listing = "；".join(f"{r.voucher.split('/')[1]}号凭证 {ymd(r.date)} {wan(r.amount)}" for r in g.itertuples())
+            villages = g["village_code"].nunique()
+            where = "（跨村）" if villages > 1 else ""
+            leads.append(self.lead(
+                village_code=g["village_code"].iloc[0], score=0.95 if same else 0.85, amount_at_risk=extra,
+                title=f"重复支付疑点：发票 {invoice} 入账 {len(g)} 次{where}",
+                explanation=(f"发票号 {invoice}（收款方: {'、'.join(payees)}）在 {len(g)} 张凭证中入账{where}: {listing}。"
+                             f"{'金额一致' if same else '金额不完全一致'}，疑似重复报销，多支付 {wan(extra)}。"
+                             f"建议调取原始发票与报销单据核对。"),
+                evidence=[("ledger", e) for es in g["entries"] for e in es],
+                key=("invoice", str(invoice)),
+                details=dict(invoice_no=invoice, bookings=len(g), extra=extra, same_amount=bool(same))))
+        return leads
+
+    def _same_amount(self, pay: pd.DataFrame) -> list[Lead]:
+        p = self.params
+        cols = ["entry_id", "village_code", "entity", "voucher", "entry_date", "debit", "counterparty", "invoice_no",
+                "summary", "voucher_no", "contract_no"]
+        a = pay[cols].sort_values(["village_code", "entity", "debit", "entry_date", "entry_id"]).reset_index(drop=True)
+        found = []
+        for lag in range(1, p.neighbours + 1):
+            b = a.shift(-lag)
+            gap = (b["entry_date"] - a["entry_date"]).dt.days.abs()
+            same_contract = a["contract_no"].isna() | b["contract_no"].isna() | (a["contract_no"] == b["contract_no"])
+            m = ((a["village_code"] == b["village_code"]) & (a["entity"] == b["entity"])
+                 & ((b["debit"] - a["debit"]).abs() <= p.amount_tolerance + 0.005)
+                 & (a["voucher"] != b["voucher"]) & (gap <= p.window_days) & same_contract)
+            if m.any():
+                found.append(pd.DataFrame({"entry_id": a.loc[m, "entry_id"], "entry_id_b": b.loc[m, "entry_id"],
+                                           "gap": gap[m].astype(int)}))
+        if not found:
+            return []
+        pairs = pd.concat(found, ignore_index=True)
+        # connected pairs become one lead (three bookings of one bill are one anomaly)
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for x, y in zip(pairs["entry_id"], pairs["entry_id_b"], strict=True):
+            parent[find(x)] = find(y)
+        rows = a.set_index("entry_id")
+        groups: dict[str, list[str]] = {}
+        for e in sorted(parent):
+            groups.setdefault(find(e), []).append(e)
+        leads = []
+        for members in groups.values():
+            g = rows.loc[sorted(members)].sort_values(["entry_date", "voucher"])
+            min_gap = int(pairs[pairs["entry_id"].isin(members)]["gap"].min())
+            no_invoice = g["invoice_no"].isna().all()
+            # two different invoice numbers suggest two bills: still worth a look, less so
+            distinct_invoices = g["invoice_no"].dropna().nunique() == len(g)
+            score = (0.45 if distinct_invoices else 0.6) + 0.25 * (1 - min_gap / max(1, p.window_days)) + \
+                (0.1 if no_invoice else 0.0)
+            amounts = g["debit"].to_numpy()
+            extra = float(amounts.sum() - amounts.max())
+            names = list(dict.fromkeys(g["counterparty"]))
+            listing = "；".join(f"{r.voucher_no}号凭证 {ymd(r.entry_date)} {wan(r.debit)}（{r.summary}）"
+                               for r in g.itertuples())
+            alias = f"（名称写法不一: {'、'.join(names)}）" if len(names) > 1 else ""
+            leads.append(self.lead(
+                village_code=g["village_code"].iloc[0], score=round(float(min(score, 0.95)), 4), amount_at_risk=extra,
+                title=f"重复支付疑点：{names[0]} {len(g)} 笔 {wan(float(amounts[0]))}，相隔 {min_gap} 天",
+                explanation=(f"向同一收款方“{names[0]}”{alias}在 {min_gap} 天内以不同凭证支付相同金额 {len(g)} 次: "
+                             f"{listing}。{'均无发票号。' if no_invoice else ''}存在同一事项重复支付的疑点，"
+                             f"多支付 {wan(extra)}，建议核对原始单据。"),
+                evidence=[("ledger", e) for e in g.index],
+                key=("same_amount", g["entity"].iloc[0], g.index[0]),
+                details=dict(bookings=len(g), min_gap_days=min_gap, no_invoice=bool(no_invoice), extra=extra)))
+        return leads

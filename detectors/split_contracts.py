@@ -1,0 +1,186 @@
+"""化整为零: one job split into pieces that each stay under the tender limit."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from .base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+_NOISE = re.compile(r"[\d一二三四五六七八九十]+[组期标段]|[（）()\s]|工程|项目|支付|款|预付|进度|尾|首期|二期")
+# Ledger accounts whose payments are procurement (2024 chart; 154 is 在建工程 in the 2004 chart).
+_CATEGORY_BY_ACCOUNT = {"153": "工程", "151": "工程", "154": "工程", "121": "货物", "514": "服务", "511": "服务"}
+
+
+class SplitParams(Params):
+    window_days: int = Field(90, ge=1, le=730, description="Pieces signed or paid within this many days form one group")
+    min_piece_share: float = Field(0.3, gt=0, lt=1, description="Ignore pieces below this share of the limit")
+    near_limit_band: float = Field(0.9, gt=0, lt=1, description="Single amounts at or above this share of the limit, "
+                                   "without a decision record, are a weak lead of their own")
+    flag_near_limit_singles: bool = Field(True, description="Emit the weak single-amount leads")
+
+
+class SplitContracts(Detector):
+    name = "split_contracts"
+    version = "1.0"
+    title = "化整为零规避招标"
+    description = (
+        "Flags groups of contracts or procurement payments to the same counterparty (after entity resolution) in "
+        "one village, within a window, each under the region's tender limit for its category (工程/货物/服务) "
+        "while their total reaches it; scored by how close pieces sit under the line, how tightly they cluster, "
+        "how many there are, how alike their titles are, and whether any carries a 村民代表会议 decision record. "
+        "Basis: local rules require a resolution and a tender above a limit (e.g. 安吉 10万; see config), and "
+        "纪委 cases show splits of 2–5 pieces at 70–99% of the limit within 0–90 days. Also flags single "
+        "amounts in a narrow band just under the limit without a decision record, at a low score.")
+    requires = ("ledger",)
+    uses = ("contracts",)
+    Params = SplitParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        events = self._events(data)
+        if events.empty:
+            return []
+        p = self.params
+        th = {v: data.config.thresholds_for(v) for v in events["village_code"].unique()}
+        events["limit"] = [th[v].tender_limit_for(c) for v, c in zip(events["village_code"], events["category"],
+                                                                         strict=True)]
+        events["share"] = events["amount"] / events["limit"]
+        pieces = events[(events["share"] >= p.min_piece_share) & (events["share"] < 1.0)]
+        leads: list[Lead] = []
+        in_group: set[str] = set()
+        for (_village, _entity, _cat), g in pieces.sort_values(["date", "event_id"]).groupby(
+                ["village_code", "entity", "category"], sort=True):
+            if len(g) < 2:
+                continue
+            rows = g.to_dict("records")
+            i = 0
+            while i < len(rows):
+                start = rows[i]["date"]
+                j = i
+                while j + 1 < len(rows) and (rows[j + 1]["date"] - start).days <= p.window_days:
+                    j += 1
+                group = rows[i:j + 1]
+                if len(group) >= 2 and sum(r["amount"] for r in group) >= group[0]["limit"]:
+                    leads.append(self._split_lead(group))
+                    in_group.update(r["event_id"] for r in group)
+                    i = j + 1
+                else:
+                    i += 1
+        if p.flag_near_limit_singles:
+            near = events[(events["share"] >= p.near_limit_band) & (events["share"] < 1.0)
+                          & events["decision_ref"].isna() & ~events["event_id"].isin(in_group)]
+            leads.extend(self._single_lead(r) for r in near.sort_values("event_id").to_dict("records"))
+        return leads
+
+    # ---- events: one per contract, or per unregistered procurement payment -------------------------
+    def _events(self, data: DetectorInput) -> pd.DataFrame:
+        ent = data.entities
+        frames = []
+        pay = data.payments
+        pay = pay[pay["level1"].isin(_CATEGORY_BY_ACCOUNT)]
+        registered: set[str] = set()
+        if data.has("contracts") and len(data["contracts"]):
+            c = data["contracts"]
+            registered = set(c["contract_no"])
+            ce = ent.for_source("contracts")
+            linked = pay[pay["contract_no"].isin(registered)].groupby("contract_no")["entry_id"].agg(list)
+            frames.append(pd.DataFrame({
+                "event_id": c["contract_no"], "village_code": c["village_code"],
+                "entity": c["contract_no"].map(ce["entity"]), "vendor": c["vendor"], "amount": c["amount"],
+                "date": c["sign_date"], "title": c["title"].fillna(""),
+                "category": c["category"].fillna("工程"), "decision_ref": c["decision_ref"],
+                "contracts": [[x] for x in c["contract_no"]],
+                "entries": [linked.get(x, []) for x in c["contract_no"]],
+            }))
+        loose = pay[~pay["contract_no"].isin(registered)].copy()
+        if len(loose):
+            pe = ent.for_source("ledger")
+            loose["entity"] = loose["entry_id"].map(pe["entity"])
+            loose["event_id"] = np.where(loose["contract_no"].notna(), "HT:" + loose["contract_no"].fillna(""),
+                                         "E:" + loose["entry_id"])
+            agg = loose.groupby("event_id", sort=True).agg(
+                village_code=("village_code", "first"), entity=("entity", "first"), vendor=("counterparty", "first"),
+                amount=("debit", "sum"), date=("entry_date", "min"), title=("summary", "first"),
+                level1=("level1", "first"), entries=("entry_id", list)).reset_index()
+            agg["category"] = agg["level1"].map(_CATEGORY_BY_ACCOUNT)
+            agg["decision_ref"] = None
+            agg["contracts"] = [[] for _ in range(len(agg))]
+            frames.append(agg.drop(columns=["level1"]))
+        if not frames:
+            return pd.DataFrame()
+        ev = pd.concat(frames, ignore_index=True)
+        ev = ev[ev["amount"].notna() & ev["date"].notna() & ev["entity"].notna()]
+        ev["title"] = ev["title"].fillna("").astype("str")
+        return ev.reset_index(drop=True)
+
+    # ---- scoring and wording -----------------------------------------------------------------------
+    def _split_lead(self, group: list[dict]) -> Lead:
+        p = self.params
+        k = len(group)
+        limit = group[0]["limit"]
+        total = float(sum(r["amount"] for r in group))
+        span = (group[-1]["date"] - group[0]["date"]).days
+        shares = [r["share"] for r in group]
+        closeness = float(np.clip((np.mean(shares) - p.min_piece_share) / (1 - p.min_piece_share), 0, 1))
+        tightness = 1 - span / p.window_days
+        count = min(1.0, (k - 1) / 3)
+        similarity = _title_similarity([r["title"] for r in group])
+        decisions = [r for r in group if isinstance(r["decision_ref"], str) and r["decision_ref"]]
+        no_decision = 1.0 if not decisions else 0.2
+        score = 0.30 * closeness + 0.20 * tightness + 0.15 * count + 0.20 * similarity + 0.15 * no_decision
+        vendor = group[0]["vendor"]
+        names = sorted({r["vendor"] for r in group})
+        cat = group[0]["category"]
+        kind = "合同" if any(r["contracts"] for r in group) else "笔付款"
+        pieces = "、".join(f"{ymd(r['date'])} {wan(r['amount'])}" for r in group)
+        dec = ("均无村民代表会议决议或招标记录" if not decisions
+               else f"其中 {len(decisions)} 笔有决策记录（{'、'.join(r['decision_ref'] for r in decisions)}）")
+        alias = f"（名称写法不一: {'、'.join(names)}）" if len(names) > 1 else ""
+        explanation = (
+            f"同一相对方“{vendor}”{alias}在 {span} 天内与本村发生 {k} {kind if kind == '笔付款' else '份' + kind}"
+            f"（{pieces}），合计 {wan(total)}，达到{cat}类招标限额 {wan(limit)}，但每笔均低于限额"
+            f"（为限额的 {min(shares):.0%}–{max(shares):.0%}），{dec}。标题/摘要相似度 {similarity:.0%}。"
+            f"存在化整为零、规避招标和民主决策程序的疑点，建议核查是否属于同一工程或采购事项。")
+        evidence = [("contracts", c) for r in group for c in r["contracts"]] + \
+                   [("ledger", e) for r in group for e in r["entries"]]
+        return self.lead(
+            village_code=group[0]["village_code"], score=round(float(np.clip(score, 0, 1)), 4), amount_at_risk=total,
+            title=f"化整为零疑点：{vendor} {k} 笔合计 {wan(total)}（限额 {wan(limit)}）",
+            explanation=explanation, evidence=_unique(evidence),
+            key=("split", group[0]["entity"], group[0]["event_id"]),
+            details=dict(pieces=k, span_days=span, total=total, limit=limit, closeness=round(closeness, 3),
+                         tightness=round(tightness, 3), title_similarity=round(similarity, 3),
+                         decision_records=len(decisions), category=cat))
+
+    def _single_lead(self, r: dict) -> Lead:
+        p = self.params
+        share = r["share"]
+        score = 0.25 + 0.15 * (share - p.near_limit_band) / (1 - p.near_limit_band)
+        evidence = [("contracts", c) for c in r["contracts"]] + [("ledger", e) for e in r["entries"]]
+        return self.lead(
+            village_code=r["village_code"], score=round(float(score), 4), amount_at_risk=float(r["amount"]),
+            title=f"金额贴近招标限额：{r['vendor']} {wan(r['amount'])}（限额 {wan(r['limit'])}）",
+            explanation=(f"{ymd(r['date'])} 与“{r['vendor']}”的{r['category']}事项“{r['title']}”金额 {wan(r['amount'])}，"
+                         f"为招标限额 {wan(r['limit'])} 的 {share:.0%}，且无决策记录。单笔金额贴近限额本身不构成问题，"
+                         f"建议结合同期其他合同核查是否存在拆分。"),
+            evidence=_unique(evidence), key=("near_limit", r["event_id"]),
+            details=dict(share=round(share, 3), limit=r["limit"], category=r["category"]))
+
+
+def _bigrams(text: str) -> set[str]:
+    t = _NOISE.sub("", text)
+    return {t[i:i + 2] for i in range(len(t) - 1)} or {t}
+
+
+def _title_similarity(titles: list[str]) -> float:
+    grams = [_bigrams(t) for t in titles]
+    sims = [len(a & b) / len(a | b) if (a | b) else 0.0 for a, b in itertools.combinations(grams, 2)]
+    return float(np.mean(sims)) if sims else 0.0
+
+
+def _unique(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,133 @@
+"""Entity resolution of payees, vendors and claimants across ledger, contracts and claims.
+
+Keys, strongest first:
+1. an identifier (居民身份证号 or 统一社会信用代码) on the row;
+2. for organisations, the normalised name (full-width → half-width, traditional → simplified, no spaces or
+   punctuation, 有限责任公司 → 有限公司, "(个体)" dropped, the county prefix dropped), joined to the one
+   identifier seen with that name when there is exactly one;
+3. for people without an identifier, the identifier of the one person with that name in the same village,
+   or, failing that, the name within the village.
+
+Names alone never merge people across villages, and two rows with different identifiers are never merged,
+so the many 王伟 of a county stay different people. Bank accounts are *not* a merge key: one account under
+several names is exactly what the shared-account detector looks for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import opencc
+import pandas as pd
+
+from .chart import level1
+from .normalize import on_distinct, to_halfwidth
+
+_T2S = opencc.OpenCC("t2s")
+_PUNCT = re.compile(r"[\s\(\)（）\[\]【】<>《》\-_.,，。、·:：;；'\"“”‘’/\\]+")
+_ORG = re.compile(r"(?:公司|经营部|工程队|部|厂|店|站|社|局|中心|合作社|银行|所|院|队|场)$")
+_SUFFIXES = [("有限责任公司", "有限公司"), ("股份有限公司", "有限公司"), ("个体工商户", ""), ("个体", "")]
+
+# Level-1 accounts whose debit pays someone (2024 chart; 2004 codes that differ are included).
+PAYMENT_ACCOUNTS = {"121", "151", "153", "154", "211", "212", "213", "401", "511", "513", "514", "515",
+                    "202", "502", "541", "551"}
+
+
+def make_normaliser(region_name: str | None):
+    prefix = to_halfwidth(region_name or "")
+
+    @on_distinct
+    def normalise(s: pd.Series) -> pd.Series:
+        def one(v):
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                return None
+            t = _T2S.convert(to_halfwidth(str(v)))
+            t = _PUNCT.sub("", t)
+            for a, b in _SUFFIXES:
+                t = t.replace(a, b)
+            if prefix and t.startswith(prefix) and len(t) > len(prefix) + 2:
+                t = t[len(prefix):]
+            return t or None
+
+        return pd.Series([one(v) for v in s], dtype="object")
+
+    return normalise
+
+
+def is_org(names: pd.Series) -> pd.Series:
+    return names.fillna("").str.contains(_ORG)
+
+
+@dataclass
+class EntityIndex:
+    """Entity key and display name for every payee-like row, by (source, record_id)."""
+
+    keys: pd.DataFrame  # columns: source, record_id, village_code, name, name_norm, pid, account, entity
+
+    @classmethod
+    def build(cls, data) -> EntityIndex:
+        norm = make_normaliser(data.config.region.name)
+        parts = []
+        if data.has("ledger"):
+            p = data.payments
+            parts.append(pd.DataFrame({"source": "ledger", "record_id": p["entry_id"], "village_code": p["village_code"],
+                                       "name": p["counterparty"], "pid": p["counterparty_id"],
+                                       "account": p["counterparty_account"]}))
+        if data.has("contracts"):
+            c = data["contracts"]
+            parts.append(pd.DataFrame({"source": "contracts", "record_id": c["contract_no"],
+                                       "village_code": c["village_code"], "name": c["vendor"], "pid": c["vendor_id"],
+                                       "account": c["vendor_account"]}))
+        if data.has("claims"):
+            c = data["claims"]
+            parts.append(pd.DataFrame({"source": "claims", "record_id": c["claim_id"], "village_code": c["village_code"],
+                                       "name": c["claimant_name"], "pid": c["claimant_id"],
+                                       "account": c["bank_account"]}))
+        if not parts:
+            return cls(pd.DataFrame(columns=["source", "record_id", "village_code", "name", "name_norm", "pid",
+                                             "account", "entity"]))
+        k = pd.concat(parts, ignore_index=True)
+        for col in ("record_id", "village_code", "name", "pid", "account"):
+            k[col] = k[col].astype("object").where(k[col].notna(), None)
+        k["name_norm"] = norm(k["name"])
+        entity = pd.Series(np.where(k["pid"].notna(), "id:" + k["pid"].fillna(""), None), index=k.index,
+                           dtype="object")
+
+        # organisations: the name is the key, joined to its identifier when exactly one is known
+        org = is_org(k["name_norm"]) & entity.isna() & k["name_norm"].notna()
+        with_id = k[k["pid"].notna() & k["name_norm"].notna()]
+        org_ids = with_id.groupby("name_norm")["pid"].agg(lambda s: s.unique()[0] if s.nunique() == 1 else None)
+        ids_for_org = k.loc[org, "name_norm"].map(org_ids)
+        entity.loc[org] = np.where(ids_for_org.notna(), "id:" + ids_for_org.fillna(""),
+                                   "org:" + k.loc[org, "name_norm"].fillna(""))
+
+        # people without an identifier: the one known person of that name in the village
+        person = entity.isna() & k["name_norm"].notna()
+        vn = with_id.groupby(["village_code", "name_norm"])["pid"].agg(
+            lambda s: s.unique()[0] if s.nunique() == 1 else None)
+        idx = pd.MultiIndex.from_arrays([k.loc[person, "village_code"], k.loc[person, "name_norm"]])
+        known = pd.Series(vn.reindex(idx).to_numpy(), index=k.index[person])
+        entity.loc[person] = np.where(known.notna(), "id:" + known.fillna(""),
+                                      "name:" + k.loc[person, "village_code"].fillna("") + ":" +
+                                      k.loc[person, "name_norm"].fillna(""))
+        entity = entity.fillna("unknown:" + k["source"] + ":" + k["record_id"].fillna(""))
+        k["entity"] = entity
+        return cls(k)
+
+    def for_source(self, source: str) -> pd.DataFrame:
+        return self.keys[self.keys["source"] == source].set_index("record_id")
+
+
+def payments(data) -> pd.DataFrame:
+    """Ledger debit lines that pay a named payee."""
+    led = data["ledger"]
+    lvl = led["account_code"].fillna("").str.slice(0, 3)
+    m = (led["debit"].fillna(0) > 0) & led["counterparty"].notna() & lvl.isin(PAYMENT_ACCOUNTS)
+    out = led.loc[m].copy()
+    out["level1"] = lvl[m]
+    return out.reset_index(drop=True)
+
+
+__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "level1", "make_normaliser", "payments"]

@@ -1,0 +1,78 @@
+"""One ranking across detectors, with leads that share evidence grouped into cases.
+
+    amount_factor = min(1, log10(1 + amount_at_risk) / log10(1 + ranking.amount_cap))
+    priority      = weight(detector) × (score_share × score + (1 − score_share) × amount_factor)
+
+Leads that share any evidence record (the same ledger line, contract or claim) form one case, so an auditor
+reads the same money once. Cases are ordered by their best lead's priority; within a case, leads follow by
+priority. Rank 1 is the lead to look at first. Ties break on lead_id, so ranks are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from .config import Config
+from .detectors.base import Lead
+
+
+def priority(score: float, amount: float, weight: float, config: Config) -> float:
+    r = config.ranking
+    amount_factor = min(1.0, math.log10(1 + max(0.0, amount)) / math.log10(1 + r.amount_cap))
+    return weight * (r.score_share * score + (1 - r.score_share) * amount_factor)
+
+
+def rank_leads(leads: list[Lead], config: Config) -> pd.DataFrame:
+    """A frame of leads with lead_id, case_id, priority and rank; evidence kept as a list column."""
+    cols = ["lead_id", "detector", "case_id", "village_code", "township_code", "score", "priority", "rank",
+            "amount_at_risk", "title", "explanation", "details", "evidence"]
+    if not leads:
+        return pd.DataFrame(columns=cols)
+    by_id: dict[str, Lead] = {}
+    for ld in leads:  # two detections of the same anomaly keep the stronger one
+        prev = by_id.get(ld.lead_id)
+        if prev is None or ld.score > prev.score:
+            by_id[ld.lead_id] = ld
+    rows = []
+    for lid, ld in sorted(by_id.items()):
+        w = config.detector(ld.detector).weight
+        rows.append(dict(lead_id=lid, detector=ld.detector, village_code=ld.village_code,
+                         township_code=ld.village_code[:9], score=ld.score,
+                         priority=round(priority(ld.score, ld.amount_at_risk, w, config), 6),
+                         amount_at_risk=round(float(ld.amount_at_risk), 2), title=ld.title,
+                         explanation=ld.explanation, details=json.dumps(ld.details, ensure_ascii=False, default=str),
+                         evidence=ld.evidence))
+    df = pd.DataFrame(rows)
+    df["case_id"] = _cases(df)
+    best = df.groupby("case_id")["priority"].transform("max")
+    df = df.assign(_best=best).sort_values(["_best", "case_id", "priority", "lead_id"],
+                                           ascending=[False, True, False, True])
+    df["rank"] = range(1, len(df) + 1)
+    return df.drop(columns="_best").reset_index(drop=True)[cols]
+
+
+def _cases(df: pd.DataFrame) -> list[str]:
+    parent = list(range(len(df)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str], int] = {}
+    for i, ev in enumerate(df["evidence"]):
+        for rec in ev:
+            j = owner.setdefault(tuple(rec), i)
+            if j != i:
+                parent[find(i)] = find(j)
+    roots = [find(i) for i in range(len(df))]
+    first_id: dict[int, str] = {}
+    for i, r in enumerate(roots):  # a case is named after its smallest lead id: stable across runs
+        lid = df["lead_id"].iat[i]
+        if r not in first_id or lid < first_id[r]:
+            first_id[r] = lid
+    return ["C-" + first_id[r].split(":", 1)[1] for r in roots]

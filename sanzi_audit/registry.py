@@ -1,0 +1,108 @@
+"""Detector registry and runner. Built-ins register through the same entry-point group as plugins."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from pydantic import ValidationError
+
+from sanzi_audit.config import Config, ConfigError
+from sanzi_audit.detectors.base import EVIDENCE_TABLES, Detector, DetectorInput, Lead
+
+GROUP = "sanzi_audit.detectors"
+log = logging.getLogger(__name__)
+
+
+class RegistryError(RuntimeError):
+    pass
+
+
+def load_detectors() -> dict[str, type[Detector]]:
+    """Every installed detector class by name, sorted; a broken plugin fails loudly, never silently."""
+    found: dict[str, type[Detector]] = {}
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        try:
+            cls = ep.load()
+        except Exception as exc:
+            raise RegistryError(f"检测器 {ep.name}（{ep.value}）无法加载: {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, Detector)):
+            raise RegistryError(f"入口点 {ep.name} 指向的 {ep.value} 不是 Detector 子类")
+        if cls.name != ep.name:
+            raise RegistryError(f"入口点名 {ep.name} 与检测器 name={cls.name!r} 不一致")
+        if ep.name in found and found[ep.name] is not cls:
+            raise RegistryError(f"检测器名 {ep.name} 被注册了两次")
+        found[ep.name] = cls
+    return found
+
+
+def make_detector(cls: type[Detector], config: Config) -> Detector:
+    try:
+        params = cls.Params.model_validate(config.detector(cls.name).params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"检测器 {cls.name} 的参数有误（detectors.{cls.name}.params）: {problems}") from exc
+    return cls(params)
+
+
+@dataclass
+class DetectorReport:
+    name: str
+    status: str  # ran / skipped / disabled / failed
+    leads: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    params: dict = field(default_factory=dict)
+    version: str = ""
+
+
+def check_leads(det: Detector, leads: list[Lead], data: DetectorInput) -> None:
+    """The parts of the contract a runner can check cheaply on every run."""
+    for ld in leads:
+        if not (0.0 <= ld.score <= 1.0) or math.isnan(ld.score):
+            raise ValueError(f"{det.name}: score {ld.score} outside [0, 1]")
+        if not ld.title.strip() or not ld.explanation.strip():
+            raise ValueError(f"{det.name}: a lead has an empty title or explanation")
+        if not ld.evidence:
+            raise ValueError(f"{det.name}: a lead has no evidence")
+        for table, _ in ld.evidence:
+            if table not in EVIDENCE_TABLES:
+                raise ValueError(f"{det.name}: evidence table {table!r} is not one of {EVIDENCE_TABLES}")
+
+
+def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = None,
+                  classes: dict[str, type[Detector]] | None = None) -> tuple[list[Lead], list[DetectorReport]]:
+    classes = classes if classes is not None else load_detectors()
+    all_leads: list[Lead] = []
+    reports: list[DetectorReport] = []
+    for name, cls in classes.items():
+        if only is not None and name not in only:
+            continue
+        settings = config.detector(name)
+        if not settings.enabled:
+            reports.append(DetectorReport(name, "disabled", reason="配置中已停用", version=cls.version))
+            continue
+        missing = [t for t in cls.requires if not data.has(t)]
+        if missing:
+            reports.append(DetectorReport(name, "skipped", reason=f"缺少输入表: {', '.join(missing)}",
+                                          version=cls.version))
+            continue
+        det = make_detector(cls, config)
+        t0 = time.perf_counter()
+        try:
+            leads = det.detect(data)
+            leads = [ld for ld in leads if config.enabled_for(name, ld.village_code)]
+            check_leads(det, leads, data)
+        except Exception as exc:  # one broken detector must not sink the others; the run says so
+            log.error("detector %s failed: %s", name, traceback.format_exc())
+            reports.append(DetectorReport(name, "failed", reason=f"{exc.__class__.__name__}: {exc}",
+                                          seconds=time.perf_counter() - t0, version=cls.version))
+            continue
+        reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0,
+                                      params=det.params.model_dump(), version=cls.version))
+        all_leads.extend(leads)
+    return all_leads, reports
