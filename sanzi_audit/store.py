@@ -247,19 +247,26 @@ def _copy_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: li
                         f'ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
 
 
-def read_warehouse(engine: sa.Engine, table: str, villages: Iterable[str] | None = None) -> pd.DataFrame:
-    """The validated history of one table, typed like the validate stage's output."""
+def read_warehouse(engine: sa.Engine, table: str, villages: Iterable[str] | None = None,
+                   exclude_run: int | None = None) -> pd.DataFrame:
+    """The validated history of one table, typed like the validate stage's output.
+
+    ``exclude_run`` leaves out rows (re)loaded by that run: the caller already holds them in memory.
+    """
     t = TABLES[table]
     target = WAREHOUSE[table]
     cols = ", ".join(f'"{c}"' for c in t.column_names)
-    sql = f'SELECT {cols} FROM "{target.name}"'
+    sql = f'SELECT {cols} FROM "{target.name}" WHERE 1=1'
     params: dict = {}
+    if exclude_run is not None:
+        sql += " AND loaded_run <> :run"
+        params["run"] = exclude_run
     if villages is not None:
         vs = sorted(set(villages))
         if not vs:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in t.column_names})
-        sql += " WHERE village_code IN (" + ", ".join(f":v{i}" for i in range(len(vs))) + ")"
-        params = {f"v{i}": v for i, v in enumerate(vs)}
+        sql += " AND village_code IN (" + ", ".join(f":v{i}" for i in range(len(vs))) + ")"
+        params.update({f"v{i}": v for i, v in enumerate(vs)})
     with engine.connect() as conn:
         df = pd.read_sql_query(sa.text(sql), conn, params=params)
     for c in t.columns:

@@ -1,0 +1,139 @@
+"""The nightly flow: extract → validate → load → detect → rank → publish → report.
+
+Each stage is a small task that logs its counts; the flow only wires them and keeps the run's book
+(the ``runs`` row): a crash marks the run failed and leaves the previous night's leads as they were.
+Runs without a Prefect server (a temporary one starts) and under a server (prefect.yaml).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from sanzi_audit import pipeline, store
+from sanzi_audit.config import load_config
+from sanzi_audit.detectors.base import DetectorInput, Lead
+from sanzi_audit.pipeline import RunSummary
+from sanzi_audit.registry import DetectorReport
+from sanzi_audit.sources import Extract, extract
+from sanzi_audit.validate import Validated
+
+# DataFrames pass between tasks in memory: no input hashing, no result persistence.
+_TASK = dict(cache_policy=NO_CACHE, persist_result=False)
+
+
+@task(name="extract", retries=2, retry_delay_seconds=10, **_TASK)
+def extract_task(source: str) -> Extract:
+    ex = extract(source)
+    log = get_run_logger()
+    for name, raw in ex.tables.items():
+        log.info("extract %s: %d rows from %s (%s)", name, raw.rows_read, raw.file, raw.encoding)
+    for p in ex.problems:
+        log.warning("extract %s: %s", p.table, p.message)
+    if ex.absent:
+        log.info("extract: optional tables absent: %s", ", ".join(ex.absent))
+    return ex
+
+
+@task(name="validate", **_TASK)
+def validate_task(ex: Extract) -> dict[str, Validated]:
+    validated = pipeline.validate_all(ex)
+    for c in pipeline.counts_of(validated):
+        get_run_logger().info("validate %s: read %d = loaded %d + quarantined %d", c.table, c.read, c.loaded,
+                              c.quarantined)
+    return validated
+
+
+@task(name="load", **_TASK)
+def load_task(db_url: str, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
+    written = pipeline.load(store.connect(db_url), validated, run_id)
+    get_run_logger().info("load: %s", ", ".join(f"{k} {v}" for k, v in written.items()))
+    return written
+
+
+@task(name="detect", **_TASK)
+def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config_path: str | None
+                ) -> tuple[list[Lead], list[DetectorReport]]:
+    config = load_config(config_path)
+    data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config)
+    leads, reports = pipeline.detect(data, config)
+    log = get_run_logger()
+    for r in reports:
+        log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
+    return leads, reports
+
+
+@task(name="rank", **_TASK)
+def rank_task(leads: list[Lead], config_path: str | None) -> pd.DataFrame:
+    ranked = pipeline.rank(leads, load_config(config_path))
+    get_run_logger().info("rank: %d leads in %d cases", len(ranked), ranked["case_id"].nunique() if len(ranked) else 0)
+    return ranked
+
+
+@task(name="publish", **_TASK)
+def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int) -> tuple[int, int]:
+    new, updated = pipeline.publish(store.connect(db_url), ranked, run_id)
+    get_run_logger().info("publish: %d new, %d updated", new, updated)
+    return new, updated
+
+
+@task(name="report", **_TASK)
+def report_task(db_url: str, summary: RunSummary) -> RunSummary:
+    store.finish_run(store.connect(db_url), summary.run_id, status=summary.status,
+                     counts=[c.__dict__ for c in summary.counts], stages=summary.stages,
+                     leads_new=summary.leads_new, leads_updated=summary.leads_updated,
+                     message="；".join(summary.problems) or None)
+    get_run_logger().info("report: run %d %s, %d leads (%d new)", summary.run_id, summary.status,
+                          summary.leads_total, summary.leads_new)
+    return summary
+
+
+@flow(name="sanzi-nightly", log_prints=True)
+def nightly(source: str, db: str | None = None, config_path: str | None = None) -> RunSummary:
+    """One county's nightly run: from the exports in ``source`` to ranked leads in the review database."""
+    db_url = store.resolve_url(db)
+    config = load_config(config_path)  # fail fast on a bad config, before a run row exists
+    engine = store.connect(db_url)
+    run_id = store.start_run(engine, str(source), pipeline.parameters_of(config, str(source)))
+    summary = RunSummary(run_id=run_id, status="running", db_url=db_url)
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        summary.stages[stage] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
+    try:
+        ex = extract_task(str(source))
+        lap("extract")
+        validated = validate_task(ex)
+        lap("validate")
+        load_task(db_url, validated, run_id)
+        lap("load")
+        leads, reports = detect_task(db_url, validated, run_id, config_path)
+        lap("detect")
+        ranked = rank_task(leads, config_path)
+        lap("rank")
+        summary.leads_new, summary.leads_updated = publish_task(db_url, ranked, run_id)
+        lap("publish")
+    except BaseException as exc:
+        store.finish_run(engine, run_id, status="failed", stages=summary.stages,
+                         message=f"{exc.__class__.__name__}: {exc}")
+        raise
+    summary.counts = pipeline.counts_of(validated)
+    summary.problems = [p.message for p in ex.problems] + [
+        f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
+    summary.absent = ex.absent
+    summary.detectors = reports
+    summary.leads_total = len(ranked)
+    summary.status = "partial" if summary.problems else "success"
+    return report_task(db_url, summary)
+
+
+if __name__ == "__main__":
+    import sys
+
+    nightly(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

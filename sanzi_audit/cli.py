@@ -1,0 +1,239 @@
+"""``sanzi``: the command line. User-facing text is Chinese; errors name the file, row and column."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+EXIT_FATAL = 2
+
+
+def _prefect_defaults() -> None:
+    # At the edge, before Prefect is imported: a quiet, patient temporary server on a 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _clip(s: str, w: int) -> str:
+    out, n = "", 0
+    for ch in s:
+        cw = _width(ch)
+        if n + cw > w - 1 and _width(s) > w:
+            return out + "…"
+        out += ch
+        n += cw
+    return out
+
+
+def table(headers: list[str], rows: list[list], max_width: int = 60) -> str:
+    cells = [[_clip(str(c), max_width) for c in r] for r in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(vals):
+        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(vals, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+# ---- commands ------------------------------------------------------------------------------------
+
+def cmd_synth(a) -> int:
+    from .config import load_config
+    from .synth import SynthOptions, generate, write
+
+    def progress(i, n):
+        if i == n or i % max(1, n // 10) == 0:
+            print(f"  生成村庄 {i}/{n}", file=sys.stderr)
+
+    opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year)
+    res = generate(opts, load_config(a.config), progress=progress)
+    out = write(res, a.out, messy=a.messy, seed=a.seed)
+    rows = [[k, len(v)] for k, v in res.tables.items()]
+    print(table(["表", "行数"], rows))
+    print(f"注入疑点案例 {res.truth['case_id'].nunique()} 个（{out / 'truth.csv'}），"
+          f"相似但正常的记录 {len(res.lookalikes)} 条（{out / 'lookalikes.csv'}）")
+    print(f"数据源目录: {out}")
+    return 0
+
+
+def _run(source: str, db: str | None, config: str | None):
+    _prefect_defaults()
+    from .flows.nightly import nightly
+
+    return nightly(source=source, db=db, config_path=config)
+
+
+def print_summary(s) -> None:
+    print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
+    rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined] for c in s.counts]
+    print(table(["表", "文件", "读取", "入库", "隔离"], rows))
+    for p in s.problems:
+        print(f"  问题: {p}")
+    for t in s.absent:
+        print(f"  未提供可选表 {t}: 依赖它的检测器已跳过")
+    for r in s.detectors:
+        if r.status != "ran":
+            print(f"  检测器 {r.name} {({'skipped': '已跳过', 'disabled': '已停用', 'failed': '失败'})[r.status]}: {r.reason}")
+    print(f"疑点线索 {s.leads_total} 条（新增 {s.leads_new}，更新 {s.leads_updated}）；"
+          f"各阶段耗时(秒): {json.dumps(s.stages, ensure_ascii=False)}")
+    print(f"审查库: {s.db_url}")
+
+
+def cmd_run(a) -> int:
+    s = _run(a.source, a.db, a.config)
+    print_summary(s)
+    return 0
+
+
+def cmd_leads(a) -> int:
+    import sqlalchemy as sa
+
+    from . import store
+
+    engine = store.connect(a.db)
+    q = sa.select(store.leads).where(store.leads.c.rank.is_not(None)).order_by(store.leads.c.rank).limit(a.top)
+    if a.detector:
+        q = q.where(store.leads.c.detector == a.detector)
+    if a.village:
+        q = q.where(store.leads.c.village_code == a.village)
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    if not rows:
+        print("没有当前的疑点线索。")
+        return 0
+    print(table(["排名", "检测器", "村代码", "分数", "涉及金额", "状态", "标题"],
+                [[r["rank"], r["detector"], r["village_code"], f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
+                  r["status"], r["title"]] for r in rows]))
+    if a.explain:
+        for r in rows:
+            print(f"\n#{r['rank']} {r['title']}\n  {r['explanation']}")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .config import load_config
+    from .synth import SynthOptions, generate, write
+
+    base = Path(a.dir).resolve()
+    src = base / "source"
+    db = base / "sanzi.db"
+    if db.exists():
+        db.unlink()
+    print(f"1/2 生成演示县数据（{a.villages} 个村）…", file=sys.stderr)
+    write(generate(SynthOptions(villages=a.villages, seed=a.seed), load_config()), src, messy=True, seed=a.seed)
+    print("2/2 运行夜间流程（首次启动 Prefect 临时服务约需 15 秒）…", file=sys.stderr)
+    s = _run(str(src), str(db), None)
+    print_summary(s)
+    print("\n排名前 15 的疑点线索:")
+    cmd_leads(argparse.Namespace(db=str(db), top=15, detector=None, village=None, explain=False))
+    print(f"\n审查库（SQLite）: {db}\n查看更多: sanzi leads --db {db} --top 50 --explain\n"
+          f"评估: sanzi eval --truth {src / 'truth.csv'} --db {db}")
+    return 0
+
+
+def cmd_eval(a) -> int:
+    import pandas as pd
+
+    from . import store
+    from .evaluate import evaluate
+
+    truth = pd.read_csv(a.truth, dtype=str)
+    ks = [int(k) for k in a.k.split(",")]
+    r = evaluate(store.connect(a.db), truth, ks, baseline=not a.no_baseline)
+    base = {t.fraud_type: t for t in r.baseline_types}
+    rows = []
+    for t in r.types:
+        b = base.get(t.fraud_type)
+        rows.append([t.fraud_type, t.injected, t.found, f"{t.recall:.2f}", f"{b.recall:.2f}" if b else "-"])
+    print(table(["疑点类型", "注入案例", "发现", "召回率", "基线召回率"], rows))
+    print(table(["K", "precision@K", "基线 precision@K"],
+                [[k, f"{r.precision_at[k]:.2f}", f"{r.baseline_precision_at.get(k, float('nan')):.2f}"] for k in ks]))
+    print(table(["检测器", "线索数", "命中注入记录的比例"], [[d, n, f"{p:.2f}"] for d, n, p in r.per_detector]))
+    print(f"当前线索 {r.leads} 条。“发现”的定义见 docs/evaluation.md；基线为 PyOD IsolationForest（分录数值特征）。")
+    return 0
+
+
+def cmd_detectors(a) -> int:
+    from .registry import load_detectors
+
+    for name, cls in load_detectors().items():
+        d = cls.describe()
+        print(f"{name} {d['version']} — {d['title']}\n  需要: {', '.join(d['requires']) or '-'}；"
+              f"可选: {', '.join(d['uses']) or '-'}")
+        for p, v in d["params"].items():
+            print(f"    {p} = {v['default']!r}  {v['description']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="sanzi", description="村级三资疑点线索夜间分析流程")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("synth", help="生成带真值的合成县数据")
+    s.add_argument("--out", required=True)
+    s.add_argument("--villages", type=int, default=30)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--year", type=int, default=2024)
+    s.add_argument("--messy", action="store_true", help="像真实导出一样: GBK、中文表头、XLSX、千分位")
+    s.add_argument("--config")
+    s.set_defaults(fn=cmd_synth)
+
+    r = sub.add_parser("run", help="运行夜间流程")
+    r.add_argument("--source", required=True, help="导出文件目录，或数据库 URL")
+    r.add_argument("--db", help="审查库 SQLAlchemy URL 或 SQLite 文件路径（默认 $SANZI_DB_URL 或 ./sanzi.db）")
+    r.add_argument("--config", help="地区配置文件 (YAML)")
+    r.set_defaults(fn=cmd_run)
+
+    d = sub.add_parser("demo", help="生成演示县并运行，打印排名靠前的线索")
+    d.add_argument("--dir", default="demo")
+    d.add_argument("--villages", type=int, default=30)
+    d.add_argument("--seed", type=int, default=7)
+    d.set_defaults(fn=cmd_demo)
+
+    ls = sub.add_parser("leads", help="列出当前排名靠前的疑点线索")
+    ls.add_argument("--db")
+    ls.add_argument("--top", type=int, default=20)
+    ls.add_argument("--detector")
+    ls.add_argument("--village")
+    ls.add_argument("--explain", action="store_true", help="同时打印说明")
+    ls.set_defaults(fn=cmd_leads)
+
+    e = sub.add_parser("eval", help="用合成数据真值评估召回率与精确率")
+    e.add_argument("--truth", required=True)
+    e.add_argument("--db")
+    e.add_argument("--k", default="50,100,200")
+    e.add_argument("--no-baseline", action="store_true")
+    e.set_defaults(fn=cmd_eval)
+
+    dt_ = sub.add_parser("detectors", help="列出已安装的检测器及参数")
+    dt_.set_defaults(fn=cmd_detectors)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import ConfigError
+    from .registry import RegistryError
+    from .sources import SourceError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (SourceError, ConfigError, RegistryError, FileNotFoundError) as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
