@@ -45,12 +45,11 @@ class RelatedPartyPayees(Detector):
                     .agg(lambda s: s.unique()[0] if s.nunique() == 1 else None).dropna())
 
         rows = []
-        pay = data.payments
+        region = data.config.region.name
         for src, df, cols in self._payees(data):
             pid, acct, name, village = (df[cols[0]], df[cols[1]], df[cols[2]], df["village_code"])
             by_id = pid.where(pid.isin(people.index))
             by_acct = acct.map(acct_owner).where(by_id.isna())
-            region = data.config.region.name
             person_name = name.fillna("").map(lambda n: _strip_trade(n, region))
             key = pd.MultiIndex.from_arrays([village, person_name])
             by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index).where(
@@ -70,7 +69,6 @@ class RelatedPartyPayees(Detector):
         own = (rel == "本人") & hits["level1"].isin(self.params.own_pay_accounts)
         hits = hits[~own]
         leads = []
-        region = data.config.region.name
         for (village, official), g in hits.groupby(["village_code", "official"], sort=True):
             total = float(g["amount"].sum())
             contracts = g[g["source"] == "contracts"]

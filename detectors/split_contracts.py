@@ -163,7 +163,7 @@ class SplitContracts(Detector):
         evidence = [("contracts", c) for c in r["contracts"]] + [("ledger", e) for e in r["entries"]]
         return self.lead(
             village_code=r["village_code"], score=round(float(score), 4), amount_at_risk=float(r["amount"]),
-            title=f"金额贴近招标限额：{r['vendor']} {wan(r['amount'])}（限额 {wan(r['limit'])}）",
+            title=f"金额贴近限额疑点：{r['vendor']} {wan(r['amount'])}（限额 {wan(r['limit'])}）",
             explanation=(f"{ymd(r['date'])} 与“{r['vendor']}”的{r['category']}事项“{r['title']}”金额 {wan(r['amount'])}，"
                          f"为招标限额 {wan(r['limit'])} 的 {share:.0%}，且无决策记录。单笔金额贴近限额本身不构成问题，"
                          f"建议结合同期其他合同核查是否存在拆分。"),

@@ -18,7 +18,7 @@ from sanzi_audit.config import load_config
 from sanzi_audit.detectors.base import DetectorInput, Lead
 from sanzi_audit.pipeline import RunSummary
 from sanzi_audit.registry import DetectorReport
-from sanzi_audit.sources import Extract, extract
+from sanzi_audit.sources import Extract, check_source, extract
 from sanzi_audit.validate import Validated
 
 # DataFrames pass between tasks in memory: no input hashing, no result persistence.
@@ -95,7 +95,8 @@ def report_task(db_url: str, summary: RunSummary) -> RunSummary:
 def nightly(source: str, db: str | None = None, config_path: str | None = None) -> RunSummary:
     """One county's nightly run: from the exports in ``source`` to ranked leads in the review database."""
     db_url = store.resolve_url(db)
-    config = load_config(config_path)  # fail fast on a bad config, before a run row exists
+    config = load_config(config_path)  # fail fast on a bad config or source, before a run row exists
+    check_source(source)
     engine = store.connect(db_url)
     run_id = store.start_run(engine, str(source), pipeline.parameters_of(config, str(source)))
     summary = RunSummary(run_id=run_id, status="running", db_url=db_url)

@@ -66,6 +66,11 @@ def cmd_synth(a) -> int:
 
 
 def _run(source: str, db: str | None, config: str | None):
+    from .config import load_config
+    from .sources import check_source
+
+    check_source(source)  # user errors surface in a second, not after a server start
+    load_config(config)
     _prefect_defaults()
     from .flows.nightly import nightly
 

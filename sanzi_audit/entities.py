@@ -85,10 +85,10 @@ class EntityIndex:
             parts.append(pd.DataFrame({"source": "claims", "record_id": c["claim_id"], "village_code": c["village_code"],
                                        "name": c["claimant_name"], "pid": c["claimant_id"],
                                        "account": c["bank_account"]}))
-        if not parts:
+        k = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if k.empty:
             return cls(pd.DataFrame(columns=["source", "record_id", "village_code", "name", "name_norm", "pid",
-                                             "account", "entity"]))
-        k = pd.concat(parts, ignore_index=True)
+                                             "account", "entity"], dtype="object"))
         for col in ("record_id", "village_code", "name", "pid", "account"):
             k[col] = k[col].astype("object").where(k[col].notna(), None)
         k["name_norm"] = norm(k["name"])
@@ -99,7 +99,7 @@ class EntityIndex:
         org = is_org(k["name_norm"]) & entity.isna() & k["name_norm"].notna()
         with_id = k[k["pid"].notna() & k["name_norm"].notna()]
         org_ids = with_id.groupby("name_norm")["pid"].agg(lambda s: s.unique()[0] if s.nunique() == 1 else None)
-        ids_for_org = k.loc[org, "name_norm"].map(org_ids)
+        ids_for_org = k.loc[org, "name_norm"].map(org_ids).astype("object")
         entity.loc[org] = np.where(ids_for_org.notna(), "id:" + ids_for_org.fillna(""),
                                    "org:" + k.loc[org, "name_norm"].fillna(""))
 
@@ -108,7 +108,7 @@ class EntityIndex:
         vn = with_id.groupby(["village_code", "name_norm"])["pid"].agg(
             lambda s: s.unique()[0] if s.nunique() == 1 else None)
         idx = pd.MultiIndex.from_arrays([k.loc[person, "village_code"], k.loc[person, "name_norm"]])
-        known = pd.Series(vn.reindex(idx).to_numpy(), index=k.index[person])
+        known = pd.Series(vn.reindex(idx).to_numpy(), index=k.index[person], dtype="object")
         entity.loc[person] = np.where(known.notna(), "id:" + known.fillna(""),
                                       "name:" + k.loc[person, "village_code"].fillna("") + ":" +
                                       k.loc[person, "name_norm"].fillna(""))

@@ -90,8 +90,8 @@ def baseline_features(led: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "log_amount": np.log1p(amount.clip(lower=0)),
         "round_amount": (amount % 100 == 0).astype(float),
-        "day_of_year": date.dt.dayofyear.fillna(0),
-        "weekday": date.dt.weekday.fillna(0),
+        "day_of_year": date.dt.day_of_year.fillna(0),
+        "weekday": date.dt.day_of_week.fillna(0),
         "account": pd.to_numeric(led["account_code"].str.slice(0, 3), errors="coerce").fillna(0),
         "cash": (led["settlement"] == "现金").astype(float),
         "no_invoice": led["invoice_no"].isna().astype(float),

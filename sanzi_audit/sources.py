@@ -56,14 +56,22 @@ class SourceError(Exception):
     """The source as a whole is unusable (no such folder, unreachable database)."""
 
 
+def check_source(source: str | Path) -> None:
+    """Fail fast, before a run starts, on a source that cannot be one (no such folder, not a URL)."""
+    s = str(source)
+    if "://" in s:
+        return
+    path = Path(s)
+    if not path.is_dir():
+        raise SourceError(f"数据源目录不存在: {path}（应为导出文件所在目录，或数据库 URL）")
+
+
 def extract(source: str | Path) -> Extract:
+    check_source(source)
     s = str(source)
     if "://" in s:
         return _extract_database(s)
-    path = Path(s)
-    if not path.is_dir():
-        raise SourceError(f"数据源目录不存在: {path}")
-    return _extract_folder(path)
+    return _extract_folder(Path(s))
 
 
 # ---- folder of exports ---------------------------------------------------------------------------

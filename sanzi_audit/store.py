@@ -125,8 +125,28 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
+_ENGINES: dict[str, sa.Engine] = {}
+
+
 def connect(url: str | None = None) -> sa.Engine:
+    """One engine (and pool) per database URL per process; the schema is created on first use."""
     url = resolve_url(url)
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = _create(url)
+    return engine
+
+
+def dispose(url: str | None = None) -> None:
+    """Close pooled connections: of one database, or of all when ``url`` is None."""
+    urls = [resolve_url(url)] if url else list(_ENGINES)
+    for u in urls:
+        engine = _ENGINES.pop(u, None)
+        if engine is not None:
+            engine.dispose()
+
+
+def _create(url: str) -> sa.Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 60})

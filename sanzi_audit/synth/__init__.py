@@ -59,13 +59,18 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
     books = Books(options.year, config, rng)
     inj = Injector(books, ids, vendors)
 
+    # Which village carries which pattern is planned up front, so that even a small county has each one.
+    plan = {kind: set(np.flatnonzero(rng.random(len(villages)) < rate)) for kind, rate in options.rates.items()}
+    for kind, chosen in plan.items():
+        if not chosen and options.rates[kind] > 0:
+            chosen.add(int(rng.integers(0, len(villages))))
     for i, v in enumerate(villages):
         books.begin_village()
         books.routine(v, vendors, options.vouchers_per_village)
         books.honest_contracts(v, vendors, vendor_w)
         books.subsidies(v, rate=float(rng.uniform(105, 125)))
-        for kind, rate in options.rates.items():
-            if rng.random() < rate:
+        for kind in options.rates:
+            if i in plan[kind]:
                 if kind == "claim_duplicate":
                     inj.claim_duplicate(v, villages[(i + 1) % len(villages)])
                 else:

@@ -134,7 +134,6 @@ class Books:
     # ---- the honest books ----------------------------------------------------------------------
     def routine(self, village: Village, county_vendors: list[Vendor], n_vouchers: int) -> None:
         rng, y = self.rng, self.year
-        utility = county_vendors[0]
         cleaner = _pick(rng, [v for v in county_vendors if "环境" in v.name or "物业" in v.name] or county_vendors)
         clean_fee = float(rng.choice([2000, 2500, 3000, 3600, 4200]))
         cadres = village.cadres
@@ -272,7 +271,7 @@ class Books:
     def subsidies(self, village: Village, rate: float) -> None:
         rng, y = self.rng, self.year
         gd_day = self.working_day_near(dt.date(y, 5, 1) + dt.timedelta(days=int(rng.integers(0, 55))))
-        for hid, members in village.households.items():
+        for members in village.households.values():
             head = members[0]
             if head.contracted_area and _active(head, gd_day):
                 self.claim(village, "耕地地力保护补贴", str(y), head, round(head.contracted_area * rate, 2), gd_day,

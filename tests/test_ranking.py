@@ -1,0 +1,38 @@
+from sanzi_audit.config import load_config
+from sanzi_audit.detectors.base import Lead
+from sanzi_audit.ranking import priority, rank_leads
+
+
+def lead(det, key, score, amount, evidence):
+    return Lead(det, "330599101200", score, amount, "疑点", "疑点说明", evidence, key=(key,))
+
+
+def test_leads_sharing_evidence_form_one_case_ranked_together():
+    cfg = load_config()
+    leads = [lead("split_contracts", "a", 0.7, 200000, [("contracts", "HT1"), ("contracts", "HT2")]),
+             lead("related_party_payees", "b", 0.9, 200000, [("contracts", "HT2")]),
+             lead("duplicate_payments", "c", 0.8, 300000, [("ledger", "e1")]),
+             lead("shared_accounts", "d", 0.2, 100, [("ledger", "e9")])]
+    df = rank_leads(leads, cfg)
+    assert list(df["rank"]) == [1, 2, 3, 4]
+    case = df.set_index("lead_id")["case_id"]
+    ids = {ld.key[0]: ld.lead_id for ld in leads}
+    assert case[ids["a"]] == case[ids["b"]] != case[ids["c"]]
+    ranks = df.set_index("lead_id")["rank"]
+    assert abs(ranks[ids["a"]] - ranks[ids["b"]]) == 1  # one case, read together
+    assert ranks[ids["d"]] == 4
+    assert df.equals(rank_leads(list(reversed(leads)), cfg))  # order of detection does not matter
+
+
+def test_priority_formula():
+    cfg = load_config()
+    assert priority(1.0, cfg.ranking.amount_cap, 1.0, cfg) == 1.0
+    assert priority(0.0, 0, 1.0, cfg) == 0.0
+    assert priority(0.5, 10_000, 1.0, cfg) < priority(0.5, 100_000, 1.0, cfg)
+    assert priority(0.5, 10_000, 0.5, cfg) == priority(0.5, 10_000, 1.0, cfg) / 2
+
+
+def test_lead_id_is_stable_and_ignores_score():
+    a = lead("split_contracts", "k", 0.5, 10, [("contracts", "x")])
+    b = lead("split_contracts", "k", 0.9, 99, [("contracts", "x"), ("contracts", "y")])
+    assert a.lead_id == b.lead_id and a.lead_id.startswith("split_contracts:")

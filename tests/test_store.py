@@ -1,0 +1,51 @@
+"""The review database on SQLite and PostgreSQL: idempotent loads, review fields that survive a run."""
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sanzi_audit import pipeline, store
+from sanzi_audit.sources import extract
+
+
+def test_reloading_the_same_files_never_duplicates(db_url, small_county):
+    engine = store.connect(db_url)
+    validated = pipeline.validate_all(extract(small_county))
+    for run in (1, 2):
+        pipeline.load(engine, validated, run)
+    counts = store.table_counts(engine)
+    for name, v in validated.items():
+        assert counts[name] == v.rows_loaded, name
+    back = store.read_warehouse(engine, "ledger")
+    orig = validated["ledger"].clean
+    assert back["debit"].sum() == orig["debit"].sum()
+    assert back["entry_date"].min() == orig["entry_date"].min()
+    assert set(back["entry_id"]) == set(orig["entry_id"])
+
+
+def _ranked(ids, score=0.5, title="疑点"):
+    return pd.DataFrame([dict(lead_id=i, detector="split_contracts", case_id="C-" + i, village_code="330599101200",
+                              township_code="330599101", score=score, priority=score, rank=n + 1, amount_at_risk=1000.0,
+                              title=title, explanation="说明", details="{}", evidence=[("ledger", f"e-{i}")])
+                         for n, i in enumerate(ids)])
+
+
+def test_publish_keeps_review_fields_and_reports_new_vs_updated(db_url):
+    engine = store.connect(db_url)
+    assert pipeline.publish(engine, _ranked(["a", "b"]), 1) == (2, 0)
+    with engine.begin() as c:
+        c.execute(store.leads.update().where(store.leads.c.lead_id == "a").values(status="dismissed", assignee="李审计"))
+    assert pipeline.publish(engine, _ranked(["a", "c"], score=0.9, title="新标题"), 2) == (1, 1)
+    with engine.connect() as c:
+        rows = {r.lead_id: r for r in c.execute(sa.select(store.leads))}
+        events = c.execute(sa.select(store.lead_events.c.lead_id, store.lead_events.c.event)).all()
+    assert rows["a"].status == "dismissed" and rows["a"].assignee == "李审计"
+    assert rows["a"].score == 0.9 and rows["a"].title == "新标题" and rows["a"].first_seen_run == 1
+    assert rows["a"].last_seen_run == 2
+    assert rows["b"].rank is None and rows["b"].status == "new"  # not seen tonight: kept, out of the queue
+    assert sorted(events) == [("a", "created"), ("b", "created"), ("c", "created")]
+
+
+def test_sqlite_path_and_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SANZI_DB_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert store.resolve_url(None).endswith("x.db")
+    assert store.resolve_url(str(tmp_path / "y.db")).startswith("sqlite:///")
