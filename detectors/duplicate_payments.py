@@ -49,12 +49,13 @@ class DuplicatePayments(Detector):
 
     def _same_invoice(self, pay: pd.DataFrame) -> list[Lead]:
         inv = pay[pay["invoice_no"].notna()]
+        vouchers_per_invoice = inv.groupby("invoice_no")["voucher"].nunique()
+        inv = inv[inv["invoice_no"].isin(vouchers_per_invoice.index[vouchers_per_invoice > 1])]
         per_voucher = inv.groupby(["invoice_no", "voucher"], sort=True).agg(
             amount=("debit", "sum"), date=("entry_date", "min"), village_code=("village_code", "first"),
             payee=("counterparty", "first"), entries=("entry_id", list)).reset_index()
-        multi = per_voucher.groupby("invoice_no").filter(lambda g: len(g) > 1)
         leads = []
-        for invoice, g in multi.groupby("invoice_no", sort=True):
+        for invoice, g in per_voucher.groupby("invoice_no", sort=True):
             g = g.sort_values(["date", "voucher"])
             amounts = g["amount"].to_numpy()
             extra = float(amounts.sum() - amounts.max())

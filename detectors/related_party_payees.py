@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.entities import unique_or_none
 from sanzi_audit.normalize import to_halfwidth
 
 from .base import Detector, DetectorInput, Lead, Params, wan
@@ -41,8 +42,7 @@ class RelatedPartyPayees(Detector):
         people = o.drop_duplicates("person_id").set_index("person_id")
         cadre_name = o[o["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")["name"]
         acct_owner = _account_owner(data, set(people.index))
-        name_idx = (o.assign(nn=o["name"]).groupby(["village_code", "nn"])["person_id"]
-                    .agg(lambda s: s.unique()[0] if s.nunique() == 1 else None).dropna())
+        name_idx = unique_or_none(o, ["village_code", "name"], "person_id")
 
         rows = []
         region = data.config.region.name
@@ -50,7 +50,9 @@ class RelatedPartyPayees(Detector):
             pid, acct, name, village = (df[cols[0]], df[cols[1]], df[cols[2]], df["village_code"])
             by_id = pid.where(pid.isin(people.index))
             by_acct = acct.map(acct_owner).where(by_id.isna())
-            person_name = name.fillna("").map(lambda n: _strip_trade(n, region))
+            distinct = pd.Series(name.fillna("").unique())
+            person_name = name.fillna("").map(dict(zip(distinct, distinct.map(lambda n: _strip_trade(n, region)),
+                                                       strict=True)))
             key = pd.MultiIndex.from_arrays([village, person_name])
             by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index).where(
                 by_id.isna() & by_acct.isna() & pid.isna())
@@ -68,6 +70,12 @@ class RelatedPartyPayees(Detector):
         rel = hits["official"].map(people["relation"]).fillna("本人")
         own = (rel == "本人") & hits["level1"].isin(self.params.own_pay_accounts)
         hits = hits[~own]
+        # most matched groups are a relative's small own payments: drop those before the per-group work
+        flags = hits.assign(c=hits["source"] == "contracts", a=hits["how"] == "银行账号")
+        agg = flags.groupby(["village_code", "official"]).agg(c=("c", "any"), a=("a", "any"), t=("amount", "sum"))
+        keep = agg.index[agg["c"] | agg["a"] | (agg["t"] >= self.params.payment_only_min)]
+        hits = hits.set_index(["village_code", "official"]).loc[lambda d: d.index.isin(keep)].reset_index()
+        role_of = o.dropna(subset=["role"]).drop_duplicates("person_id").set_index("person_id")["role"]
         leads = []
         for (village, official), g in hits.groupby(["village_code", "official"], sort=True):
             total = float(g["amount"].sum())
@@ -82,9 +90,9 @@ class RelatedPartyPayees(Detector):
             relation = person["relation"] if isinstance(person["relation"], str) else "本人"
             cadre_id = person["related_to"] if isinstance(person["related_to"], str) else official
             cadre = cadre_name.get(cadre_id, "")
-            role = o[o["person_id"] == cadre_id]["role"].dropna()
-            who = (f"村干部{cadre}（{role.iloc[0] if len(role) else ''}）本人" if relation == "本人"
-                   else f"村干部{cadre}（{role.iloc[0] if len(role) else ''}）的{relation}{person['name']}")
+            role = role_of.get(cadre_id, "")
+            who = (f"村干部{cadre}（{role}）本人" if relation == "本人"
+                   else f"村干部{cadre}（{role}）的{relation}{person['name']}")
             hows = sorted(set(g["how"]))
             strongest = "身份证号" if "身份证号" in hows else ("银行账号" if "银行账号" in hows else "姓名")
             no_tender = contracts["method"].fillna("").ne("公开招标").any() if len(contracts) else False

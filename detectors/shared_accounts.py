@@ -46,8 +46,10 @@ class SharedAccounts(Detector):
         # one payee counts once: by household when known, else by resolved entity
         pid_house = pay["counterparty_id"].map(household)
         pay["who"] = pid_house.where(pid_house.notna(), pay["entity"])
+        stats = pay.groupby("counterparty_account")[["name_norm", "who"]].nunique()
+        candidates = stats.index[(stats["name_norm"] >= p.cadre_linked_min) & (stats["who"] >= p.cadre_linked_min)]
         leads = []
-        for acct, g in pay.groupby("counterparty_account", sort=True):
+        for acct, g in pay[pay["counterparty_account"].isin(candidates)].groupby("counterparty_account", sort=True):
             names = g["name_norm"].nunique()
             whos = g["who"].nunique()
             linked = cadre_accounts.get(acct)
