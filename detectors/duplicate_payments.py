@@ -80,13 +80,20 @@ class DuplicatePayments(Detector):
         cols = ["entry_id", "village_code", "entity", "voucher", "entry_date", "debit", "counterparty", "invoice_no",
                 "summary", "voucher_no", "contract_no"]
         a = pay[cols].sort_values(["village_code", "entity", "debit", "entry_date", "entry_id"]).reset_index(drop=True)
+        # Sorted by amount within a payee, a row within tolerance of any later row is within tolerance of the
+        # next one: rows whose neighbours in amount order are all too far can never pair, so drop them first.
+        tol = p.amount_tolerance + 0.005
+        grp = a["village_code"] + "\x1f" + a["entity"]
+        same_next = (grp == grp.shift(-1)) & ((a["debit"].shift(-1) - a["debit"]).abs() <= tol)
+        near = same_next | same_next.shift(1, fill_value=False)
+        a = a[near.to_numpy()].reset_index(drop=True)
         found = []
         for lag in range(1, p.neighbours + 1):
             b = a.shift(-lag)
             gap = (b["entry_date"] - a["entry_date"]).dt.days.abs()
             same_contract = a["contract_no"].isna() | b["contract_no"].isna() | (a["contract_no"] == b["contract_no"])
             m = ((a["village_code"] == b["village_code"]) & (a["entity"] == b["entity"])
-                 & ((b["debit"] - a["debit"]).abs() <= p.amount_tolerance + 0.005)
+                 & ((b["debit"] - a["debit"]).abs() <= tol)
                  & (a["voucher"] != b["voucher"]) & (gap <= p.window_days) & same_contract)
             if m.any():
                 found.append(pd.DataFrame({"entry_id": a.loc[m, "entry_id"], "entry_id_b": b.loc[m, "entry_id"],

@@ -102,10 +102,17 @@ class SplitContracts(Detector):
             loose["entity"] = loose["entry_id"].map(pe["entity"])
             loose["event_id"] = np.where(loose["contract_no"].notna(), "HT:" + loose["contract_no"].fillna(""),
                                          "E:" + loose["entry_id"])
+            # Only events big enough to be a piece somewhere in the county need their lines listed: most loose
+            # payments are small upkeep bills, and a list per group over a million lines costs seconds.
+            floor = self.params.min_piece_share * _lowest_limit(data, loose["village_code"].unique())
+            sums = loose.groupby("event_id")["debit"].sum()
+            loose = loose[loose["event_id"].isin(sums.index[sums >= floor])]
             agg = loose.groupby("event_id", sort=True).agg(
                 village_code=("village_code", "first"), entity=("entity", "first"), vendor=("counterparty", "first"),
                 amount=("debit", "sum"), date=("entry_date", "min"), title=("summary", "first"),
-                level1=("level1", "first"), entries=("entry_id", list)).reset_index()
+                level1=("level1", "first")).reset_index()
+            lines = loose.groupby("event_id", sort=True)["entry_id"].agg(list)
+            agg["entries"] = agg["event_id"].map(lines)
             agg["category"] = agg["level1"].map(_CATEGORY_BY_ACCOUNT)
             agg["decision_ref"] = None
             agg["contracts"] = [[] for _ in range(len(agg))]
@@ -169,6 +176,10 @@ class SplitContracts(Detector):
                          f"建议结合同期其他合同核查是否存在拆分。"),
             evidence=_unique(evidence), key=("near_limit", r["event_id"]),
             details=dict(share=round(share, 3), limit=r["limit"], category=r["category"]))
+
+
+def _lowest_limit(data: DetectorInput, villages) -> float:
+    return min((min(data.config.thresholds_for(v).tender_limit.values()) for v in villages), default=0.0)
 
 
 def _bigrams(text: str) -> set[str]:

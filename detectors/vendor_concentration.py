@@ -31,24 +31,25 @@ class VendorConcentration(Detector):
         if c.empty:
             return []
         c["entity"] = c["contract_no"].map(data.entities.for_source("contracts")["entity"])
+        by = c.groupby(["village_code", "entity"], sort=True).agg(
+            amount=("amount", "sum"), n=("contract_no", "size"), vendor=("vendor", "first")).reset_index()
+        village = c.groupby("village_code").agg(total=("amount", "sum"), count=("contract_no", "size"))
+        by = by.join(village, on="village_code")
+        by["share"] = by["amount"] / by["total"]
+        hit = by[(by["count"] >= p.min_contracts) & (by["total"] > 0) & (by["share"] >= p.min_share)
+                 & (by["n"] >= p.min_contracts)]
+        nos = c[c.set_index(["village_code", "entity"]).index.isin(hit.set_index(["village_code", "entity"]).index)]
+        nos = nos.groupby(["village_code", "entity"])["contract_no"].agg(sorted)
         leads = []
-        for village, g in c.groupby("village_code", sort=True):
-            total = float(g["amount"].sum())
-            if len(g) < p.min_contracts or total <= 0:
-                continue
-            by = g.groupby("entity").agg(amount=("amount", "sum"), n=("contract_no", "size"),
-                                         vendor=("vendor", "first"), nos=("contract_no", list))
-            for entity, r in by.iterrows():
-                share = r["amount"] / total
-                if share < p.min_share or r["n"] < p.min_contracts:
-                    continue
-                score = min(0.8, 0.35 + 0.5 * (share - p.min_share) + 0.05 * (r["n"] - p.min_contracts))
-                leads.append(self.lead(
-                    village_code=village, score=round(float(score), 4), amount_at_risk=float(r["amount"]),
-                    title=f"承包方集中疑点：{r['vendor']} 承接本村 {share:.0%} 的未招标工程款",
-                    explanation=(f"本村未经公开招标的{'/'.join(p.categories)}类合同共 {len(g)} 份、合计 {wan(total)}，"
-                                 f"其中“{r['vendor']}”承接 {r['n']} 份、{wan(float(r['amount']))}，占 {share:.0%}。"
-                                 f"建议核查承包方选择程序及其与村干部的关系。"),
-                    evidence=[("contracts", x) for x in sorted(r["nos"])], key=("concentration", str(entity)),
-                    details=dict(share=round(float(share), 3), contracts=int(r["n"]), village_total=total)))
+        for r in hit.itertuples(index=False):
+            score = min(0.8, 0.35 + 0.5 * (r.share - p.min_share) + 0.05 * (r.n - p.min_contracts))
+            leads.append(self.lead(
+                village_code=r.village_code, score=round(float(score), 4), amount_at_risk=float(r.amount),
+                title=f"承包方集中疑点：{r.vendor} 承接本村 {r.share:.0%} 的未招标工程款",
+                explanation=(f"本村未经公开招标的{'/'.join(p.categories)}类合同共 {r.count} 份、合计 {wan(r.total)}，"
+                             f"其中“{r.vendor}”承接 {r.n} 份、{wan(float(r.amount))}，占 {r.share:.0%}。"
+                             f"建议核查承包方选择程序及其与村干部的关系。"),
+                evidence=[("contracts", x) for x in nos[(r.village_code, r.entity)]],
+                key=("concentration", str(r.entity)),
+                details=dict(share=round(float(r.share), 3), contracts=int(r.n), village_total=float(r.total))))
         return leads
