@@ -117,7 +117,7 @@ def cmd_leads(a) -> int:
         return 0
     print(table(["排名", "检测器", "村代码", "分数", "涉及金额", "状态", "标题"],
                 [[r["rank"], r["detector"], r["village_code"], f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
-                  r["status"], r["title"]] for r in rows]))
+                  store.STATUS_LABELS.get(r["status"], r["status"]), r["title"]] for r in rows]))
     if a.explain:
         for r in rows:
             print(f"\n#{r['rank']} {r['title']}\n  {r['explanation']}")

@@ -109,6 +109,10 @@ lead_events = sa.Table(
     sa.Column("note", sa.Text),
 )
 
+# Review states as auditors read them (the lifecycle and its transitions are the review table's job).
+STATUS_LABELS = {"new": "待核查", "in_review": "核查中", "confirmed": "属实", "dismissed": "不属实",
+                 "referred": "已移交", "closed": "已办结", "resolved_by_data": "数据已更正"}
+
 REVIEW_FIELDS = ("status", "assignee", "created_at", "first_seen_run")
 DETECTION_FIELDS = ("detector", "detector_version", "case_id", "village_code", "township_code", "score",
                     "priority", "rank", "amount_at_risk", "title", "explanation", "details", "last_seen_run",
