@@ -26,6 +26,7 @@ __all__ = ["FRAUD_TYPES", "SynthOptions", "SynthResult", "generate", "write"]
 # Probability that a village carries each pattern (several may co-occur in one village).
 DEFAULT_RATES = {
     "split_contract": 0.30, "duplicate_payment": 0.30, "shared_account": 0.15, "related_party": 0.20,
+    "payee_alias": 0.10,
     "claim_deceased": 0.15, "claim_nonresident": 0.10, "claim_inflated_area": 0.10, "claim_duplicate": 0.10,
     "claim_shared_account": 0.07,
 }

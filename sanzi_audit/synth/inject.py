@@ -18,12 +18,18 @@ FRAUD_TYPES = {
     "duplicate_payment": "重复支付: the same bill paid twice",
     "shared_account": "一个账户多人收款: one bank account paid under several names",
     "related_party": "优亲厚友: work or payments given to a cadre's close relative",
+    "payee_alias": "一人多名: one villager paid twice, once under a homophone of their name, into one account",
     "claim_deceased": "虚报冒领: subsidy paid after the claimant died or moved away",
     "claim_nonresident": "虚报冒领: claimant not on the village roster",
     "claim_inflated_area": "虚报冒领: claimed area above the contracted area",
     "claim_duplicate": "重复领取: one person paid twice for the same program and period",
     "claim_shared_account": "代领: several villagers' subsidies paid into one cadre-linked account",
 }
+
+
+# Given-name characters and a homophone a clerk could write instead (same pinyin, ignoring tones).
+HOMOPHONES = dict(p for p in ("伟玮 丽莉 军君 静婧 明鸣 华桦 勇永 芳方 杰洁 强蔷 敏闽 霞夏 平萍 刚钢 辉晖 涛韬 超潮 鹏朋 "
+                               "斌彬 娟鹃 燕艳 磊蕾 洋阳 波博 峰锋 红虹 英瑛 玲铃 飞菲 宇羽").split())
 
 
 class Injector:
@@ -75,7 +81,12 @@ class Injector:
         parts = [f"（{'一二三四五'[i]}期）" for i in range(k)] if rng.random() < 0.5 else \
             ["", "附属工程", "配套工程", "二次施工", "修补工程"][:k]
         register = rng.random() < 0.8  # one in five splits never reaches the contract register
+        # one in four spreads the pieces over two related vendors; only the job ties them together
+        second = _pick(rng, [x for x in self.vendors if x.category == "工程" and x is not vendor]) \
+            if register and rng.random() < 0.25 else None
+        first_vendor = vendor
         for i, off in enumerate(offsets):
+            vendor = second if (second is not None and i % 2) else first_vendor
             amount = round(limit * float(rng.uniform(0.70, 0.99)), -2)
             sign = b.working_day_near(start + dt.timedelta(days=off))
             title = f"{site}{job}{parts[i] or '工程'}"
@@ -161,6 +172,27 @@ class Injector:
             self.mark(case, "related_party", "contracts", c["contract_no"])
             for p in b.contract_payments(v, c, vendor):
                 self.mark_voucher(case, "related_party", p)
+
+    def payee_alias(self, v: Village) -> None:
+        """The same labour paid twice: once to the villager, once to a homophone of their name, one account."""
+        b, rng = self.b, self.rng
+        people = [p for p in v.people if p.status == "在册" and 20 <= b.year - p.birth.year <= 70
+                  and any(ch in HOMOPHONES for ch in p.name[1:])]
+        if not people:
+            return
+        p = _pick(rng, people)
+        i = next(i for i, ch in enumerate(p.name) if i > 0 and ch in HOMOPHONES)
+        alias = p.name[:i] + HOMOPHONES[p.name[i]] + p.name[i + 1:]
+        case = self.case("payee_alias")
+        for _ in range(int(rng.integers(1, 3))):
+            d = b.day(hi=dt.date(b.year, 11, 30))
+            amount = round(float(rng.uniform(800, 2800)), 0)
+            real = b.pay(v, d, "213001", amount, "支付临时用工劳务费", p.name, p.person_id, p.account, cash=False)
+            fake = b.pay(v, b.working_day_near(d + dt.timedelta(days=int(rng.integers(3, 20)))), "213001",
+                         round(amount * float(rng.uniform(0.8, 1.2)), 0), "支付临时用工劳务费", alias, None, p.account,
+                         cash=False)
+            self.mark_voucher(case, "payee_alias", real)
+            self.mark_voucher(case, "payee_alias", fake)
 
     def namesake_lookalike(self, v: Village) -> None:
         """A villager who shares a cadre relative's name, but is another person, paid for honest labour."""

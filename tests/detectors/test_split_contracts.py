@@ -70,3 +70,13 @@ def test_region_threshold_comes_from_config(tmp_path):
     d = DetectorInput({"contracts": frame("contracts", rows), "ledger": frame("ledger", [])}, load_config(f))
     assert any(ld.key[0] == "split" for ld in SplitContracts().detect(d))
     assert not any(ld.key[0] == "split" for ld in SplitContracts().detect(data(contracts=rows, ledger=[])))
+
+
+def test_one_job_spread_over_two_vendors_is_a_split_but_two_sites_are_not():
+    rows = [contract("A", "2024-03-01", 90000, CO, title="3组道路硬化（一期）"),
+            contract("B", "2024-03-20", 85000, "演示县平安土石方有限公司", title="3组道路硬化（二期）"),
+            contract("C", "2024-03-05", 90000, "演示县东湾水利工程有限公司", title="5组排水沟修建工程"),
+            contract("D", "2024-03-25", 88000, "演示县新桥水利工程有限公司", title="7组排水沟修建工程")]
+    splits = [ld for ld in SplitContracts().detect(data(contracts=rows, ledger=[])) if ld.key[0].startswith("split")]
+    assert [sorted(r for _, r in ld.evidence) for ld in splits] == [["A", "B"]]
+    assert splits[0].details["same_job"] and "3组道路硬化" in splits[0].explanation
