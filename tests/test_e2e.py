@@ -70,3 +70,18 @@ def test_cli_leads_and_eval(nightly_db, small_county_messy):
     r = subprocess.run([sys.executable, "-m", "sanzi_audit.cli", "eval", "--db", db, "--truth",
                         str(small_county_messy / "truth.csv"), "--k", "10"], capture_output=True, text=True, check=True)
     assert "split_contract" in r.stdout and "precision@K" in r.stdout
+
+
+def test_honest_lookalikes_stay_quiet(nightly_db, small_result):
+    db, *_ = nightly_db
+    look = small_result.lookalikes
+    with store.connect(db).connect() as c:
+        ev = pd.read_sql_query(sa.text("SELECT l.detector, e.lead_id, e.source_table, e.record_id FROM lead_evidence e "
+                                       "JOIN leads l ON l.lead_id = e.lead_id WHERE l.rank IS NOT NULL"), c)
+    # two honest jobs of one vendor half a year apart are never put in one split lead
+    pairs = look[look["kind"] == "split_lookalike"].groupby("village_code")["record_id"].agg(set)
+    split = ev[ev["detector"] == "split_contracts"].groupby("lead_id")["record_id"].agg(set)
+    assert len(pairs) and not any(p <= s for p in pairs for s in split)
+    # a villager who shares a cadre relative's name, with another ID, is not a relative
+    namesakes = set(look.loc[look["kind"] == "namesake", "record_id"])
+    assert namesakes and not namesakes & set(ev.loc[ev["detector"] == "related_party_payees", "record_id"])

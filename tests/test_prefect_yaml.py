@@ -1,0 +1,21 @@
+"""prefect.yaml points at the real flow with parameters it accepts (the real-server run is tested elsewhere)."""
+
+import inspect
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_deployments_point_at_the_flow_with_valid_parameters():
+    from prefect.flows import load_flow_from_entrypoint
+
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    nightly = next(d for d in spec["deployments"] if d["name"] == "nightly")
+    flow = load_flow_from_entrypoint(str(ROOT / nightly["entrypoint"]))
+    accepted = set(inspect.signature(flow.fn).parameters)
+    assert set(nightly["parameters"]) <= accepted
+    assert {"source"} <= set(nightly["parameters"])
+    (sched,) = nightly["schedules"]
+    assert sched["cron"] == "0 2 * * *" and sched["timezone"] == "Asia/Shanghai"
