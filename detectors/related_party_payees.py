@@ -115,9 +115,11 @@ class RelatedPartyPayees(Detector):
             if len(loose):
                 parts.append(f"付款 {len(loose)} 笔合计 {wan(float(loose['amount'].sum()))}")
             names = "、".join(dict.fromkeys(g["payee"].fillna("")))
+            # "…的子女何超" needs no "（何超）"; other spellings or trade names do get shown
+            shown = "" if set(g["payee"].fillna("")) <= {person["name"]} else f"（{names}）"
             leads.append(self.lead(
                 village_code=village, score=round(min(score, 0.95), 4), amount_at_risk=total,
-                title=f"优亲厚友疑点：{who}（{names}）涉及 {wan(total)}",
+                title=f"优亲厚友疑点：{who}{shown}涉及 {wan(total)}",
                 explanation=(f"收款方/承包方“{names}”经{'、'.join(hows)}比对为{who}。涉及{'；'.join(parts)}，"
                              f"合计 {wan(total)}。{'其中有未经公开招标的合同。' if no_tender else ''}"
                              f"村干部近亲属承接本村项目或收取款项应按规定回避并公开，建议核查决策程序与回避情况。"),
