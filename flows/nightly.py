@@ -125,6 +125,7 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None) 
                          message=f"{exc.__class__.__name__}: {exc}")
         raise
     summary.counts = pipeline.counts_of(validated)
+    summary.quarantine_examples = pipeline.quarantine_examples(validated)
     summary.problems = [p.message for p in ex.problems] + [
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent

@@ -83,6 +83,10 @@ def print_summary(s) -> None:
     print(table(["表", "文件", "读取", "入库", "隔离"], rows))
     for p in s.problems:
         print(f"  问题: {p}")
+    if s.quarantine_examples:
+        print("  隔离的行（示例）:")
+        for q in s.quarantine_examples:
+            print(f"    {q}")
     for t in s.absent:
         print(f"  未提供可选表 {t}: 依赖它的检测器已跳过")
     for r in s.detectors:

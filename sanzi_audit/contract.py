@@ -107,7 +107,7 @@ CONTRACTS = Table(
         C("vendor", "text", aliases=("相对方", "承包方", "乙方")),
         C("vendor_id", "code", aliases=("相对方证件号", "统一社会信用代码", "证件号码")),
         C("vendor_account", "code", aliases=("相对方账号", "收款账号")),
-        C("amount", "amount", True, ("合同金额",)),
+        C("amount", "amount", True, ("合同金额", "金额")),
         C("sign_date", "date", True, ("签订日期",)),
         C("method", "text", aliases=("采购方式", "发包方式")),
         C("decision_ref", "code", aliases=("决策记录编号",), doc="村民代表会议 resolution or tender record"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ class RunSummary:
     problems: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
     detectors: list[DetectorReport] = field(default_factory=list)
+    quarantine_examples: list[str] = field(default_factory=list)  # "file 第 N 行 column: reason", a few per table
     leads_total: int = 0
     leads_new: int = 0
     leads_updated: int = 0
@@ -64,6 +66,20 @@ def counts_of(validated: dict[str, Validated]) -> list[TableCount]:
             continue
         assert v.rows_read == v.rows_loaded + v.rows_quarantined, f"{name}: rows lost in validation"
         out.append(TableCount(name, v.file, v.rows_read, v.rows_loaded, v.rows_quarantined, len(v.warnings)))
+    return out
+
+
+def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> list[str]:
+    out = []
+    for name in TABLES:
+        v = validated.get(name)
+        if v is None:
+            continue
+        for q in v.quarantine[:per_table]:
+            why = "；".join(f"{r['column'] or '整行'}: {r['message']}" for r in q["reasons"])
+            out.append(f"{Path(q['source_file']).name} 第 {q['source_row']} 行 {why}")
+        if len(v.quarantine) > per_table:
+            out.append(f"{Path(v.file).name} 另有 {len(v.quarantine) - per_table} 行被隔离（见 quarantine 表）")
     return out
 
 
