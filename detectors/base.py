@@ -81,6 +81,13 @@ class DetectorInput:
         return EntityIndex.build(self)
 
     @cached_property
+    def official_accounts(self) -> dict[str, str]:
+        """Bank account → person_id of the cadre or relative it belongs to (see entities.official_accounts)."""
+        from sanzi_audit.entities import official_accounts
+
+        return official_accounts(self)
+
+    @cached_property
     def payments(self) -> pd.DataFrame:
         """Ledger debit lines that pay someone (expense, asset, payable accounts) with a payee named."""
         from sanzi_audit.entities import payments

@@ -41,7 +41,7 @@ class RelatedPartyPayees(Detector):
             return []
         people = o.drop_duplicates("person_id").set_index("person_id")
         cadre_name = o[o["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")["name"]
-        acct_owner = _account_owner(data, set(people.index))
+        acct_owner = data.official_accounts
         name_idx = unique_or_none(o, ["village_code", "name"], "person_id")
 
         rows = []
@@ -154,18 +154,3 @@ def _strip_trade(name: str, region: str) -> str:
         if n.endswith(t) and len(n) > len(t) + 1:
             return n[: -len(t)]
     return n
-
-
-def _account_owner(data, official_ids: set[str]) -> dict[str, str]:
-    """Account → the official (cadre or relative) whose own payments or subsidies use it."""
-    owner: dict[str, str] = {}
-    pay = data.payments
-    m = pay["counterparty_id"].isin(official_ids) & pay["counterparty_account"].notna()
-    for pid, acct in zip(pay.loc[m, "counterparty_id"], pay.loc[m, "counterparty_account"], strict=True):
-        owner.setdefault(acct, pid)
-    if data.has("claims"):
-        c = data["claims"]
-        m = c["claimant_id"].isin(official_ids) & c["bank_account"].notna()
-        for pid, acct in zip(c.loc[m, "claimant_id"], c.loc[m, "bank_account"], strict=True):
-            owner.setdefault(acct, pid)
-    return owner

@@ -112,22 +112,11 @@ def _households(data) -> pd.Series:
 
 
 def _official_accounts(data) -> dict[str, str]:
-    """Accounts seen paying or paying out to cadres and relatives, with a label of whose they are."""
+    """Account → a label of whose it is (村干部X（职务） / 村干部近亲属Y（关系）)."""
     if not data.has("officials"):
         return {}
-    o = data["officials"]
     label = {}
-    for r in o.itertuples():
-        label.setdefault(r.person_id, f"村干部{r.name}（{r.role}）" if r.relation in ("本人", None) or
-                         r.related_to is None or pd.isna(r.related_to) else f"村干部近亲属{r.name}（{r.relation}）")
-    out: dict[str, str] = {}
-    pay = data.payments
-    m = pay["counterparty_id"].isin(label) & pay["counterparty_account"].notna()
-    for pid, acct in zip(pay.loc[m, "counterparty_id"], pay.loc[m, "counterparty_account"], strict=True):
-        out.setdefault(acct, label[pid])
-    if data.has("claims"):
-        c = data["claims"]
-        m = c["claimant_id"].isin(label) & c["bank_account"].notna()
-        for pid, acct in zip(c.loc[m, "claimant_id"], c.loc[m, "bank_account"], strict=True):
-            out.setdefault(acct, label[pid])
-    return out
+    for r in data["officials"].itertuples():
+        own = r.relation in ("本人", None) or r.related_to is None or pd.isna(r.related_to)
+        label.setdefault(r.person_id, f"村干部{r.name}（{r.role}）" if own else f"村干部近亲属{r.name}（{r.relation}）")
+    return {acct: label[pid] for acct, pid in data.official_accounts.items()}

@@ -129,6 +129,28 @@ class EntityIndex:
         return self.keys[self.keys["source"] == source].set_index("record_id")
 
 
+def official_accounts(data) -> dict[str, str]:
+    """Bank account → person_id of the cadre or relative whose own payments or subsidies use it.
+
+    Ledger payments carrying an official's ID (their pay, their labour) and claims in their name tell which
+    accounts are theirs; the first seen wins when an account appears under several officials.
+    """
+    if not data.has("officials"):
+        return {}
+    ids = set(data["officials"]["person_id"])
+    owner: dict[str, str] = {}
+    pay = data.payments
+    m = pay["counterparty_id"].isin(ids) & pay["counterparty_account"].notna()
+    for pid, acct in zip(pay.loc[m, "counterparty_id"], pay.loc[m, "counterparty_account"], strict=True):
+        owner.setdefault(acct, pid)
+    if data.has("claims"):
+        c = data["claims"]
+        m = c["claimant_id"].isin(ids) & c["bank_account"].notna()
+        for pid, acct in zip(c.loc[m, "claimant_id"], c.loc[m, "bank_account"], strict=True):
+            owner.setdefault(acct, pid)
+    return owner
+
+
 def payments(data) -> pd.DataFrame:
     """Ledger debit lines that pay a named payee."""
     led = data["ledger"]
@@ -139,4 +161,5 @@ def payments(data) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "level1", "make_normaliser", "payments", "unique_or_none"]
+__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "level1", "make_normaliser", "official_accounts", "payments",
+           "unique_or_none"]

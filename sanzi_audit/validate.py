@@ -66,19 +66,18 @@ class _Collector:
         if m.any():
             self.masks.append((m, reason))
 
-    def rejected(self) -> np.ndarray:
+    def _mask(self, severity: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
         for m, r in self.masks:
-            if _severity(r) == REJECT:
+            if _severity(r) == severity:
                 out |= m
         return out
 
+    def rejected(self) -> np.ndarray:
+        return self._mask(REJECT)
+
     def warned(self) -> np.ndarray:
-        out = np.zeros(self.n, dtype=bool)
-        for m, r in self.masks:
-            if _severity(r) == WARN:
-                out |= m
-        return out
+        return self._mask(WARN)
 
     def reasons_for(self, positions: np.ndarray) -> dict[int, list[dict]]:
         out: dict[int, list[dict]] = {int(p): [] for p in positions}
