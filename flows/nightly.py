@@ -74,10 +74,13 @@ def rank_task(leads: list[Lead], config_path: str | None) -> pd.DataFrame:
 
 
 @task(name="publish", **_TASK)
-def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int) -> tuple[int, int]:
-    new, updated = pipeline.publish(store.connect(db_url), ranked, run_id)
-    get_run_logger().info("publish: %d new, %d updated", new, updated)
-    return new, updated
+def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int, config_path: str | None, complete: bool,
+                 detectors_ran: set[str]) -> pipeline.PublishResult:
+    res = pipeline.publish(store.connect(db_url), ranked, run_id, load_config(config_path).review, complete,
+                           detectors_ran)
+    get_run_logger().info("publish: %d new, %d updated, %d reopened, %d resolved by data", res.new, res.updated,
+                          res.reopened, res.resolved_by_data)
+    return res
 
 
 @task(name="report", **_TASK)
@@ -118,7 +121,12 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None) 
         lap("detect")
         ranked = rank_task(leads, config_path)
         lap("rank")
-        summary.leads_new, summary.leads_updated = publish_task(db_url, ranked, run_id)
+        # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
+        complete = not ex.problems and all(r.status in ("ran", "disabled") for r in reports)
+        published = publish_task(db_url, ranked, run_id, config_path, complete,
+                                 {r.name for r in reports if r.status == "ran"})
+        summary.leads_new, summary.leads_updated = published.new, published.updated
+        summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data
         lap("publish")
     except BaseException as exc:
         store.finish_run(engine, run_id, status="failed", stages=summary.stages,

@@ -41,6 +41,13 @@ class Ranking(_Strict):
     score_share: float = Field(ge=0, le=1, description="Share of priority from the detector score (rest: amount)")
 
 
+class Review(_Strict):
+    reopen_amount_growth: float = Field(0.1, ge=0, description="A dismissed or closed lead reopens when its amount "
+                                        "at risk grows by more than this share")
+    reopen_on_new_records: bool = Field(True, description="A dismissed or closed lead reopens when new evidence "
+                                        "records join it")
+
+
 class DetectorSettings(_Strict):
     enabled: bool = Field(True, description="Run this detector")
     weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
@@ -56,6 +63,7 @@ class Config(_Strict):
     region: Region
     thresholds: Thresholds
     ranking: Ranking
+    review: Review = Field(default_factory=Review)
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     townships: dict[str, TownshipOverride] = Field(default_factory=dict)
     source_file: str | None = None

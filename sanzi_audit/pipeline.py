@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .config import Config
+from .config import Config, Review
 from .contract import TABLES
 from .detectors.base import DetectorInput
 from .ranking import rank_leads
@@ -46,6 +46,8 @@ class RunSummary:
     leads_total: int = 0
     leads_new: int = 0
     leads_updated: int = 0
+    leads_reopened: int = 0
+    leads_resolved: int = 0
     stages: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -118,27 +120,48 @@ def detect(data: DetectorInput, config: Config):
 
 # ---- publish -------------------------------------------------------------------------------------
 
-def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int) -> tuple[int, int]:
-    """Write tonight's ranked leads in one transaction; review fields are never touched.
+@dataclass
+class PublishResult:
+    new: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved_by_data: int = 0
 
-    Returns (new, updated). Leads not seen tonight keep their rows and review state; their rank is cleared
-    so the queue shows only current leads in order.
+
+def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review | None = None,
+            complete: bool = True, detectors_ran: set[str] | None = None) -> PublishResult:
+    """Write tonight's ranked leads in one transaction: readers see last night's leads or tonight's, never half.
+
+    Detection fields are updated; review fields (status, assignee, notes) are never touched, except by the
+    lifecycle's system transitions, each recorded in lead_events:
+    - a 不属实/已办结 lead whose evidence grows materially (new records, or more money than
+      ``review.reopen_amount_growth``), or a 数据已更正 lead that reappears, is reopened as 待核查;
+    - in a complete run, an open lead (待核查/核查中) of a detector that ran tonight but did not find it again
+      is marked 数据已更正 (resolved by data). Nothing is deleted.
+    Leads not seen tonight keep their rows; their rank is cleared so the queue shows current leads in order.
     """
+    review = review or Review()
     ts = store.now()
+    out = PublishResult()
+    L, E = store.leads, store.lead_events
     with engine.begin() as conn:
-        existing = set(conn.execute(sa.select(store.leads.c.lead_id)).scalars())
-        rows = []
-        evidence = []
+        before = {r.lead_id: r for r in conn.execute(sa.select(L.c.lead_id, L.c.status, L.c.amount_at_risk))}
+        rows, evidence, events = [], [], []
+        tonight: dict[str, set[tuple[str, str]]] = {}
         for r in ranked.itertuples(index=False):
             rows.append(dict(lead_id=r.lead_id, detector=r.detector, detector_version=None, case_id=r.case_id,
                              village_code=r.village_code, township_code=r.township_code, score=float(r.score),
                              priority=float(r.priority), rank=int(r.rank), amount_at_risk=float(r.amount_at_risk),
                              title=r.title, explanation=r.explanation, details=r.details, status="new",
                              first_seen_run=run_id, last_seen_run=run_id, created_at=ts, updated_at=ts))
-            evidence.extend(dict(lead_id=r.lead_id, source_table=t, record_id=str(i)) for t, i in r.evidence)
-        conn.execute(store.leads.update().where(store.leads.c.last_seen_run < run_id).values(rank=None))
+            recs = {(t, str(i)) for t, i in r.evidence}
+            tonight[r.lead_id] = recs
+            evidence.extend(dict(lead_id=r.lead_id, source_table=t, record_id=i) for t, i in recs)
+
+        reopen = _to_reopen(conn, before, tonight, ranked, review)
+        conn.execute(L.update().where(L.c.last_seen_run < run_id).values(rank=None))
         if rows:
-            ins = _insert(conn, store.leads)
+            ins = _insert(conn, L)
             stmt = ins.on_conflict_do_update(
                 index_elements=["lead_id"],
                 set_={c: getattr(ins.excluded, c) for c in store.DETECTION_FIELDS if c != "detector_version"})
@@ -148,12 +171,58 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int) -> tuple[int, 
             ev = _insert(conn, store.lead_evidence).on_conflict_do_nothing()
             for i in range(0, len(evidence), 20000):
                 conn.execute(ev, evidence[i:i + 20000])
-        new_ids = [r["lead_id"] for r in rows if r["lead_id"] not in existing]
-        if new_ids:
-            conn.execute(store.lead_events.insert(), [
-                dict(lead_id=x, at=ts, actor="pipeline", event="created", from_status=None, to_status="new",
-                     note=f"第 {run_id} 次运行发现") for x in new_ids])
-    return len(new_ids), len(rows) - len(new_ids)
+        for lead_id, note in reopen.items():
+            conn.execute(L.update().where(L.c.lead_id == lead_id).values(status="new", updated_at=ts))
+            events.append(dict(lead_id=lead_id, at=ts, actor="pipeline", event="reopened",
+                               from_status=before[lead_id].status, to_status="new", note=note))
+        new_ids = [r["lead_id"] for r in rows if r["lead_id"] not in before]
+        events.extend(dict(lead_id=x, at=ts, actor="pipeline", event="created", from_status=None, to_status="new",
+                           note=f"第 {run_id} 次运行发现") for x in new_ids)
+        if complete and detectors_ran:
+            gone = conn.execute(sa.select(L.c.lead_id, L.c.status).where(
+                L.c.last_seen_run < run_id, L.c.status.in_(("new", "in_review")),
+                L.c.detector.in_(sorted(detectors_ran)))).all()
+            for g in gone:
+                conn.execute(L.update().where(L.c.lead_id == g.lead_id).values(status="resolved_by_data", updated_at=ts))
+                events.append(dict(lead_id=g.lead_id, at=ts, actor="pipeline", event="resolved_by_data",
+                                   from_status=g.status, to_status="resolved_by_data",
+                                   note=f"第 {run_id} 次运行（完整运行）未再发现该疑点：源数据可能已更正"))
+            out.resolved_by_data = len(gone)
+        if events:
+            conn.execute(E.insert(), events)
+    out.new, out.updated, out.reopened = len(new_ids), len(rows) - len(new_ids), len(reopen)
+    return out
+
+
+def _to_reopen(conn, before: dict, tonight: dict[str, set], ranked: pd.DataFrame, review: Review) -> dict[str, str]:
+    """Concluded leads seen again whose evidence grew materially, with a note saying what changed."""
+    closed = [lid for lid in tonight if lid in before and before[lid].status in ("dismissed", "closed",
+                                                                                  "resolved_by_data")]
+    if not closed:
+        return {}
+    old: dict[str, set] = {lid: set() for lid in closed}
+    for i in range(0, len(closed), 500):
+        q = sa.select(store.lead_evidence).where(store.lead_evidence.c.lead_id.in_(closed[i:i + 500]))
+        for r in conn.execute(q):
+            old[r.lead_id].add((r.source_table, r.record_id))
+    amount = dict(zip(ranked["lead_id"], ranked["amount_at_risk"], strict=True))
+    out = {}
+    for lid in closed:
+        prev = before[lid]
+        if prev.status == "resolved_by_data":
+            out[lid] = "此前已因数据更正而关闭的疑点再次出现"
+            continue
+        added = tonight[lid] - old[lid]
+        was, now_ = float(prev.amount_at_risk or 0), float(amount[lid])
+        reasons = []
+        if review.reopen_on_new_records and added:
+            reasons.append(f"新增 {len(added)} 条证据记录（{'、'.join(sorted(r for _, r in added)[:5])}"
+                           f"{'等' if len(added) > 5 else ''}）")
+        if now_ > was * (1 + review.reopen_amount_growth):
+            reasons.append(f"涉及金额由 {was:,.2f} 元增至 {now_:,.2f} 元")
+        if reasons:
+            out[lid] = "证据增加，重新打开：" + "；".join(reasons)
+    return out
 
 
 def _insert(conn, table):

@@ -31,10 +31,12 @@ def _ranked(ids, score=0.5, title="疑点"):
 
 def test_publish_keeps_review_fields_and_reports_new_vs_updated(db_url):
     engine = store.connect(db_url)
-    assert pipeline.publish(engine, _ranked(["a", "b"]), 1) == (2, 0)
+    res = pipeline.publish(engine, _ranked(["a", "b"]), 1)
+    assert (res.new, res.updated) == (2, 0)
     with engine.begin() as c:
         c.execute(store.leads.update().where(store.leads.c.lead_id == "a").values(status="dismissed", assignee="李审计"))
-    assert pipeline.publish(engine, _ranked(["a", "c"], score=0.9, title="新标题"), 2) == (1, 1)
+    res = pipeline.publish(engine, _ranked(["a", "c"], score=0.9, title="新标题"), 2)
+    assert (res.new, res.updated) == (1, 1)
     with engine.connect() as c:
         rows = {r.lead_id: r for r in c.execute(sa.select(store.leads))}
         events = c.execute(sa.select(store.lead_events.c.lead_id, store.lead_events.c.event)).all()
