@@ -88,6 +88,7 @@ def report_task(db_url: str, summary: RunSummary) -> RunSummary:
     store.finish_run(store.connect(db_url), summary.run_id, status=summary.status,
                      counts=[c.__dict__ for c in summary.counts], stages=summary.stages,
                      leads_new=summary.leads_new, leads_updated=summary.leads_updated,
+                     leads_reopened=summary.leads_reopened, leads_resolved=summary.leads_resolved,
                      message="；".join(summary.problems) or None)
     get_run_logger().info("report: run %d %s, %d leads (%d new)", summary.run_id, summary.status,
                           summary.leads_total, summary.leads_new)

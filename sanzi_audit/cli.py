@@ -184,6 +184,23 @@ def cmd_detectors(a) -> int:
     return 0
 
 
+def cmd_db(a) -> int:
+    from . import migrate, store
+
+    url = store.resolve_url(a.db)
+    engine = store.create_engine_for(url)
+    try:
+        before = migrate.current(engine)
+        if a.action == "upgrade":
+            migrate.upgrade(engine)
+            print(f"审查库 {store.safe_url(url)}: {before or '（空）'} → {migrate.current(engine)}")
+        else:
+            print(f"审查库 {store.safe_url(url)}: 当前版本 {before or '（空）'}，程序需要 {migrate.head()}")
+    finally:
+        engine.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sanzi", description="村级三资疑点线索夜间分析流程")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -224,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-baseline", action="store_true")
     e.set_defaults(fn=cmd_eval)
 
+    db = sub.add_parser("db", help="审查库结构迁移（Alembic）")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("--db")
+    db.set_defaults(fn=cmd_db)
+
     dt_ = sub.add_parser("detectors", help="列出已安装的检测器及参数")
     dt_.set_defaults(fn=cmd_detectors)
     return ap
@@ -231,13 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .config import ConfigError
+    from .migrate import SchemaError
     from .registry import RegistryError
     from .sources import SourceError
 
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (SourceError, ConfigError, RegistryError, FileNotFoundError) as exc:
+    except (SourceError, ConfigError, RegistryError, SchemaError, FileNotFoundError) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:

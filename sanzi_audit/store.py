@@ -51,6 +51,8 @@ runs = sa.Table(
     sa.Column("stages", sa.Text),  # JSON: seconds per stage
     sa.Column("leads_new", sa.Integer),
     sa.Column("leads_updated", sa.Integer),
+    sa.Column("leads_reopened", sa.Integer),
+    sa.Column("leads_resolved", sa.Integer),
     sa.Column("message", sa.Text),
 )
 
@@ -132,13 +134,33 @@ def resolve_url(url: str | None) -> str:
 _ENGINES: dict[str, sa.Engine] = {}
 
 
-def connect(url: str | None = None) -> sa.Engine:
-    """One engine (and pool) per database URL per process; the schema is created on first use."""
+def connect(url: str | None = None, check_schema: bool = True) -> sa.Engine:
+    """One engine (and pool) per database URL per process.
+
+    An empty database is initialised by the migrations; one at an older schema is refused with the command
+    that upgrades it (``sanzi db upgrade``), never altered behind the operator's back.
+    """
+    from .migrate import ensure_schema
+
     url = resolve_url(url)
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = _ENGINES[url] = _create(url)
+        engine = create_engine_for(url)
+        if check_schema:
+            try:
+                ensure_schema(engine, safe_url(url))
+            except BaseException:
+                engine.dispose()  # a refused database must not leave pooled connections behind
+                raise
+        _ENGINES[url] = engine
     return engine
+
+
+def safe_url(url: str) -> str:
+    """A URL fit to print: never a password."""
+    import re
+
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def dispose(url: str | None = None) -> None:
@@ -150,7 +172,7 @@ def dispose(url: str | None = None) -> None:
             engine.dispose()
 
 
-def _create(url: str) -> sa.Engine:
+def create_engine_for(url: str) -> sa.Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 60})
@@ -163,7 +185,6 @@ def _create(url: str) -> sa.Engine:
             cur.close()
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
     return engine
 
 
