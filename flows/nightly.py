@@ -102,6 +102,14 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None) 
     config = load_config(config_path)  # fail fast on a bad config or source, before a run row exists
     check_source(source)
     engine = store.connect(db_url)
+    store.acquire_run_lock(engine, f"{source}")  # two runs never write one database at once
+    try:
+        return _run(source, db_url, config_path, config, engine)
+    finally:
+        store.release_run_lock(engine)
+
+
+def _run(source: str, db_url: str, config_path: str | None, config, engine) -> RunSummary:
     run_id = store.start_run(engine, str(source), pipeline.parameters_of(config, str(source)))
     summary = RunSummary(run_id=run_id, status="running", db_url=db_url)
     clock = time.perf_counter()

@@ -66,11 +66,13 @@ def cmd_synth(a) -> int:
 
 
 def _run(source: str, db: str | None, config: str | None):
+    from . import store
     from .config import load_config
     from .sources import check_source
 
     check_source(source)  # user errors surface in a second, not after a server start
     load_config(config)
+    store.check_run_lock(store.connect(db))
     _prefect_defaults()
     from .flows.nightly import nightly
 
@@ -191,7 +193,10 @@ def cmd_db(a) -> int:
     engine = store.create_engine_for(url)
     try:
         before = migrate.current(engine)
-        if a.action == "upgrade":
+        if a.action == "unlock":
+            n = store.release_run_lock(engine, force=True)
+            print("已清除运行锁" if n else "没有运行锁")
+        elif a.action == "upgrade":
             migrate.upgrade(engine)
             print(f"审查库 {store.safe_url(url)}: {before or '（空）'} → {migrate.current(engine)}")
         else:
@@ -242,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(fn=cmd_eval)
 
     db = sub.add_parser("db", help="审查库结构迁移（Alembic）")
-    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("action", choices=["upgrade", "current", "unlock"],
+                    help="unlock: 清除运行锁（仅在确认上一次运行已终止时使用）")
     db.add_argument("--db")
     db.set_defaults(fn=cmd_db)
 
@@ -256,11 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     from .migrate import SchemaError
     from .registry import RegistryError
     from .sources import SourceError
+    from .store import RunLockedError
 
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (SourceError, ConfigError, RegistryError, SchemaError, FileNotFoundError) as exc:
+    except (SourceError, ConfigError, RegistryError, SchemaError, RunLockedError, FileNotFoundError) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:

@@ -85,3 +85,27 @@ def test_honest_lookalikes_stay_quiet(nightly_db, small_result):
     # a villager who shares a cadre relative's name, with another ID, is not a relative
     namesakes = set(look.loc[look["kind"] == "namesake", "record_id"])
     assert namesakes and not namesakes & set(ev.loc[ev["detector"] == "related_party_payees", "record_id"])
+
+
+def test_a_run_that_dies_is_marked_failed_and_leaves_the_leads_and_no_lock(nightly_db, small_county_messy,
+                                                                            monkeypatch):
+    from sanzi_audit import pipeline
+    from sanzi_audit.flows.nightly import nightly
+
+    db, *_ = nightly_db
+    engine = store.connect(db)
+    q = sa.text("SELECT lead_id, rank, status, score FROM leads ORDER BY lead_id")
+    before = pd.read_sql_query(q, engine)
+
+    def killed(*a, **k):
+        raise RuntimeError("worker killed during publish")
+
+    monkeypatch.setattr(pipeline, "publish", killed)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        nightly(source=str(small_county_messy), db=db)
+    with engine.connect() as c:
+        last = c.execute(sa.text("SELECT status, message FROM runs ORDER BY run_id DESC LIMIT 1")).one()
+        lock = c.execute(sa.text("SELECT count(*) FROM run_lock")).scalar()
+    assert last.status == "failed" and "worker killed" in last.message
+    assert lock == 0
+    pd.testing.assert_frame_equal(pd.read_sql_query(q, engine), before)
