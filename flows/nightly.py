@@ -13,7 +13,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from sanzi_audit import pipeline, store
+from sanzi_audit import pipeline, review, store
 from sanzi_audit.config import load_config
 from sanzi_audit.detectors.base import DetectorInput, Lead
 from sanzi_audit.pipeline import RunSummary
@@ -67,8 +67,8 @@ def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, confi
 
 
 @task(name="rank", **_TASK)
-def rank_task(leads: list[Lead], config_path: str | None) -> pd.DataFrame:
-    ranked = pipeline.rank(leads, load_config(config_path))
+def rank_task(db_url: str, leads: list[Lead], config_path: str | None) -> pd.DataFrame:
+    ranked = pipeline.rank(leads, load_config(config_path), store.connect(db_url))
     get_run_logger().info("rank: %d leads in %d cases", len(ranked), ranked["case_id"].nunique() if len(ranked) else 0)
     return ranked
 
@@ -128,7 +128,7 @@ def _run(source: str, db_url: str, config_path: str | None, config, engine) -> R
         lap("load")
         leads, reports = detect_task(db_url, validated, run_id, config_path)
         lap("detect")
-        ranked = rank_task(leads, config_path)
+        ranked = rank_task(db_url, leads, config_path)
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
         complete = not ex.problems and all(r.status in ("ran", "disabled") for r in reports)
@@ -143,6 +143,7 @@ def _run(source: str, db_url: str, config_path: str | None, config, engine) -> R
         raise
     summary.counts = pipeline.counts_of(validated)
     summary.quarantine_examples = pipeline.quarantine_examples(validated)
+    summary.feedback = review.confirmed_share(engine)
     summary.problems = [p.message for p in ex.problems] + [
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent

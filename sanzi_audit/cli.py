@@ -79,6 +79,12 @@ def _run(source: str, db: str | None, config: str | None):
     return nightly(source=source, db=db, config_path=config)
 
 
+def store_safe(url: str) -> str:
+    from .store import safe_url
+
+    return safe_url(url)
+
+
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
     rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined] for c in s.counts]
@@ -97,7 +103,15 @@ def print_summary(s) -> None:
     print(f"疑点线索 {s.leads_total} 条（新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
           f"因数据更正关闭 {s.leads_resolved}）；"
           f"各阶段耗时(秒): {json.dumps(s.stages, ensure_ascii=False)}")
-    print(f"审查库: {s.db_url}")
+    if s.feedback:
+        per: dict[str, list[int]] = {}
+        for f in s.feedback:
+            agg = per.setdefault(f["detector"], [0, 0])
+            agg[0] += f["reviewed"]
+            agg[1] += f["confirmed"]
+        print("  核查反馈（已给出结论的线索中属实/移交的比例）: " +
+              "；".join(f"{d} {c}/{n}={c / n:.0%}" for d, (n, c) in sorted(per.items())))
+    print(f"审查库: {store_safe(s.db_url)}")
 
 
 def cmd_run(a) -> int:

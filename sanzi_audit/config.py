@@ -39,6 +39,8 @@ class Thresholds(_Strict):
 class Ranking(_Strict):
     amount_cap: float = Field(gt=0, description="Amount at risk (元) at which the amount factor saturates")
     score_share: float = Field(ge=0, le=1, description="Share of priority from the detector score (rest: amount)")
+    feedback_weighting: bool = Field(False, description="Scale each detector's weight by reviewers' confirmed share")
+    feedback_min_reviewed: int = Field(20, ge=1, description="Reviewed leads a detector needs before feedback applies")
 
 
 class Review(_Strict):

@@ -48,6 +48,7 @@ class RunSummary:
     leads_updated: int = 0
     leads_reopened: int = 0
     leads_resolved: int = 0
+    feedback: list[dict] = field(default_factory=list)  # reviewers' confirmed share per detector and township
     stages: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -233,8 +234,12 @@ def _insert(conn, table):
     return insert(table)
 
 
-def rank(leads, config: Config) -> pd.DataFrame:
-    return rank_leads(leads, config)
+def rank(leads, config: Config, engine: sa.Engine | None = None) -> pd.DataFrame:
+    from .ranking import feedback_weights
+    from .review import confirmed_share
+
+    feedback = feedback_weights(confirmed_share(engine), config) if engine is not None else {}
+    return rank_leads(leads, config, feedback)
 
 
 def parameters_of(config: Config, source: str) -> dict:

@@ -25,8 +25,24 @@ def priority(score: float, amount: float, weight: float, config: Config) -> floa
     return weight * (r.score_share * score + (1 - r.score_share) * amount_factor)
 
 
-def rank_leads(leads: list[Lead], config: Config) -> pd.DataFrame:
-    """A frame of leads with lead_id, case_id, priority and rank; evidence kept as a list column."""
+def feedback_weights(shares: list[dict], config: Config) -> dict[str, float]:
+    """Per detector: the multiplier reviewers' verdicts earn it (empty unless ranking.feedback_weighting)."""
+    if not config.ranking.feedback_weighting:
+        return {}
+    by: dict[str, list[int]] = {}
+    for r in shares:
+        agg = by.setdefault(r["detector"], [0, 0])
+        agg[0] += r["reviewed"]
+        agg[1] += r["confirmed"]
+    return {d: 0.5 + c / n for d, (n, c) in by.items() if n >= config.ranking.feedback_min_reviewed}
+
+
+def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | None = None) -> pd.DataFrame:
+    """A frame of leads with lead_id, case_id, priority and rank; evidence kept as a list column.
+
+    ``feedback``: per-detector multipliers from reviewers' verdicts (see feedback_weights).
+    """
+    feedback = feedback or {}
     cols = ["lead_id", "detector", "case_id", "village_code", "township_code", "score", "priority", "rank",
             "amount_at_risk", "title", "explanation", "details", "evidence"]
     if not leads:
@@ -38,7 +54,7 @@ def rank_leads(leads: list[Lead], config: Config) -> pd.DataFrame:
             by_id[ld.lead_id] = ld
     rows = []
     for lid, ld in sorted(by_id.items()):
-        w = config.detector(ld.detector).weight
+        w = config.detector(ld.detector).weight * feedback.get(ld.detector, 1.0)
         rows.append(dict(lead_id=lid, detector=ld.detector, village_code=ld.village_code,
                          township_code=ld.village_code[:9], score=ld.score,
                          priority=round(priority(ld.score, ld.amount_at_risk, w, config), 6),

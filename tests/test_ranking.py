@@ -1,3 +1,5 @@
+import pytest
+
 from sanzi_audit.config import load_config
 from sanzi_audit.detectors.base import Lead
 from sanzi_audit.ranking import priority, rank_leads
@@ -36,3 +38,22 @@ def test_lead_id_is_stable_and_ignores_score():
     a = lead("split_contracts", "k", 0.5, 10, [("contracts", "x")])
     b = lead("split_contracts", "k", 0.9, 99, [("contracts", "x"), ("contracts", "y")])
     assert a.lead_id == b.lead_id and a.lead_id.startswith("split_contracts:")
+
+
+def test_feedback_weighting_is_off_by_default_and_needs_enough_reviews(tmp_path):
+    from sanzi_audit.ranking import feedback_weights
+
+    shares = [dict(detector="split_contracts", township_code="t1", reviewed=15, confirmed=15),
+              dict(detector="split_contracts", township_code="t2", reviewed=10, confirmed=5),
+              dict(detector="vendor_concentration", township_code="t1", reviewed=5, confirmed=0)]
+    assert feedback_weights(shares, load_config()) == {}
+    f = tmp_path / "c.yaml"
+    f.write_text("ranking: {feedback_weighting: true}\n", encoding="utf-8")
+    cfg = load_config(f)
+    assert feedback_weights(shares, cfg) == {"split_contracts": 0.5 + 20 / 25}  # 5 reviews: too few
+    leads = [lead("split_contracts", "a", 0.5, 1000, [("ledger", "x")]),
+             lead("vendor_concentration", "b", 0.5, 1000, [("ledger", "y")])]
+    plain = rank_leads(leads, cfg).set_index("detector")["priority"]
+    tuned = rank_leads(leads, cfg, feedback_weights(shares, cfg)).set_index("detector")["priority"]
+    assert tuned["split_contracts"] == pytest.approx(plain["split_contracts"] * 1.3, rel=1e-4)
+    assert tuned["vendor_concentration"] == plain["vendor_concentration"]
