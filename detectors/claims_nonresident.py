@@ -1,0 +1,61 @@
+"""虚报冒领: claimants who are not on the village roster, belong to another village, or carry an invalid ID."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from sanzi_audit.identifiers import ric_valid_mask
+
+from .base import Detector, DetectorInput, Lead, Params, wan
+
+_REASONS = {
+    "missing": ("不在村民名册中", 0.85),
+    "elsewhere": ("登记在其他村", 0.7),
+    "invalid_id": ("身份证号校验不通过", 0.75),
+}
+
+
+class NonresidentParams(Params):
+    min_amount: float = Field(0.0, ge=0, description="Ignore claimants paid less than this in total (元)")
+
+
+class ClaimsNonresident(Detector):
+    name = "claims_nonresident"
+    version = "1.0"
+    title = "非本村人员领取补贴"
+    description = (
+        "Flags subsidy claimants whose ID is not on any village roster, is registered in another village than the "
+        "one paying, or fails the GB 11643 check digit, per claimant and paying village. Basis: cases of cadres' "
+        "parents registered in another township put on a village's list, and of invented names on 低保 rolls; "
+        "纪委 platforms match every roll against 户籍 by ID number.")
+    requires = ("claims", "residents")
+    Params = NonresidentParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        c = data["claims"]
+        roster = data["residents"].drop_duplicates("person_id").set_index("person_id")
+        home = c["claimant_id"].map(roster["village_code"])
+        valid = ric_valid_mask(c["claimant_id"])
+        kind = home.map(lambda _: None).astype("object")
+        kind[home.isna()] = "missing"
+        kind[home.notna() & (home != c["village_code"])] = "elsewhere"
+        kind[~valid] = "invalid_id"
+        c = c.assign(kind=kind, home=home)[kind.notna()]
+        leads = []
+        for (village, pid), g in c.groupby(["village_code", "claimant_id"], sort=True):
+            total = float(g["amount"].sum())
+            if total < self.params.min_amount:
+                continue
+            k = g["kind"].iloc[0]
+            why, score = _REASONS[k]
+            where = f"（户籍在 {g['home'].iloc[0]}）" if k == "elsewhere" else ""
+            name = g["claimant_name"].iloc[0] or pid
+            evidence = [("claims", x) for x in g["claim_id"]] + ([("residents", pid)] if k == "elsewhere" else [])
+            leads.append(self.lead(
+                village_code=village, score=score, amount_at_risk=total,
+                title=f"非本村人员领取补贴疑点：{name} {why}，{len(g)} 笔 {wan(total)}",
+                explanation=(f"领取人 {name}（身份证号 {pid}）{why}{where}，却在本村领取 "
+                             f"{'、'.join(sorted(g['program'].unique()))} {len(g)} 笔，合计 {wan(total)}。"
+                             f"建议核对户籍与补贴资格审核材料。"),
+                evidence=evidence, key=("nonresident", pid), details=dict(reason=k, payments=len(g))))
+        return leads
