@@ -262,15 +262,15 @@ def _extract_database(url: str) -> Extract:
     import sqlalchemy as sa
 
     out = Extract()
+    engine = sa.create_engine(url)
     try:
-        engine = sa.create_engine(url)
         with engine.connect() as conn:
             present = set(sa.inspect(conn).get_table_names())
             for table in TABLES.values():
                 name = next((n for n in (table.name, table.title) if n in present), None)
                 if name is None:
                     (out.absent.append(table.name) if table.optional else out.problems.append(
-                        FileProblem(table.name, f"{_safe_url(url)}#{table.name}",
+                        FileProblem(table.name, f"{safe_url(url)}#{table.name}",
                                     f"数据库中缺少必需的表 {table.name}（{table.title}）")))
                     continue
                 df = pd.read_sql_table(name, conn)
@@ -278,16 +278,19 @@ def _extract_database(url: str) -> Extract:
                 try:
                     columns, ignored = _map_header(header, table, Path(name))
                 except _Problem as exc:
-                    out.problems.append(FileProblem(table.name, f"{_safe_url(url)}#{name}", f"表 {name}: {exc}"))
+                    out.problems.append(FileProblem(table.name, f"{safe_url(url)}#{name}", f"表 {name}: {exc}"))
                     continue
                 rows = [[_cell(v) if not pd.isna(v) else "" for v in r] for r in df.itertuples(index=False)]
                 frame = _frame(rows, header, columns, list(range(1, len(rows) + 1)), Path(name))
-                out.tables[table.name] = RawTable(table.name, f"{_safe_url(url)}#{name}", frame, [], ignored, "db")
+                out.tables[table.name] = RawTable(table.name, f"{safe_url(url)}#{name}", frame, [], ignored, "db")
     except sa.exc.SQLAlchemyError as exc:
-        raise SourceError(f"无法读取数据库 {_safe_url(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+        detail = exc.orig if getattr(exc, "orig", None) is not None else exc
+        raise SourceError(f"无法读取数据库 {safe_url(url)}: {exc.__class__.__name__}: {detail}") from exc
+    finally:
+        engine.dispose()  # a nightly extract must not leave connections to the source behind
     return out
 
 
-def _safe_url(url: str) -> str:
-    """Never print a password."""
+def safe_url(url: str) -> str:
+    """A URL fit to print: never a password."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .contract import TABLES, Table
-from .sources import FILE, ROW
+from .sources import FILE, ROW, safe_url
 
 DEFAULT_DB_FILE = "sanzi.db"
 metadata = sa.MetaData()
@@ -222,13 +222,6 @@ def connect(url: str | None = None, check_schema: bool = True) -> sa.Engine:
                 raise
         _ENGINES[url] = engine
     return engine
-
-
-def safe_url(url: str) -> str:
-    """A URL fit to print: never a password."""
-    import re
-
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def dispose(url: str | None = None) -> None:
