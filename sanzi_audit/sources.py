@@ -149,28 +149,59 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         raise _Problem(f"无法读取表头: {exc}") from exc
     columns, ignored = _map_header(header, table, path)
     width = len(header)
+    records, numbers = _records_with_line_numbers(reader, text)
     rows: list[list[str]] = []
-    numbers: list[int] = []
+    kept: list[int] = []
     malformed: list[tuple[int, list[str], str]] = []
-    row_no = 1
+    for fields, line in zip(records, numbers, strict=True):
+        if fields is None:  # the reader gave up here (e.g. an unterminated quote): reported, not lost
+            malformed.append((line, [], "CSV 格式错误: 引号未闭合或格式损坏，此行及之后的内容无法读取"))
+            continue
+        if len(fields) != width:
+            if fields and "".join(fields).strip():
+                malformed.append((line, fields, f"字段数为 {len(fields)}，表头有 {width} 列"))
+            continue  # blank lines are not rows
+        if not "".join(fields).strip():
+            continue
+        rows.append(fields)
+        kept.append(line)
+    numbers = kept
+    frame = _frame(rows, header, columns, numbers, path)
+    return RawTable(table.name, str(path), frame, malformed, ignored, enc)
+
+
+def _records_with_line_numbers(reader, text: str) -> tuple[list[list[str] | None], list[int]]:
+    """All records after the header, each with the line it starts on.
+
+    Fast path: read everything at C speed; when there are as many records as physical lines (no field holds a
+    line break), a record's line is its position. Otherwise, or when the reader fails, read record by record
+    so line numbers stay exact; a failure is returned as a None record at the line where reading stopped.
+    """
+    start = reader.line_num  # lines consumed by the header
+    body = text.split("\n", start)[-1] if start else text
+    try:
+        records = list(reader)
+    except csv.Error:
+        records = None
+    if records is not None:
+        lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+        if len(records) == lines:
+            return records, list(range(start + 1, start + 1 + len(records)))
+    reader = csv.reader(io.StringIO(body, newline=""))
+    out, numbers = [], []
     while True:
+        first_line = start + reader.line_num + 1  # a record is numbered by the line it starts on
         try:
             fields = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:  # e.g. an unterminated quote: report and stop, keeping what was read
-            malformed.append((reader.line_num, [], f"CSV 格式错误: {exc}"))
+        except csv.Error:
+            out.append(None)
+            numbers.append(first_line)
             break
-        row_no += 1
-        if not fields or all(not x.strip() for x in fields):
-            continue  # blank lines are not rows
-        if len(fields) != width:
-            malformed.append((reader.line_num, fields, f"字段数为 {len(fields)}，表头有 {width} 列"))
-            continue
-        rows.append(fields)
-        numbers.append(reader.line_num)
-    frame = _frame(rows, header, columns, numbers, path)
-    return RawTable(table.name, str(path), frame, malformed, ignored, enc)
+        out.append(fields)
+        numbers.append(first_line)
+    return out, numbers
 
 
 def _read_xlsx(path: Path, table: Table) -> RawTable:
@@ -249,7 +280,8 @@ def _map_header(header: list[str], table: Table, path: Path) -> tuple[list[str |
 def _frame(rows: list[list[str]], header: list[str], columns: list[str | None], numbers: list[int],
            path: Path) -> pd.DataFrame:
     keep = [i for i, c in enumerate(columns) if c is not None]
-    data = {columns[i]: [r[i] for r in rows] for i in keep}
+    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    data = {columns[i]: transposed[i] for i in keep}
     df = pd.DataFrame(data, dtype="str")
     df[ROW] = pd.array(numbers, dtype="int64")
     df[FILE] = path.name

@@ -97,3 +97,24 @@ def test_clean_and_messy_exports_load_identically(small_county, small_county_mes
 def test_reconciliation_holds_for_every_table(small_county):
     for c in counts_of(validate_all(extract(small_county))):
         assert c.read == c.loaded + c.quarantined
+
+
+def test_quoted_line_breaks_keep_exact_row_numbers(tmp_path):
+    write(tmp_path / "ledger.csv", HEADER_CN +
+          '330599101200,2024-0001,1,2024-03-05,513001,"两行\n摘要",100,0,甲\n'   # lines 2-3
+          "330599101200,2024-0001,2,2024-03-05,102001,好行,0,100,\n"            # line 4
+          "330599101200,2024-0002,1,2024-03-06,513001,坏行,5,0\n")              # line 5: a field short
+    v = validate_all(extract(tmp_path))["ledger"]
+    assert v.clean["_row"].tolist() == [2, 4] and v.clean["summary"].iloc[0] == "两行\n摘要"
+    assert [q["source_row"] for q in v.quarantine] == [5]
+
+
+def test_an_unterminated_quote_loses_nothing(tmp_path):
+    write(tmp_path / "ledger.csv", HEADER_CN +
+          "330599101200,2024-0001,1,2024-03-05,513001,好行,100,0,甲\n"
+          '330599101200,2024-0002,1,2024-03-06,513001,"坏引号,5,0,乙\n'
+          "330599101200,2024-0003,1,2024-03-07,513001,被吞掉的行,5,0,丙\n")
+    v = validate_all(extract(tmp_path))["ledger"]
+    assert v.rows_loaded == 1 and v.rows_quarantined == 1
+    (q,) = v.quarantine
+    assert q["source_row"] == 3 and "被吞掉的行" in q["raw"]  # the swallowed line is kept in the raw record
