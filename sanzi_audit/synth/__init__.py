@@ -26,7 +26,7 @@ __all__ = ["FRAUD_TYPES", "SynthOptions", "SynthResult", "generate", "write"]
 # Probability that a village carries each pattern (several may co-occur in one village).
 DEFAULT_RATES = {
     "split_contract": 0.30, "duplicate_payment": 0.30, "shared_account": 0.15, "related_party": 0.20,
-    "payee_alias": 0.10,
+    "payee_alias": 0.10, "voucher_gap": 0.08,
     "claim_deceased": 0.15, "claim_nonresident": 0.10, "claim_inflated_area": 0.10, "claim_duplicate": 0.10,
     "claim_shared_account": 0.07,
 }
@@ -117,6 +117,12 @@ def _number_vouchers(books: Books, names: dict[str, str]) -> tuple[pd.DataFrame,
         vs.sort(key=lambda x: (x.date, x.key))
         for seq, vo in enumerate(vs, start=1):
             voucher_no = f"{books.year}-{seq:04d}"
+            if vo.key in books.dropped:  # numbered, then gone: the neighbours carry the evidence
+                case = books.dropped[vo.key]
+                for nb in (vs[seq - 2] if seq >= 2 else None, vs[seq] if seq < len(vs) else None):
+                    if nb is not None and nb.key not in books.dropped:
+                        books.truth.append((case, "voucher_gap", "ledger", (nb.key, 0)))
+                continue
             for li, line in enumerate(vo.lines, start=1):
                 entry_id = f"{code}-{voucher_no}-{li}"
                 key_to_ids[(vo.key, li - 1)] = entry_id

@@ -52,6 +52,7 @@ class Books:
     lookalikes: list[tuple[str, str, str, object]] = field(default_factory=list)
     _invoices: set[str] = field(default_factory=set)
     # where the current village's vouchers and claims begin, so injectors never scan the whole county
+    dropped: dict[int, str] = field(default_factory=dict)  # voucher key → case id of a removed voucher (断号)
     voucher_start: int = 0
     claim_start: int = 0
     _day_cdf: np.ndarray | None = None

@@ -19,6 +19,7 @@ FRAUD_TYPES = {
     "shared_account": "一个账户多人收款: one bank account paid under several names",
     "related_party": "优亲厚友: work or payments given to a cadre's close relative",
     "payee_alias": "一人多名: one villager paid twice, once under a homophone of their name, into one account",
+    "voucher_gap": "断号: a numbered voucher missing from the books (removed or never posted)",
     "claim_deceased": "虚报冒领: subsidy paid after the claimant died or moved away",
     "claim_nonresident": "虚报冒领: claimant not on the village roster",
     "claim_inflated_area": "虚报冒领: claimed area above the contracted area",
@@ -193,6 +194,20 @@ class Injector:
                          cash=False)
             self.mark_voucher(case, "payee_alias", real)
             self.mark_voucher(case, "payee_alias", fake)
+
+    def voucher_gap(self, v: Village) -> None:
+        """One to three consecutive vouchers vanish after numbering; their neighbours are the evidence."""
+        b, rng = self.b, self.rng
+        evidence = {ref[0] for *_, table, ref in b.truth if table == "ledger"}
+        own = [x for x in b.village_vouchers() if x.village == v.code and 3 <= x.date.month <= 10
+               and x.key not in evidence]
+        if len(own) < 10:
+            return
+        own.sort(key=lambda x: (x.date, x.key))
+        first = int(rng.integers(1, len(own) - 4))
+        case = self.case("voucher_gap")
+        for x in own[first:first + int(rng.integers(1, 4))]:
+            b.dropped[x.key] = case
 
     def namesake_lookalike(self, v: Village) -> None:
         """A villager who shares a cadre relative's name, but is another person, paid for honest labour."""

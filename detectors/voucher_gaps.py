@@ -1,0 +1,60 @@
+"""断号: voucher numbers missing from a village's sequence for a year."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from .base import Detector, DetectorInput, Lead, Params, ymd
+
+
+class GapParams(Params):
+    max_gap: int = Field(20, ge=1, description="Longer runs of missing numbers are reported as a renumbering, not "
+                         "as missing vouchers (e.g. a new series started)")
+
+
+class VoucherGaps(Detector):
+    name = "voucher_gaps"
+    version = "1.0"
+    title = "凭证断号"
+    description = (
+        "Flags missing numbers in each village's voucher sequence per year and prefix (2024-0123 … 2024-0125 "
+        "without 0124): a voucher that was numbered and then removed, voided without a record, or never posted. "
+        "The evidence is the vouchers on both sides of the gap, with their dates. Basis: audit practice treats "
+        "断号 as a sign of removed or hidden entries; platforms number vouchers consecutively.")
+    requires = ("ledger",)
+    Params = GapParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        led = data["ledger"]
+        # one row per voucher (its first line in ledger order is the evidence); parse distinct numbers only
+        first = led.drop_duplicates(["village_code", "voucher_no"])[["village_code", "voucher_no", "entry_id",
+                                                                    "entry_date"]]
+        distinct = pd.Series(first["voucher_no"].astype("str").unique())
+        parts = distinct.str.extract(r"^(?P<prefix>.*?)(?P<num>\d+)$").set_index(distinct)
+        first = first.assign(year=first["entry_date"].dt.year, date=first["entry_date"],
+                             prefix=first["voucher_no"].map(parts["prefix"]),
+                             num=pd.to_numeric(first["voucher_no"].map(parts["num"]), errors="coerce"))
+        first = first[first["num"].notna()]
+        first = first.sort_values(["village_code", "year", "prefix", "num"]).reset_index(drop=True)
+        nxt = first.shift(-1)
+        same = ((first["village_code"] == nxt["village_code"]) & (first["year"] == nxt["year"])
+                & (first["prefix"] == nxt["prefix"]))
+        missing = (nxt["num"] - first["num"] - 1).where(same)
+        gaps = first.assign(missing=missing, after_no=nxt["voucher_no"], after_id=nxt["entry_id"],
+                            after_date=nxt["date"])
+        gaps = gaps[(gaps["missing"] >= 1) & (gaps["missing"] <= self.params.max_gap)]
+        leads = []
+        for r in gaps.itertuples():
+            n = int(r.missing)
+            lo, hi = int(r.num) + 1, int(r.num) + n
+            width = len(str(r.voucher_no)) - len(str(r.prefix))
+            gone = "、".join(f"{r.prefix}{k:0{width}d}" for k in range(lo, hi + 1))
+            leads.append(self.lead(
+                village_code=r.village_code, score=round(min(0.85, 0.55 + 0.1 * n), 4), amount_at_risk=0.0,
+                title=f"凭证断号疑点：{r.village_code} {int(r.year)} 年缺少 {n} 张凭证（{gone}）",
+                explanation=(f"{int(r.year)} 年凭证号从 {r.voucher_no}（{ymd(r.date)}）跳到 {r.after_no}（{ymd(r.after_date)}），"
+                             f"缺少 {gone}。缺号的凭证可能被抽走、作废未留存或未入账，建议调阅凭证登记簿与作废记录。"),
+                evidence=[("ledger", r.entry_id), ("ledger", r.after_id)],
+                key=("gap", str(int(r.year)), str(r.prefix), str(lo)), details=dict(missing=n, first_missing=lo)))
+        return leads
