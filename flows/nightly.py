@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sanzi_audit import pipeline, review, store
-from sanzi_audit.config import load_config
+from sanzi_audit.config import Config, load_config
 from sanzi_audit.detectors.base import DetectorInput, Lead
 from sanzi_audit.pipeline import RunSummary
 from sanzi_audit.registry import DetectorReport
@@ -55,9 +55,8 @@ def load_task(db_url: str, validated: dict[str, Validated], run_id: int) -> dict
 
 
 @task(name="detect", **_TASK)
-def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config_path: str | None
+def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config
                 ) -> tuple[list[Lead], list[DetectorReport]]:
-    config = load_config(config_path)
     data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config)
     leads, reports = pipeline.detect(data, config)
     log = get_run_logger()
@@ -67,17 +66,16 @@ def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, confi
 
 
 @task(name="rank", **_TASK)
-def rank_task(db_url: str, leads: list[Lead], config_path: str | None) -> pd.DataFrame:
-    ranked = pipeline.rank(leads, load_config(config_path), store.connect(db_url))
+def rank_task(db_url: str, leads: list[Lead], config: Config) -> pd.DataFrame:
+    ranked = pipeline.rank(leads, config, store.connect(db_url))
     get_run_logger().info("rank: %d leads in %d cases", len(ranked), ranked["case_id"].nunique() if len(ranked) else 0)
     return ranked
 
 
 @task(name="publish", **_TASK)
-def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int, config_path: str | None, complete: bool,
+def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int, config: Config, complete: bool,
                  detectors_ran: set[str]) -> pipeline.PublishResult:
-    res = pipeline.publish(store.connect(db_url), ranked, run_id, load_config(config_path).review, complete,
-                           detectors_ran)
+    res = pipeline.publish(store.connect(db_url), ranked, run_id, config.review, complete, detectors_ran)
     get_run_logger().info("publish: %d new, %d updated, %d reopened, %d resolved by data", res.new, res.updated,
                           res.reopened, res.resolved_by_data)
     return res
@@ -104,12 +102,12 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None) 
     engine = store.connect(db_url)
     store.acquire_run_lock(engine, f"{source}")  # two runs never write one database at once
     try:
-        return _run(source, db_url, config_path, config, engine)
+        return _run(source, db_url, config, engine)
     finally:
         store.release_run_lock(engine)
 
 
-def _run(source: str, db_url: str, config_path: str | None, config, engine) -> RunSummary:
+def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
     run_id = store.start_run(engine, str(source), pipeline.parameters_of(config, str(source)))
     summary = RunSummary(run_id=run_id, status="running", db_url=db_url)
     clock = time.perf_counter()
@@ -126,13 +124,13 @@ def _run(source: str, db_url: str, config_path: str | None, config, engine) -> R
         lap("validate")
         load_task(db_url, validated, run_id)
         lap("load")
-        leads, reports = detect_task(db_url, validated, run_id, config_path)
+        leads, reports = detect_task(db_url, validated, run_id, config)
         lap("detect")
-        ranked = rank_task(db_url, leads, config_path)
+        ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
         complete = not ex.problems and all(r.status in ("ran", "disabled") for r in reports)
-        published = publish_task(db_url, ranked, run_id, config_path, complete,
+        published = publish_task(db_url, ranked, run_id, config, complete,
                                  {r.name for r in reports if r.status == "ran"})
         summary.leads_new, summary.leads_updated = published.new, published.updated
         summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data

@@ -79,12 +79,6 @@ def _run(source: str, db: str | None, config: str | None):
     return nightly(source=source, db=db, config_path=config)
 
 
-def store_safe(url: str) -> str:
-    from .store import safe_url
-
-    return safe_url(url)
-
-
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
     rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined] for c in s.counts]
@@ -111,7 +105,9 @@ def print_summary(s) -> None:
             agg[1] += f["confirmed"]
         print("  核查反馈（已给出结论的线索中属实/移交的比例）: " +
               "；".join(f"{d} {c}/{n}={c / n:.0%}" for d, (n, c) in sorted(per.items())))
-    print(f"审查库: {store_safe(s.db_url)}")
+    from .sources import safe_url
+
+    print(f"审查库: {safe_url(s.db_url)}")
 
 
 def cmd_run(a) -> int:

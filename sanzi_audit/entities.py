@@ -22,7 +22,6 @@ import numpy as np
 import opencc
 import pandas as pd
 
-from .chart import level1
 from .normalize import on_distinct, to_halfwidth
 
 _T2S = opencc.OpenCC("t2s")
@@ -161,5 +160,5 @@ def payments(data) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "level1", "make_normaliser", "official_accounts", "payments",
+__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "make_normaliser", "official_accounts", "payments",
            "unique_or_none"]

@@ -63,6 +63,3 @@ def ric_valid_mask(ids: pd.Series) -> pd.Series:
     out[shape_ok] = (check == raw[:, 17]) & births.notna().to_numpy()
     return pd.Series(out, index=ids.index)
 
-
-def ric_birth_date(ids: pd.Series) -> pd.Series:
-    return pd.to_datetime(ids.fillna("").str.slice(6, 14), format="%Y%m%d", errors="coerce")

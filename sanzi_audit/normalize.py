@@ -7,7 +7,6 @@ parsed, so validation can quarantine those rows with a reason instead of silentl
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -81,10 +80,6 @@ def parse_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return val.where(~bad), bad
 
 
-def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return parse_amount(s)
-
-
 @on_distinct
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305 (time parts ignored); return (dates, bad)."""
@@ -97,6 +92,3 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     bad = present & val.isna()
     return val.astype("datetime64[us]"), bad
 
-
-def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)

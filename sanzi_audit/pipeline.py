@@ -19,6 +19,7 @@ from .contract import TABLES
 from .detectors.base import DetectorInput
 from .ranking import rank_leads
 from .registry import DetectorReport, run_detectors
+from .review import SYSTEM_TRANSITIONS
 from .sources import Extract
 from .validate import Validated, validate_table
 
@@ -181,7 +182,7 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
                            note=f"第 {run_id} 次运行发现") for x in new_ids)
         if complete and detectors_ran:
             gone = conn.execute(sa.select(L.c.lead_id, L.c.status).where(
-                L.c.last_seen_run < run_id, L.c.status.in_(("new", "in_review")),
+                L.c.last_seen_run < run_id, L.c.status.in_(SYSTEM_TRANSITIONS["resolved_by_data"]),
                 L.c.detector.in_(sorted(detectors_ran)))).all()
             for g in gone:
                 conn.execute(L.update().where(L.c.lead_id == g.lead_id).values(status="resolved_by_data", updated_at=ts))
@@ -197,8 +198,7 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
 
 def _to_reopen(conn, before: dict, tonight: dict[str, set], ranked: pd.DataFrame, review: Review) -> dict[str, str]:
     """Concluded leads seen again whose evidence grew materially, with a note saying what changed."""
-    closed = [lid for lid in tonight if lid in before and before[lid].status in ("dismissed", "closed",
-                                                                                  "resolved_by_data")]
+    closed = [lid for lid in tonight if lid in before and before[lid].status in SYSTEM_TRANSITIONS["reopen"]]
     if not closed:
         return {}
     old: dict[str, set] = {lid: set() for lid in closed}

@@ -24,9 +24,10 @@ TRANSITIONS: dict[str, set[str]] = {
     "resolved_by_data": set(),
 }
 OPEN = ("new", "in_review")
-SYSTEM_TRANSITIONS: dict[str, set[str]] = {
-    "reopen": {"dismissed", "closed", "resolved_by_data"},  # → new, when the evidence grows materially
-    "resolved_by_data": set(OPEN),  # → resolved_by_data, when the anomaly is gone from the source
+# The pipeline's own moves (pipeline.publish uses these): which states each may leave.
+SYSTEM_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "reopen": ("dismissed", "closed", "resolved_by_data"),  # → new, when the evidence grows materially
+    "resolved_by_data": OPEN,  # → resolved_by_data, when the anomaly is gone from the source
 }
 NEEDS_REASON = {"confirmed", "dismissed"}
 NEEDS_TARGET = {"referred"}

@@ -183,7 +183,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-REVIEW_FIELDS = ("status", "assignee", "created_at", "first_seen_run")
 DETECTION_FIELDS = ("detector", "detector_version", "case_id", "village_code", "township_code", "score",
                     "priority", "rank", "amount_at_risk", "title", "explanation", "details", "last_seen_run",
                     "updated_at")
