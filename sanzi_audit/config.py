@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,19 @@ class Review(_Strict):
                                         "records join it")
 
 
+class Validation(_Strict):
+    history_years: int = Field(10, ge=0, description="Entries and payments dated before 1 January of this many "
+                               "years before the run are outside the period loaded (quarantined)")
+    period_start: dt.date | None = Field(None, description="First date loaded; overrides history_years (backfills)")
+    period_end: dt.date | None = Field(None, description="Last date loaded; defaults to the run date")
+    villages: list[str] = Field(default_factory=list, description="The county's 12-digit village codes; when "
+                                "given, rows of any other village are quarantined (empty: county prefix only)")
+
+    def period(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        start = self.period_start or dt.date(today.year - self.history_years, 1, 1)
+        return start, self.period_end or today
+
+
 class DetectorSettings(_Strict):
     enabled: bool = Field(True, description="Run this detector")
     weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
@@ -66,6 +80,7 @@ class Config(_Strict):
     thresholds: Thresholds
     ranking: Ranking
     review: Review = Field(default_factory=Review)
+    validation: Validation = Field(default_factory=Validation)
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     townships: dict[str, TownshipOverride] = Field(default_factory=dict)
     source_file: str | None = None

@@ -63,3 +63,19 @@ def ric_valid_mask(ids: pd.Series) -> pd.Series:
     out[shape_ok] = (check == raw[:, 17]) & births.notna().to_numpy()
     return pd.Series(out, index=ids.index)
 
+
+
+def uscc_valid_mask(codes: pd.Series) -> pd.Series:
+    """Vectorised is_valid_uscc over a series of cleaned codes (missing → False)."""
+    s = codes.fillna("").astype("str").str.upper()
+    shape_ok = s.str.fullmatch(f"[{USCC_ALPHABET}]{{18}}").fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=bool)
+    if shape_ok.any():
+        raw = np.frombuffer("".join(s[shape_ok].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        lookup = np.full(256, -1, dtype=np.int64)
+        for i, ch in enumerate(USCC_ALPHABET.encode("ascii")):
+            lookup[ch] = i
+        values = lookup[raw]
+        check = (31 - (values[:, :17] @ USCC_WEIGHTS) % 31) % 31
+        out[shape_ok] = check == values[:, 17]
+    return pd.Series(out, index=codes.index)

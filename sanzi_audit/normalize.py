@@ -77,14 +77,20 @@ def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
 
 
 def _clean_text_arrow(arr: pa.Array) -> pa.Array:
-    fullwidth = pc.match_substring_regex(arr, _FULLWIDTH_RE)
-    if pc.any(fullwidth).as_py():  # rare: fold only the values that need it
-        values = arr.to_pylist()
-        for i in pc.indices_nonzero(fullwidth).to_pylist():
-            values[i] = to_halfwidth(values[i])
-        arr = pa.array(values, type=pa.string())
+    # Cheap literal scans first, so the regex and Python work only run on columns that need them.
+    if not pc.all(pc.string_is_ascii(arr)).as_py():
+        fullwidth = pc.match_substring_regex(arr, _FULLWIDTH_RE)
+        if pc.any(fullwidth).as_py():  # rare: fold only the values that need it
+            values = arr.to_pylist()
+            for i in pc.indices_nonzero(fullwidth).to_pylist():
+                values[i] = to_halfwidth(values[i])
+            arr = pa.array(values, type=pa.string())
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.is_in(arr, value_set=_MISSING), pa.scalar(None, pa.string()), arr)
+
+
+def _has(arr: pa.Array, *needles: str) -> bool:
+    return any(pc.any(pc.match_substring(arr, n)).as_py() for n in needles)
 
 
 def clean_text(s: pd.Series) -> pd.Series:
@@ -98,8 +104,11 @@ def clean_code(s: pd.Series) -> pd.Series:
     A code read from a spreadsheet as a number arrives as '123.0'; the suffix is dropped.
     """
     arr = _clean_text_arrow(to_arrow(s))
-    arr = pc.utf8_upper(pc.replace_substring_regex(arr, r"\s+", ""))
-    arr = pc.replace_substring_regex(arr, r"^(\d+)\.0$", r"\1")
+    if _has(arr, " ", "\t", "\n", "\r", "\xa0"):
+        arr = pc.replace_substring_regex(arr, r"\s+", "")
+    arr = pc.ascii_upper(arr) if pc.all(pc.string_is_ascii(arr)).as_py() else pc.utf8_upper(arr)
+    if pc.any(pc.ends_with(arr, ".0")).as_py():
+        arr = pc.replace_substring_regex(arr, r"^(\d+)\.0$", r"\1")
     return _series(pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr), s.index)
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import store
-from .config import Config, Review
+from . import quality, store
+from .config import Config, Review, load_config
 from .contract import TABLES
 from .detectors.base import DetectorInput
+from .quality import Validator
 from .ranking import rank_leads
 from .registry import DetectorReport, run_detectors
 from .review import SYSTEM_TRANSITIONS
@@ -58,8 +59,23 @@ class RunSummary:
 
 # ---- validate ------------------------------------------------------------------------------------
 
-def validate_all(ex: Extract) -> dict[str, Validated]:
-    return {name: validate_table(raw) for name, raw in ex.tables.items()}
+def validate_all(ex: Extract, config: Config | None = None, docs_dir: Path | None = None,
+                 today: dt.date | None = None) -> ValidationRun:
+    """Type and check every extracted table; Data Docs go to ``docs_dir`` when given."""
+    config = config or load_config()
+    today = today or dt.date.today()
+    start, end = config.validation.period(today)
+    validator = Validator(quality.parameters(config.region.county_code, config.validation.villages, start, end,
+                                             today), docs_dir)
+    out = ValidationRun({name: validate_table(raw, validator) for name, raw in ex.tables.items()})
+    out.data_docs = validator.build_docs()
+    return out
+
+
+class ValidationRun(dict):
+    """Validated tables by name, plus where this run's Data Docs were written."""
+
+    data_docs: Path | None = None
 
 
 def counts_of(validated: dict[str, Validated]) -> list[TableCount]:

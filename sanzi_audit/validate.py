@@ -1,15 +1,18 @@
 """Validate: type the raw frames and split every row into loaded or quarantined, with reasons.
 
-Row checks here are the ones that decide whether a row can be typed and keyed at all (parse failures,
-missing required values, malformed village codes, duplicate ids). Rule-level expectations (checksums,
-voucher balance, chart of accounts) are layered on top by the Great Expectations stage; both report
-reasons in the same shape so the quarantine table reads the same.
+Three steps per table, all reporting reasons in one shape so the quarantine table reads the same:
+1. typing: values that cannot be parsed (amounts, numbers, dates) are quarantined with the value quoted;
+2. the table's expectation suite (expectations/<table>.json, run by Great Expectations through
+   ``quality.Validator``) over the rows that typed: ``critical`` expectations quarantine the row (reject),
+   ``warning`` ones let it load with a data-quality note (warn);
+3. keying: a record id seen earlier in the same file is quarantined (the first surviving row is kept).
 
 Invariant (tested): for every table, rows_read == rows_loaded + rows_quarantined.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table
-from .normalize import clean_code, clean_text, parse_amount, parse_date
+from .normalize import STR, clean_code, clean_text, parse_amount, parse_date
+from .quality import Validator
 from .sources import FILE, ROW, RawTable
 
 REJECT = "reject"
@@ -31,9 +35,13 @@ class Reason:
     column: str | None
     message: str  # Chinese, for the person fixing the source
     severity: str = REJECT
+    lead: bool = False  # a warning that also becomes a data-quality lead
 
     def as_dict(self) -> dict:
-        return {"check": self.check, "column": self.column, "message": self.message, "severity": self.severity}
+        d = {"check": self.check, "column": self.column, "message": self.message, "severity": self.severity}
+        if self.lead:
+            d["lead"] = True
+        return d
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Validated:
     quarantine: list[dict] = field(default_factory=list)  # {table, source_file, source_row, raw, reasons}
     warnings: list[dict] = field(default_factory=list)  # {table, record_id, source_row, reasons}
     rows_read: int = 0
+    outcomes: list = field(default_factory=list)  # quality.Outcome per expectation
 
     @property
     def rows_loaded(self) -> int:
@@ -59,17 +68,18 @@ class _Collector:
 
     def __init__(self, n: int):
         self.n = n
-        self.masks: list[tuple[np.ndarray, Reason | pd.Series]] = []
+        self.masks: list[tuple[np.ndarray, Reason | pd.Series, str]] = []
 
-    def add(self, mask: pd.Series | np.ndarray, reason: Reason | pd.Series) -> None:
+    def add(self, mask: pd.Series | np.ndarray, reason: Reason | pd.Series, severity: str | None = None) -> None:
         m = np.asarray(mask, dtype=bool)
         if m.any():
-            self.masks.append((m, reason))
+            sev = severity or (reason.severity if isinstance(reason, Reason) else REJECT)
+            self.masks.append((m, reason, sev))
 
     def _mask(self, severity: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
-        for m, r in self.masks:
-            if _severity(r) == severity:
+        for m, _, sev in self.masks:
+            if sev == severity:
                 out |= m
         return out
 
@@ -83,7 +93,7 @@ class _Collector:
         out: dict[int, list[dict]] = {int(p): [] for p in positions}
         pos_set = np.zeros(self.n, dtype=bool)
         pos_set[positions] = True
-        for m, r in self.masks:
+        for m, r, _ in self.masks:
             hit = np.flatnonzero(m & pos_set)
             for p in hit:
                 reason = r if isinstance(r, Reason) else r.iloc[p]
@@ -91,55 +101,33 @@ class _Collector:
         return out
 
 
-def _severity(r: Reason | pd.Series) -> str:
-    return r.severity if isinstance(r, Reason) else REJECT
-
-
-def validate_table(raw: RawTable) -> Validated:
+def validate_table(raw: RawTable, validator: Validator) -> Validated:
     table = TABLES[raw.table]
     df = raw.frame.reset_index(drop=True)
     col = _Collector(len(df))
-    typed = pd.DataFrame(index=df.index)
-    for c in table.columns:
-        if c.name not in df:
-            typed[c.name] = pd.Series(np.nan if c.kind in ("amount", "number") else None, index=df.index,
-                                      dtype="float64" if c.kind in ("amount", "number") else "object")
-            if c.kind == "date":
-                typed[c.name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
-            continue
-        s = df[c.name]
-        if c.kind in ("amount", "number"):
-            val, bad = parse_amount(s)
-            what = "金额" if c.kind == "amount" else "数值"
-            col.add(bad, _per_row(bad, s, lambda v, n=c.name, w=what: Reason("parse_" + n, n, f"{w}无法解析: “{v}”")))
-        elif c.kind == "date":
-            val, bad = parse_date(s)
-            col.add(bad, _per_row(bad, s, lambda v, n=c.name: Reason(
-                "parse_" + n, n, f"日期无法解析: “{v}”（可用格式 2024-03-05、2024/3/5、2024年3月5日、20240305）")))
-        elif c.kind == "code":
-            val = clean_code(s)
-        else:
-            val = clean_text(s)
-        typed[c.name] = val
-        if c.required:
-            missing = val.isna() & ~(bad if c.kind in ("amount", "number", "date") else False)
-            col.add(missing, Reason("required_" + c.name, c.name, f"必填字段 {c.name}（{_alias(table, c.name)}）为空"))
+    typed = _typed(table, df, col)
 
-    if "village_code" in typed:
-        vc = typed["village_code"]
-        bad_vc = vc.notna() & ~vc.fillna("").str.fullmatch(r"\d{12}")
-        col.add(bad_vc, _per_row(bad_vc, vc, lambda v: Reason(
-            "village_code_format", "village_code", f"村代码应为 12 位统计用区划代码: “{v}”")))
+    # 2. the expectation suite, over the rows that typed
+    typed_ok = np.flatnonzero(~col.rejected())
+    quality = validator.validate(table.name, typed.iloc[typed_ok])
+    for f in quality.failures:
+        pos = typed_ok[f.positions]
+        mask = np.zeros(len(df), dtype=bool)
+        mask[pos] = True
+        reasons = pd.Series([None] * len(df), dtype="object")
+        severity = REJECT if f.rule.action == "reject" else WARN
+        reasons.iloc[pos] = [Reason(f.rule.id, ",".join(f.rule.columns) or None,
+                                    f"{f.rule.message}: “{_show(v)}”" if v is not None else f.rule.message,
+                                    severity, lead=f.rule.lead) for v in f.values]
+        col.add(mask, reasons, severity)
 
-    if table.name == "ledger":
-        d, c_ = typed["debit"].fillna(0.0), typed["credit"].fillna(0.0)
-        col.add((d == 0) & (c_ == 0), Reason("debit_credit_nonzero", "debit", "借方金额与贷方金额均为空或为零"))
-        col.add((d != 0) & (c_ != 0), Reason("debit_xor_credit", "debit", "同一分录借方与贷方均有金额"))
-
+    # 3. keying
     typed[table.record_id] = _record_ids(table, typed)
     rid = typed[table.record_id]
     key = list(table.unique_key)
-    dup = (rid.notna() & typed[key].fillna("").duplicated(keep="first")).to_numpy()
+    alive = ~col.rejected()
+    dup = np.zeros(len(df), dtype=bool)
+    dup[alive] = (rid[alive].notna() & typed.loc[alive, key].fillna("").duplicated(keep="first")).to_numpy()
     col.add(dup, _per_row(dup, rid, lambda v, t=table: Reason(
         "duplicate_id", t.record_id, f"记录重复: {t.record_id}={v}（同一文件中已出现，保留第一次出现的行）")))
 
@@ -158,10 +146,50 @@ def validate_table(raw: RawTable) -> Validated:
                                reasons=[Reason("malformed_row", None, why).as_dict()]))
     warn_pos = np.flatnonzero(col.warned() & ~rejected)
     wreasons = col.reasons_for(warn_pos)
-    warnings = [dict(table=table.name, record_id=rid.iat[p], source_row=int(df[ROW].iat[p]),
+    warnings = [dict(table=table.name, record_id=rid.iat[p], village_code=typed["village_code"].iat[p],
+                     source_file=raw.file, source_row=int(df[ROW].iat[p]),
                      reasons=[r for r in wreasons[int(p)] if r["severity"] == WARN]) for p in warn_pos]
     clean = typed.loc[~rejected].reset_index(drop=True)
-    return Validated(table.name, raw.file, clean, quarantine, warnings, raw.rows_read)
+    return Validated(table.name, raw.file, clean, quarantine, warnings, raw.rows_read, quality.outcomes)
+
+
+def _typed(table: Table, df: pd.DataFrame, col: _Collector) -> pd.DataFrame:
+    """1. typing: canonical columns with their types; unparseable values are rejected with the value quoted."""
+    typed = pd.DataFrame(index=df.index)
+    for c in table.columns:
+        if c.name not in df:
+            if c.kind == "date":
+                typed[c.name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+            elif c.kind in ("amount", "number"):
+                typed[c.name] = pd.Series(np.nan, index=df.index, dtype="float64")
+            else:
+                typed[c.name] = pd.Series(None, index=df.index, dtype=STR)
+            continue
+        s = df[c.name]
+        if c.kind in ("amount", "number"):
+            val, bad = parse_amount(s)
+            what = "金额" if c.kind == "amount" else "数值"
+            col.add(bad, _per_row(bad, s, lambda v, n=c.name, w=what: Reason("parse_" + n, n, f"{w}无法解析: “{v}”")))
+        elif c.kind == "date":
+            val, bad = parse_date(s)
+            col.add(bad, _per_row(bad, s, lambda v, n=c.name: Reason(
+                "parse_" + n, n, f"日期无法解析: “{v}”（可用格式 2024-03-05、2024/3/5、2024年3月5日、20240305）")))
+        elif c.kind == "code":
+            val = clean_code(s)
+        else:
+            val = clean_text(s)
+        typed[c.name] = val
+    return typed
+
+
+def _show(v) -> str:
+    if isinstance(v, list):
+        return "、".join(_show(x) for x in v)
+    if isinstance(v, pd.Timestamp | dt.datetime):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
 
 
 def _per_row(mask, values: pd.Series, make) -> pd.Series:
@@ -170,11 +198,6 @@ def _per_row(mask, values: pd.Series, make) -> pd.Series:
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     out.iloc[idx] = [make(v) for v in values.iloc[idx]]
     return out
-
-
-def _alias(table: Table, column: str) -> str:
-    a = table.column(column).aliases
-    return a[0] if a else column
 
 
 def _record_ids(table: Table, typed: pd.DataFrame) -> pd.Series:

@@ -42,7 +42,7 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_reason(tmp_path):
     by_row = {q["source_row"]: q for q in v.quarantine}
     expected = {3: ("parse_entry_date", "entry_date"), 4: ("parse_debit", "debit"),
                 5: ("village_code_format", "village_code"), 6: ("required_account_code", "account_code"),
-                7: ("malformed_row", None), 8: ("duplicate_id", "entry_id"), 9: ("debit_credit_nonzero", "debit")}
+                7: ("malformed_row", None), 8: ("duplicate_id", "entry_id"), 9: ("debit_xor_credit", "debit,credit")}
     assert set(by_row) == set(expected)
     for row, (check, column) in expected.items():
         reasons = by_row[row]["reasons"]

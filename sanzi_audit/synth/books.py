@@ -142,7 +142,7 @@ class Books:
         for m in range(1, 13):
             d = self.working_day_near(dt.date(y, m, int(rng.integers(3, 12))))
             self.pay(village, d, "513002", rng.uniform(300, 2500), f"支付{m}月电费", "国网演示县供电公司",
-                     "91330599MA2B0000X0", "6228480000000000015", invoice=self.invoice(), cash=False)
+                     "91330599MA2B0000X1", "6228480000000000015", invoice=self.invoice(), cash=False)
             # a fixed monthly cleaning fee: same payee, same amount every month — honest, not a duplicate
             d = self.working_day_near(dt.date(y, m, int(rng.integers(20, 28))))
             self.pay(village, d, "514001", clean_fee, f"支付{m}月村庄保洁费", cleaner.name, cleaner.vendor_id,
