@@ -39,11 +39,14 @@ def extract_task(source: str) -> Extract:
 
 
 @task(name="validate", **_TASK)
-def validate_task(ex: Extract) -> dict[str, Validated]:
-    validated = pipeline.validate_all(ex)
+def validate_task(ex: Extract, config: Config, docs_dir: str | None) -> pipeline.ValidationRun:
+    validated = pipeline.validate_all(ex, config, docs_dir)
+    log = get_run_logger()
     for c in pipeline.counts_of(validated):
-        get_run_logger().info("validate %s: read %d = loaded %d + quarantined %d", c.table, c.read, c.loaded,
-                              c.quarantined)
+        log.info("validate %s: read %d = loaded %d + quarantined %d (%d loaded with warnings)", c.table, c.read,
+                 c.loaded, c.quarantined, c.warned)
+    if validated.data_docs:
+        log.info("validate: Data Docs at %s", validated.data_docs)
     return validated
 
 
@@ -59,6 +62,7 @@ def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, confi
                 ) -> tuple[list[Lead], list[DetectorReport]]:
     data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config)
     leads, reports = pipeline.detect(data, config)
+    leads = leads + pipeline.quality_leads(validated)
     log = get_run_logger()
     for r in reports:
         log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
@@ -87,7 +91,7 @@ def report_task(db_url: str, summary: RunSummary) -> RunSummary:
                      counts=[c.__dict__ for c in summary.counts], stages=summary.stages,
                      leads_new=summary.leads_new, leads_updated=summary.leads_updated,
                      leads_reopened=summary.leads_reopened, leads_resolved=summary.leads_resolved,
-                     message="；".join(summary.problems) or None)
+                     message="；".join(summary.problems) or None, data_docs=summary.data_docs)
     get_run_logger().info("report: run %d %s, %d leads (%d new)", summary.run_id, summary.status,
                           summary.leads_total, summary.leads_new)
     return summary
@@ -120,7 +124,9 @@ def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
     try:
         ex = extract_task(str(source))
         lap("extract")
-        validated = validate_task(ex)
+        docs = store.data_docs_dir(db_url, run_id)
+        validated = validate_task(ex, config, str(docs) if docs else None)
+        summary.data_docs = str(validated.data_docs) if validated.data_docs else None
         lap("validate")
         load_task(db_url, validated, run_id)
         lap("load")
@@ -130,8 +136,8 @@ def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
         complete = not ex.problems and all(r.status in ("ran", "disabled") for r in reports)
-        published = publish_task(db_url, ranked, run_id, config, complete,
-                                 {r.name for r in reports if r.status == "ran"})
+        ran = {r.name for r in reports if r.status == "ran"} | {pipeline.DATA_QUALITY}
+        published = publish_task(db_url, ranked, run_id, config, complete, ran)
         summary.leads_new, summary.leads_updated = published.new, published.updated
         summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data
         lap("publish")

@@ -81,8 +81,8 @@ def _run(source: str, db: str | None, config: str | None):
 
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
-    rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined] for c in s.counts]
-    print(table(["表", "文件", "读取", "入库", "隔离"], rows))
+    rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined, c.warned] for c in s.counts]
+    print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告"], rows))
     for p in s.problems:
         print(f"  问题: {p}")
     if s.quarantine_examples:
@@ -108,6 +108,8 @@ def print_summary(s) -> None:
     from .sources import safe_url
 
     print(f"审查库: {safe_url(s.db_url)}")
+    if s.data_docs:
+        print(f"数据校验报告 (Data Docs): {Path(s.data_docs).resolve().as_uri()}")
 
 
 def cmd_run(a) -> int:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from . import quality, store
 from .config import Config, Review, load_config
 from .contract import TABLES
-from .detectors.base import DetectorInput
+from .detectors.base import DetectorInput, Lead
 from .quality import Validator
 from .ranking import rank_leads
 from .registry import DetectorReport, run_detectors
@@ -52,6 +52,7 @@ class RunSummary:
     leads_resolved: int = 0
     feedback: list[dict] = field(default_factory=list)  # reviewers' confirmed share per detector and township
     stages: dict[str, float] = field(default_factory=dict)
+    data_docs: str | None = None  # index.html of this run's Data Docs
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
@@ -100,6 +101,35 @@ def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> 
             out.append(f"{Path(q['source_file']).name} 第 {q['source_row']} 行 {why}")
         if len(v.quarantine) > per_table:
             out.append(f"{Path(v.file).name} 另有 {len(v.quarantine) - per_table} 行被隔离（见 quarantine 表）")
+    return out
+
+
+DATA_QUALITY = "data_quality"
+
+
+def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[Lead]:
+    """Failing ``warning`` expectations marked ``lead`` become data-quality leads: one per village, table and
+    rule, listing the records. They are ranked after every fraud lead (see ranking.rank_leads)."""
+    groups: dict[tuple[str, str, str], list[tuple[dict, dict]]] = {}
+    for v in validated.values():
+        for w in v.warnings:
+            for r in w["reasons"]:
+                if r.get("lead"):
+                    groups.setdefault((w["table"], r["check"], str(w["village_code"])), []).append((w, r))
+    out = []
+    for (table, check, village), items in sorted(groups.items()):
+        title_msg = items[0][1]["message"].split(": “")[0]
+        shown = [f"{Path(w['source_file']).name} 第 {w['source_row']} 行（{w['record_id']}）: {r['message']}"
+                 for w, r in items[:per_lead]]
+        more = f"；另有 {len(items) - per_lead} 条" if len(items) > per_lead else ""
+        amount = sum(w["amount"] for w, _ in items)
+        out.append(Lead(
+            detector=DATA_QUALITY, village_code=village, score=0.3, amount_at_risk=amount,
+            title=f"数据质量疑点：{TABLES[table].title} {len(items)} 条记录{title_msg}",
+            explanation=(f"数据校验（expectations/{table}.json 的 {check} 规则）发现 {len(items)} 条记录不符合要求，"
+                         f"记录已载入并参与检测，请核对源数据：" + "；".join(shown) + more),
+            evidence=[(table, str(w["record_id"])) for w, _ in items], key=(table, check),
+            details={"table": table, "check": check, "records": len(items)}))
     return out
 
 

@@ -62,12 +62,16 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
                          explanation=ld.explanation, details=json.dumps(ld.details, ensure_ascii=False, default=str),
                          evidence=ld.evidence))
     df = pd.DataFrame(rows)
-    df["case_id"] = _cases(df)
+    # data-quality leads are kept apart: never merged into a fraud case, ranked after every fraud lead
+    dq = (df["detector"] == "data_quality").to_numpy()
+    df["case_id"] = df["lead_id"]
+    if (~dq).any():
+        df.loc[~dq, "case_id"] = _cases(df.loc[~dq].reset_index(drop=True))
     best = df.groupby("case_id")["priority"].transform("max")
-    df = df.assign(_best=best).sort_values(["_best", "case_id", "priority", "lead_id"],
-                                           ascending=[False, True, False, True])
+    df = df.assign(_best=best, _dq=dq).sort_values(["_dq", "_best", "case_id", "priority", "lead_id"],
+                                                   ascending=[True, False, True, False, True])
     df["rank"] = range(1, len(df) + 1)
-    return df.drop(columns="_best").reset_index(drop=True)[cols]
+    return df.drop(columns=["_best", "_dq"]).reset_index(drop=True)[cols]
 
 
 def _cases(df: pd.DataFrame) -> list[str]:

@@ -54,6 +54,7 @@ runs = sa.Table(
     sa.Column("leads_reopened", sa.Integer),
     sa.Column("leads_resolved", sa.Integer),
     sa.Column("message", sa.Text),
+    sa.Column("data_docs", sa.Text),  # index.html of the run's Data Docs (validation results)
 )
 
 quarantine = sa.Table(
@@ -196,6 +197,21 @@ def resolve_url(url: str | None) -> str:
     if "://" not in url:  # a bare path means a SQLite file
         return f"sqlite:///{Path(url).resolve()}"
     return url
+
+
+def data_docs_dir(url: str, run_id: int) -> Path | None:
+    """Where a run's Data Docs go: next to a SQLite database file, else under $SANZI_DATA_DOCS (or
+    ./data_docs) for a server database; None for an in-memory database."""
+    base = os.environ.get("SANZI_DATA_DOCS")
+    if not base:
+        u = sa.engine.make_url(url)
+        if u.get_backend_name() == "sqlite":
+            if not u.database or u.database == ":memory:":
+                return None
+            base = str(Path(u.database).resolve().parent / "data_docs")
+        else:
+            base = str(Path("data_docs").resolve())
+    return Path(base) / f"run-{run_id:05d}"
 
 
 _ENGINES: dict[str, sa.Engine] = {}

@@ -2,10 +2,11 @@
 
 Three steps per table, all reporting reasons in one shape so the quarantine table reads the same:
 1. typing: values that cannot be parsed (amounts, numbers, dates) are quarantined with the value quoted;
-2. the table's expectation suite (expectations/<table>.json, run by Great Expectations through
-   ``quality.Validator``) over the rows that typed: ``critical`` expectations quarantine the row (reject),
-   ``warning`` ones let it load with a data-quality note (warn);
-3. keying: a record id seen earlier in the same file is quarantined (the first surviving row is kept).
+2. keying: a record id seen earlier in the same file is quarantined (the first row that typed is kept);
+3. the table's expectation suite (expectations/<table>.json, run by Great Expectations through
+   ``quality.Validator``) over the remaining rows: ``critical`` expectations quarantine the row (reject),
+   ``warning`` ones let it load with a data-quality note (warn). Duplicates are out by then, so a repeated
+   row does not unbalance its voucher.
 
 Invariant (tested): for every table, rows_read == rows_loaded + rows_quarantined.
 """
@@ -107,11 +108,20 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
     col = _Collector(len(df))
     typed = _typed(table, df, col)
 
-    # 2. the expectation suite, over the rows that typed
-    typed_ok = np.flatnonzero(~col.rejected())
-    quality = validator.validate(table.name, typed.iloc[typed_ok])
+    # 2. keying: a record id seen earlier in the file (among rows that typed) is a duplicate
+    typed[table.record_id] = _record_ids(table, typed)
+    rid = typed[table.record_id]
+    alive = ~col.rejected()
+    dup = np.zeros(len(df), dtype=bool)
+    dup[alive] = (rid[alive].notna() & typed.loc[alive, list(table.unique_key)].fillna("").duplicated()).to_numpy()
+    col.add(dup, _per_row(dup, rid, lambda v, t=table: Reason(
+        "duplicate_id", t.record_id, f"记录重复: {t.record_id}={v}（同一文件中已出现，保留第一次出现的行）")))
+
+    # 3. the expectation suite, over the rows that typed and are not duplicates
+    checked = np.flatnonzero(~col.rejected())
+    quality = validator.validate(table.name, typed.iloc[checked])
     for f in quality.failures:
-        pos = typed_ok[f.positions]
+        pos = checked[f.positions]
         mask = np.zeros(len(df), dtype=bool)
         mask[pos] = True
         reasons = pd.Series([None] * len(df), dtype="object")
@@ -120,16 +130,6 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
                                     f"{f.rule.message}: “{_show(v)}”" if v is not None else f.rule.message,
                                     severity, lead=f.rule.lead) for v in f.values]
         col.add(mask, reasons, severity)
-
-    # 3. keying
-    typed[table.record_id] = _record_ids(table, typed)
-    rid = typed[table.record_id]
-    key = list(table.unique_key)
-    alive = ~col.rejected()
-    dup = np.zeros(len(df), dtype=bool)
-    dup[alive] = (rid[alive].notna() & typed.loc[alive, key].fillna("").duplicated(keep="first")).to_numpy()
-    col.add(dup, _per_row(dup, rid, lambda v, t=table: Reason(
-        "duplicate_id", t.record_id, f"记录重复: {t.record_id}={v}（同一文件中已出现，保留第一次出现的行）")))
 
     rejected = col.rejected()
     typed[ROW] = df[ROW].to_numpy()
@@ -146,11 +146,20 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
                                reasons=[Reason("malformed_row", None, why).as_dict()]))
     warn_pos = np.flatnonzero(col.warned() & ~rejected)
     wreasons = col.reasons_for(warn_pos)
+    amount = _amount(table.name, typed)
     warnings = [dict(table=table.name, record_id=rid.iat[p], village_code=typed["village_code"].iat[p],
-                     source_file=raw.file, source_row=int(df[ROW].iat[p]),
+                     source_file=raw.file, source_row=int(df[ROW].iat[p]), amount=float(amount[p]),
                      reasons=[r for r in wreasons[int(p)] if r["severity"] == WARN]) for p in warn_pos]
     clean = typed.loc[~rejected].reset_index(drop=True)
     return Validated(table.name, raw.file, clean, quarantine, warnings, raw.rows_read, quality.outcomes)
+
+
+def _amount(table: str, typed: pd.DataFrame) -> np.ndarray:
+    if table == "ledger":
+        return (typed["debit"].fillna(0.0) + typed["credit"].fillna(0.0)).to_numpy(dtype=float)
+    if "amount" in typed:
+        return typed["amount"].fillna(0.0).to_numpy(dtype=float)
+    return np.zeros(len(typed))
 
 
 def _typed(table: Table, df: pd.DataFrame, col: _Collector) -> pd.DataFrame:
@@ -185,6 +194,8 @@ def _typed(table: Table, df: pd.DataFrame, col: _Collector) -> pd.DataFrame:
 def _show(v) -> str:
     if isinstance(v, list):
         return "、".join(_show(x) for x in v)
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return "空"
     if isinstance(v, pd.Timestamp | dt.datetime):
         return v.strftime("%Y-%m-%d")
     if isinstance(v, float):
@@ -217,5 +228,5 @@ def derive_ids(table: str, df: pd.DataFrame) -> pd.Series:
         line = df["line_no"].fillna("1").astype("str")
         return parts["village_code"] + "-" + parts["voucher_no"] + "-" + line
     cols = TABLES[table].derive_id_from
-    key = df[list(cols)].astype("str").agg("|".join, axis=1)
+    key = df[list(cols)].astype("str").fillna("").agg("|".join, axis=1)
     return key.map(lambda k: "D" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:16])

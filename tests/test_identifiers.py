@@ -4,7 +4,13 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanzi_audit.identifiers import is_valid_ric, is_valid_uscc, ric_check_char, ric_valid_mask
+from sanzi_audit.identifiers import (
+    is_valid_ric,
+    is_valid_uscc,
+    ric_check_char,
+    ric_valid_mask,
+    uscc_valid_mask,
+)
 
 
 def test_domain_examples():
@@ -39,3 +45,27 @@ def test_ric_check_matches_independent_formulation(area, birth, seq):
 def test_vectorised_equals_scalar(ids):
     mask = ric_valid_mask(pd.Series(ids))
     assert mask.tolist() == [is_valid_ric(x) for x in ids]
+
+
+_USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _independent_uscc_check(first17: str) -> str:
+    # GB 32100 as written: weight of position i is 3^i mod 31, check = 31 - (sum mod 31), 31 → 0
+    total = sum(_USCC.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return _USCC[(31 - total % 31) % 31]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_USCC, min_size=17, max_size=17))
+def test_uscc_check_matches_independent_formulation(first17):
+    check = _independent_uscc_check(first17)
+    assert is_valid_uscc(first17 + check)
+    assert not is_valid_uscc(first17 + next(c for c in _USCC if c != check))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet=_USCC, min_size=18, max_size=18),
+                          st.from_regex(r"[0-9A-Z]{18}|[IOSVZ]{2}|\d{15}", fullmatch=True)), min_size=1, max_size=30))
+def test_uscc_vectorised_equals_scalar(codes):
+    assert uscc_valid_mask(pd.Series(codes)).tolist() == [is_valid_uscc(x) for x in codes]
