@@ -9,6 +9,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from .web.auth import AuthError
+
 EXIT_FATAL = 2
 
 
@@ -218,6 +220,54 @@ def cmd_db(a) -> int:
     return 0
 
 
+def cmd_serve(a) -> int:
+    import uvicorn
+
+    from . import store
+    from .web.app import create_app
+
+    url = store.resolve_url(a.db)
+    app = create_app(url, secure_cookie=a.secure_cookie)
+    print(f"核查页面: http://{a.host}:{a.port}/ （审查库 {store.safe_url(url)}）；用 sanzi users add 创建账号")
+    uvicorn.run(app, host=a.host, port=a.port, log_level="warning")
+    return 0
+
+
+def _password(a, prompt: str = "密码: ") -> str:
+    import getpass
+
+    if a.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("再输入一次: ") != first:
+        raise AuthError("两次输入的密码不一致")
+    return first
+
+
+def cmd_users(a) -> int:
+    from . import store
+    from .web import auth
+
+    engine = store.connect(a.db)
+    if a.action == "add":
+        auth.add_user(engine, a.username, _password(a), a.role, a.scope, a.name, a.unmask)
+        print(f"已创建用户 {a.username}（{auth.ROLES[a.role]}，范围 {a.scope}）")
+    elif a.action == "disable":
+        auth.set_disabled(engine, a.username, True)
+        print(f"已停用用户 {a.username}")
+    elif a.action == "enable":
+        auth.set_disabled(engine, a.username, False)
+        print(f"已启用用户 {a.username}")
+    elif a.action == "reset":
+        auth.reset_password(engine, a.username, _password(a, "新密码: "))
+        print(f"已重置用户 {a.username} 的密码并解除锁定")
+    else:
+        rows = [[u["username"], u["display_name"], auth.ROLES.get(u["role"], u["role"]), ",".join(json.loads(u["scope"])),
+                 "是" if u["can_unmask"] else "", "已停用" if u["disabled"] else ""] for u in auth.list_users(engine)]
+        print(table(["用户名", "姓名", "角色", "范围", "可查看完整证件号", "状态"], rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sanzi", description="村级三资疑点线索夜间分析流程")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -264,6 +314,24 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--db")
     db.set_defaults(fn=cmd_db)
 
+    sv = sub.add_parser("serve", help="启动核查网页（默认仅本机 127.0.0.1）")
+    sv.add_argument("--db")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--secure-cookie", action="store_true", help="经 HTTPS 反向代理提供服务时使用")
+    sv.set_defaults(fn=cmd_serve)
+
+    us = sub.add_parser("users", help="管理核查网页账号")
+    us.add_argument("action", choices=["add", "disable", "enable", "reset", "list"])
+    us.add_argument("username", nargs="?")
+    us.add_argument("--db")
+    us.add_argument("--role", default="auditor", help="auditor 核查员 / supervisor 组长 / admin 管理员")
+    us.add_argument("--scope", default="", help="可查看范围: 县 6 位 / 乡镇 9 位 / 村 12 位代码，逗号分隔；* 为全部")
+    us.add_argument("--name", help="显示的姓名")
+    us.add_argument("--unmask", action="store_true", help="允许查看完整证件号和账号（每次查看都会记录）")
+    us.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用）")
+    us.set_defaults(fn=cmd_users)
+
     dt_ = sub.add_parser("detectors", help="列出已安装的检测器及参数")
     dt_.set_defaults(fn=cmd_detectors)
     return ap
@@ -277,9 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     from .store import RunLockedError
 
     args = build_parser().parse_args(argv)
+    if args.cmd == "users" and args.action != "list" and not args.username:
+        print("错误: 需要用户名", file=sys.stderr)
+        return EXIT_FATAL
     try:
         return args.fn(args)
-    except (SourceError, ConfigError, RegistryError, SchemaError, RunLockedError, FileNotFoundError) as exc:
+    except (SourceError, ConfigError, RegistryError, SchemaError, RunLockedError, FileNotFoundError,
+            AuthError) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:

@@ -126,6 +126,33 @@ run_lock = sa.Table(
 )
 
 
+users = sa.Table(
+    "users", metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("display_name", sa.Text),
+    sa.Column("password_hash", sa.Text, nullable=False),  # scrypt, see web/auth.py
+    sa.Column("role", sa.Text, nullable=False),  # auditor / supervisor / admin
+    sa.Column("scope", sa.Text, nullable=False),  # JSON list of code prefixes (county 6, township 9 digits) or ["*"]
+    sa.Column("can_unmask", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("password_changed_at", sa.DateTime, nullable=False),
+)
+
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("username", sa.Text),
+    sa.Column("action", sa.Text, nullable=False),  # login / login_failed / forbidden / unmask / export / csrf
+    sa.Column("lead_id", sa.Text),
+    sa.Column("detail", sa.Text),
+    sa.Column("client", sa.Text),
+)
+
+
 class RunLockedError(RuntimeError):
     """Another run is writing this review database."""
 

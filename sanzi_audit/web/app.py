@@ -1,0 +1,298 @@
+"""The review page (FastAPI + Jinja2, server-rendered). Start it with ``sanzi serve``.
+
+Pages: 登录 /login, 线索队列 /queue, 线索详情 /leads/{id}, 总览 /overview; exports /export.xlsx and
+/cases/{id}/export.xlsx; each run's Data Docs under /runs/{id}/docs/. Every POST carries the session's CSRF
+token; every lead is checked against the user's scope (403, logged).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from .. import review, store
+from ..review import ReviewError
+from . import auth, queries
+from .auth import AuthError, User
+
+HERE = Path(__file__).parent
+COOKIE = "sanzi_session"
+DETECTOR_TITLES = {
+    "split_contracts": "化整为零", "duplicate_payments": "重复支付", "shared_accounts": "一个账户多人收款",
+    "related_party_payees": "优亲厚友", "vendor_concentration": "供应商集中", "large_cash": "大额现金",
+    "payee_aliases": "同人异名", "claims_after_exit": "死亡/迁出后领取", "claims_nonresident": "非本村人员领取",
+    "claims_duplicate": "重复领取", "claims_area": "虚报面积", "voucher_gaps": "凭证断号",
+    "data_quality": "数据质量",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class Forbidden(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+def create_app(db_url: str | None = None, secret: bytes | None = None, secure_cookie: bool = False) -> FastAPI:
+    engine = store.connect(db_url)
+    secret = secret or auth.load_secret()
+    app = FastAPI(title="三资疑点核查", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    env = templates.env
+    env.globals.update(status_labels=store.STATUS_LABELS, detector_titles=DETECTOR_TITLES, roles=auth.ROLES)
+    env.filters["pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2, default=str)
+    env.filters["money"] = lambda v: f"{(v or 0):,.2f}"
+    env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
+    env.globals.update(money_fmt=lambda v: f"{(v or 0):,.0f} 元", count_fmt=lambda v: f"{v or 0} 条")
+
+    def client(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    def current(request: Request) -> tuple[User | None, dict | None]:
+        session = auth.read_session(secret, request.cookies.get(COOKIE))
+        if not session:
+            return None, None
+        user = auth.get_user(engine, session["u"])
+        return (user, session) if user else (None, None)
+
+    def page(request: Request, name: str, user: User | None, session: dict | None, status: int = 200, **ctx):
+        resp = templates.TemplateResponse(request, name, dict(user=user, csrf=(session or {}).get("csrf", ""), **ctx),
+                                          status_code=status)
+        resp.headers.update(SECURITY_HEADERS)
+        return resp
+
+    def to_login() -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
+
+    def require(request: Request):
+        user, session = current(request)
+        if user is None:
+            raise _Redirect()
+        return user, session
+
+    async def require_post(request: Request):
+        user, session = require(request)
+        form = await request.form()
+        if not auth.csrf_ok(session, form.get("csrf")):
+            auth.log(engine, user.username, "csrf", detail=str(request.url.path), client=client(request))
+            raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请返回页面刷新后重试")
+        return user, session, form
+
+    def visible_lead(request: Request, user: User, lead_id: str):
+        lead = queries.lead_row(engine, lead_id)
+        if lead is None:
+            raise _NotFound()
+        if not user.sees(lead["village_code"]):
+            auth.log(engine, user.username, "forbidden", lead_id=lead_id, detail=str(request.url.path),
+                     client=client(request))
+            raise Forbidden("该线索不在您的查看范围内，此次访问已记录")
+        return lead
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        user, session = current(request)
+        return page(request, "error.html", user, session, status=403, message=exc.message)
+
+    @app.exception_handler(_Redirect)
+    async def redirect(request: Request, exc):
+        return to_login()
+
+    @app.exception_handler(_NotFound)
+    async def not_found(request: Request, exc):
+        user, session = current(request)
+        return page(request, "error.html", user, session, status=404, message="线索不存在")
+
+    # ---- sign in -------------------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request):
+        return page(request, "login.html", None, None, error=None)
+
+    @app.post("/login")
+    def login(request: Request, username: str = Form(""), password: str = Form("")):
+        try:
+            user = auth.authenticate(engine, username.strip(), password, client(request))
+        except AuthError as exc:
+            return page(request, "login.html", None, None, status=401, error=str(exc), username=username)
+        resp = RedirectResponse("/queue", status_code=303)
+        resp.set_cookie(COOKIE, auth.sign_session(secret, user.username), httponly=True, samesite="strict",
+                        secure=secure_cookie, max_age=auth.SESSION_HOURS * 3600)
+        return resp
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        await require_post(request)
+        resp = to_login()
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    # ---- queue ---------------------------------------------------------------------------------------
+
+    @app.get("/")
+    def home():
+        return RedirectResponse("/queue", status_code=303)
+
+    @app.get("/queue", response_class=HTMLResponse)
+    def queue_page(request: Request):
+        user, session = require(request)
+        f = queries.Filters.from_query(request.query_params)
+        data = queries.queue(engine, user, f)
+        return page(request, "queue.html", user, session, f=f, **data)
+
+    @app.get("/leads/{lead_id}", response_class=HTMLResponse)
+    def lead_page(request: Request, lead_id: str, unmask: int = 0, message: str = "", error: str = ""):
+        user, session = require(request)
+        lead = visible_lead(request, user, lead_id)
+        show = bool(unmask) and user.can_unmask
+        if bool(unmask) and not user.can_unmask:
+            auth.log(engine, user.username, "forbidden", lead_id=lead_id, detail="unmask", client=client(request))
+        if show:
+            auth.log(engine, user.username, "unmask", lead_id=lead_id, client=client(request))
+        ev = queries.evidence(engine, lead_id, show)
+        text = (lambda s: s) if show else queries.mask_text
+        details = json.loads(lead["details"] or "{}")
+        return page(request, "lead.html", user, session, lead=lead, evidence=ev, text=text, details=details,
+                    related=queries.related(engine, user, lead), history=review.history(engine, lead_id),
+                    next_states=sorted(review.TRANSITIONS.get(lead["status"], set())), unmasked=show,
+                    message=message, error=error)
+
+    def back(lead_id: str, message: str = "", error: str = "") -> RedirectResponse:
+        q = f"?message={quote(message)}" if message else f"?error={quote(error)}" if error else ""
+        return RedirectResponse(f"/leads/{quote(lead_id)}{q}", status_code=303)
+
+    @app.post("/leads/{lead_id}/status")
+    async def change_status(request: Request, lead_id: str):
+        user, _, form = await require_post(request)
+        visible_lead(request, user, lead_id)
+        to = str(form.get("to") or "")
+        try:
+            review.transition(engine, lead_id, to, user.username, note=str(form.get("note") or "").strip() or None,
+                              target=str(form.get("target") or "").strip() or None)
+        except ReviewError as exc:
+            return back(lead_id, error=str(exc))
+        return back(lead_id, message=f"已改为“{store.STATUS_LABELS.get(to, to)}”")
+
+    @app.post("/leads/{lead_id}/note")
+    async def note(request: Request, lead_id: str):
+        user, _, form = await require_post(request)
+        visible_lead(request, user, lead_id)
+        try:
+            review.add_note(engine, lead_id, user.username, str(form.get("note") or "")[:4000])
+        except ReviewError as exc:
+            return back(lead_id, error=str(exc))
+        return back(lead_id, message="备注已保存")
+
+    @app.post("/leads/{lead_id}/assign")
+    async def assign(request: Request, lead_id: str):
+        user, _, form = await require_post(request)
+        lead = visible_lead(request, user, lead_id)
+        if not user.is_supervisor:
+            auth.log(engine, user.username, "forbidden", lead_id=lead_id, detail="assign", client=client(request))
+            raise Forbidden("只有组长可以分派线索")
+        to = str(form.get("assignee") or "").strip()
+        target = auth.get_user(engine, to)
+        if target is None or not target.sees(lead["village_code"]):
+            return back(lead_id, error=f"用户“{to}”不存在、已停用或无权查看该村")
+        review.assign(engine, lead_id, to, user.username)
+        return back(lead_id, message=f"已分派给 {to}")
+
+    # ---- exports -------------------------------------------------------------------------------------
+
+    @app.get("/export.xlsx")
+    def export_queue(request: Request):
+        user, _ = require(request)
+        f = queries.Filters.from_query(request.query_params)
+        rows = queries.export_rows(engine, user, f)
+        auth.log(engine, user.username, "export", detail=f"queue {f.query_string()} rows={len(rows)}",
+                 client=client(request))
+        return _xlsx(engine, user, rows, "线索台账.xlsx")
+
+    @app.get("/cases/{case_id}/export.xlsx")
+    def export_case(request: Request, case_id: str):
+        user, _ = require(request)
+        rows = queries.export_rows(engine, user, case_id=case_id)
+        if not rows:
+            visible_lead(request, user, case_id)  # a case id is its smallest lead id: refuses or 404s properly
+        auth.log(engine, user.username, "export", detail=f"case {case_id} rows={len(rows)}", client=client(request))
+        return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx")
+
+    # ---- overview and Data Docs --------------------------------------------------------------------------
+
+    @app.get("/overview", response_class=HTMLResponse)
+    def overview(request: Request):
+        user, session = require(request)
+        return page(request, "overview.html", user, session, **queries.overview(engine, user))
+
+    @app.get("/runs/{run_id}/docs/{path:path}")
+    def data_docs(request: Request, run_id: int, path: str = "index.html"):
+        require(request)
+        with engine.connect() as conn:
+            index = conn.execute(sa.select(store.runs.c.data_docs).where(store.runs.c.run_id == run_id)).scalar()
+        if not index:
+            raise _NotFound()
+        root = Path(index).parent.resolve()
+        target = (root / (path or "index.html")).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            raise _NotFound()
+        resp = Response(target.read_bytes(), media_type=mimetypes.guess_type(target.name)[0] or "text/plain")
+        resp.headers["Content-Security-Policy"] = "sandbox; default-src 'self' 'unsafe-inline'"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
+    return app
+
+
+class _Redirect(Exception):
+    pass
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _xlsx(engine, user: User, rows, filename: str) -> Response:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "线索台账"
+    head = ["排名", "线索编号", "案件编号", "检测类型", "村代码", "状态", "分数", "涉及金额(元)", "疑点", "说明", "核查人"]
+    ws.append(head)
+    text = (lambda s: s or "") if user.can_unmask else queries.mask_text
+    for r in rows:
+        ws.append([r["rank"], r["lead_id"], r["case_id"], DETECTOR_TITLES.get(r["detector"], r["detector"]),
+                   r["village_code"], store.STATUS_LABELS.get(r["status"], r["status"]), round(r["score"], 3),
+                   round(r["amount_at_risk"] or 0, 2), text(r["title"]), text(r["explanation"]), r["assignee"]])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for col, width in zip("ABCDEFGHIJK", (6, 30, 30, 14, 14, 8, 7, 14, 40, 80, 10), strict=True):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2):
+        row[9].alignment = Alignment(wrap_text=True, vertical="top")
+    ev = wb.create_sheet("证据")
+    ev.append(["线索编号", "来源表", "记录"])
+    for r in rows[:500]:
+        for block in queries.evidence(engine, r["lead_id"], user.can_unmask):
+            for values in block["rows"]:
+                ev.append([r["lead_id"], block["title"], "；".join(f"{h}: {v}" for h, v in
+                                                               zip(block["headers"], values, strict=True) if v)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                             **SECURITY_HEADERS})

@@ -1,0 +1,228 @@
+"""What the review page reads: the queue with filters, a lead with its evidence, the overview, exports.
+
+Every query takes the signed-in user and restricts to their scope in SQL, so a page can never list a lead the
+user may not see. Writes go through review.py (the same lifecycle the CLI and tests use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from .. import store
+from ..contract import TABLES
+from .auth import SENSITIVE_COLUMNS, User, mask
+
+L, EV, E = store.leads, store.lead_evidence, store.lead_events
+PAGE_SIZE = 50
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{12,19}[0-9Xx]?)(?![0-9A-Za-z])")
+
+
+def mask_text(text: str | None) -> str:
+    """Mask ID and bank-account numbers inside free text (explanations, titles)."""
+    return _LONG_NUMBER.sub(lambda m: mask(m.group(1)), text or "")
+
+
+def scope_clause(user: User):
+    if "*" in user.scope:
+        return sa.true()
+    return sa.or_(*[L.c.village_code.like(f"{p}%") for p in user.scope])
+
+
+@dataclass
+class Filters:
+    township: str = ""
+    village: str = ""
+    detector: str = ""
+    status: str = ""
+    min_score: float | None = None
+    min_amount: float | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    q: str = ""
+    kind: str = "fraud"  # fraud | data_quality | all
+    page: int = 1
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params) -> Filters:
+        f = cls()
+        for k in ("township", "village", "detector", "status", "q", "kind"):
+            setattr(f, k, (params.get(k) or "").strip()[:100])
+        f.kind = f.kind if f.kind in ("fraud", "data_quality", "all") else "fraud"
+        for k in ("min_score", "min_amount"):
+            v = (params.get(k) or "").strip()
+            if v:
+                try:
+                    setattr(f, k, float(v))
+                except ValueError:
+                    f.errors.append(f"{'最低分数' if k == 'min_score' else '最低金额'}应为数字: “{v}”")
+        for k in ("since", "until"):
+            v = (params.get(k) or "").strip()
+            if v:
+                try:
+                    setattr(f, k, dt.date.fromisoformat(v))
+                except ValueError:
+                    f.errors.append(f"日期格式应为 2024-03-05: “{v}”")
+        try:
+            f.page = max(1, int(params.get("page") or 1))
+        except ValueError:
+            f.page = 1
+        return f
+
+    def query_string(self, **override) -> str:
+        from urllib.parse import urlencode
+
+        d = {k: getattr(self, k) for k in ("township", "village", "detector", "status", "min_score", "min_amount",
+                                           "since", "until", "q", "kind", "page")}
+        d.update(override)
+        return urlencode({k: v for k, v in d.items() if v not in (None, "")})
+
+
+def _where(user: User, f: Filters):
+    conds = [scope_clause(user)]
+    if f.kind == "fraud":
+        conds.append(L.c.detector != "data_quality")
+    elif f.kind == "data_quality":
+        conds.append(L.c.detector == "data_quality")
+    if f.township:
+        conds.append(L.c.township_code == f.township)
+    if f.village:
+        conds.append(L.c.village_code == f.village)
+    if f.detector:
+        conds.append(L.c.detector == f.detector)
+    if f.min_score is not None:
+        conds.append(L.c.score >= f.min_score)
+    if f.min_amount is not None:
+        conds.append(L.c.amount_at_risk >= f.min_amount)
+    if f.since:
+        conds.append(L.c.created_at >= dt.datetime.combine(f.since, dt.time()))
+    if f.until:
+        conds.append(L.c.created_at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
+    if f.q:
+        like = f"%{f.q.replace('%', '').replace('_', '')}%"
+        in_evidence = sa.select(EV.c.lead_id).where(EV.c.record_id.like(like))
+        conds.append(sa.or_(L.c.title.like(like), L.c.explanation.like(like), L.c.lead_id.in_(in_evidence)))
+    return conds
+
+
+def queue(engine: sa.Engine, user: User, f: Filters) -> dict:
+    base = _where(user, f)
+    status_cond = [L.c.status == f.status] if f.status else []
+    order = [L.c.rank.is_(None), L.c.rank, L.c.priority.desc(), L.c.lead_id]
+    cols = [L.c.lead_id, L.c.rank, L.c.detector, L.c.village_code, L.c.township_code, L.c.score, L.c.priority,
+            L.c.amount_at_risk, L.c.title, L.c.status, L.c.assignee, L.c.case_id, L.c.created_at]
+    with engine.connect() as conn:
+        counts = {r.status: r.n for r in conn.execute(
+            sa.select(L.c.status, sa.func.count().label("n")).where(*base).group_by(L.c.status))}
+        total = sum(v for k, v in counts.items() if not f.status or k == f.status)
+        rows = conn.execute(sa.select(*cols).where(*base, *status_cond).order_by(*order)
+                            .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).mappings().all()
+        detectors = [r[0] for r in conn.execute(sa.select(L.c.detector).where(scope_clause(user)).distinct()
+                                                .order_by(L.c.detector))]
+        townships = [r[0] for r in conn.execute(sa.select(L.c.township_code).where(scope_clause(user)).distinct()
+                                                .order_by(L.c.township_code))]
+    items = [dict(r, title=r["title"] if user.can_unmask else mask_text(r["title"])) for r in rows]
+    return dict(items=items, counts=counts, total=total, pages=max(1, -(-total // PAGE_SIZE)),
+                detectors=detectors, townships=townships)
+
+
+def lead_row(engine: sa.Engine, lead_id: str):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(L).where(L.c.lead_id == lead_id)).mappings().first()
+
+
+def evidence(engine: sa.Engine, lead_id: str, unmask: bool) -> list[dict]:
+    """The evidence records as tables, one per source table, read from the warehouse."""
+    with engine.connect() as conn:
+        refs = conn.execute(sa.select(EV.c.source_table, EV.c.record_id).where(EV.c.lead_id == lead_id)).all()
+        by_table: dict[str, list[str]] = {}
+        for t, rid in refs:
+            by_table.setdefault(t, []).append(rid)
+        out = []
+        for t, ids in by_table.items():
+            if t not in store.WAREHOUSE:
+                continue
+            wh, table = store.WAREHOUSE[t], TABLES[t]
+            cols = [c for c in table.column_names if c in wh.c]
+            rows = []
+            for i in range(0, len(ids), 500):
+                rows += conn.execute(sa.select(*[wh.c[c] for c in cols])
+                                     .where(wh.c[table.record_id].in_(ids[i:i + 500]))).mappings().all()
+            shown = [c for c in cols if any(r[c] not in (None, "") for r in rows)]
+            body = [[_cell(r[c], c, unmask) for c in shown] for r in rows]
+            out.append(dict(table=t, title=table.title, columns=shown, headers=[_header(table, c) for c in shown],
+                            rows=body, missing=len(set(ids)) - len(rows)))
+    return out
+
+
+def _header(table, column: str) -> str:
+    a = table.column(column).aliases
+    return a[0] if a else column
+
+
+def _cell(v, column: str, unmask: bool) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime | dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    if column in SENSITIVE_COLUMNS and not unmask:
+        return mask(v)
+    return str(v)
+
+
+def related(engine: sa.Engine, user: User, lead) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            sa.select(L.c.lead_id, L.c.title, L.c.status, L.c.amount_at_risk, L.c.detector)
+            .where(L.c.case_id == lead["case_id"], L.c.lead_id != lead["lead_id"], scope_clause(user))
+            .order_by(L.c.rank)).mappings()]
+
+
+def overview(engine: sa.Engine, user: User) -> dict:
+    open_ = L.c.status.in_(("new", "in_review"))
+    fraud = L.c.detector != "data_quality"
+    with engine.connect() as conn:
+        by_township = [dict(r) for r in conn.execute(
+            sa.select(L.c.township_code, sa.func.count().label("n"), sa.func.sum(L.c.amount_at_risk).label("amount"))
+            .where(scope_clause(user), open_, fraud).group_by(L.c.township_code).order_by(sa.desc("amount")))
+            .mappings()]
+        by_detector = [dict(r) for r in conn.execute(
+            sa.select(L.c.detector, sa.func.count().label("n"), sa.func.sum(L.c.amount_at_risk).label("amount"))
+            .where(scope_clause(user), open_).group_by(L.c.detector).order_by(sa.desc("n"))).mappings()]
+        runs = [dict(r) for r in conn.execute(sa.select(store.runs).order_by(store.runs.c.run_id.desc()).limit(10))
+                .mappings()]
+    from ..review import confirmed_share
+
+    share: dict[str, list[int]] = {}
+    for s in confirmed_share(engine):
+        if user.sees(s["township_code"]) or "*" in user.scope or any(p.startswith(s["township_code"] or "")
+                                                                      for p in user.scope):
+            agg = share.setdefault(s["detector"], [0, 0])
+            agg[0] += s["reviewed"]
+            agg[1] += s["confirmed"]
+    for r in runs:
+        counts = json.loads(r["counts"] or "[]")
+        r["read"] = sum(c["read"] for c in counts)
+        r["quarantined"] = sum(c["quarantined"] for c in counts)
+    return dict(by_township=by_township, by_detector=by_detector, runs=runs,
+                share=[dict(detector=d, reviewed=n, confirmed=c, share=c / n if n else 0)
+                       for d, (n, c) in sorted(share.items())])
+
+
+def export_rows(engine: sa.Engine, user: User, f: Filters | None = None, case_id: str | None = None,
+                limit: int = 5000) -> list:
+    conds = _where(user, f) if f else [scope_clause(user)]
+    if f and f.status:
+        conds.append(L.c.status == f.status)
+    if case_id:
+        conds.append(L.c.case_id == case_id)
+    with engine.connect() as conn:
+        return conn.execute(sa.select(L).where(*conds).order_by(L.c.rank.is_(None), L.c.rank, L.c.lead_id)
+                            .limit(limit)).mappings().all()

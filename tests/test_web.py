@@ -1,0 +1,245 @@
+"""The review page over HTTP against a real server: sign-in, scope, CSRF, masking, actions, exports."""
+
+import io
+import re
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from sanzi_audit import store
+from sanzi_audit.web import auth
+
+from .web_helpers import PASSWORD, Server, add_users, fill_review_db
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, small_county):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'review.db'}"
+    fill_review_db(url, small_county)
+    engine = store.connect(url)
+    with engine.connect() as c:
+        townships = [r[0] for r in c.execute(sa.text(
+            "SELECT village_code FROM leads WHERE detector != 'data_quality' GROUP BY village_code "
+            "ORDER BY count(*) DESC"))]  # the small county has one township: scopes are villages here
+    assert len(townships) >= 2
+    add_users(url, townships)
+    with Server(url) as server:
+        yield server, engine, townships
+    store.dispose(url)
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def anonymous(site) -> httpx.Client:
+    c = httpx.Client(base_url=site[0].base, follow_redirects=False)
+    _OPEN.append(c)
+    return c
+
+
+def client(site, user="li") -> httpx.Client:
+    c = anonymous(site)
+    r = c.post("/login", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def lead_in(engine, township: str, detector_like: str = "%") -> str:
+    with engine.connect() as c:
+        return c.execute(sa.text("SELECT lead_id FROM leads WHERE village_code = :t AND detector LIKE :d "
+                                 "AND detector != 'data_quality' ORDER BY rank LIMIT 1"),
+                         {"t": township, "d": detector_like}).scalar()
+
+
+def access_log(engine, action: str) -> list:
+    with engine.connect() as c:
+        return c.execute(sa.select(store.access_log).where(store.access_log.c.action == action)).all()
+
+
+def test_pages_need_sign_in(site):
+    c = anonymous(site)
+    for path in ("/queue", "/overview", "/export.xlsx", "/leads/x"):
+        assert c.get(path).headers["location"] == "/login"
+
+
+def test_passwords_are_hashed_with_scrypt(site):
+    engine = site[1]
+    with engine.connect() as c:
+        stored = c.execute(sa.select(store.users.c.password_hash)).scalars().all()
+    assert all(h.startswith("scrypt$") and PASSWORD not in h for h in stored)
+    assert len(set(stored)) == len(stored)  # salted
+
+
+def test_queue_shows_only_the_users_scope(site):
+    _, engine, townships = site
+    html = client(site).get("/queue", params={"kind": "all"}).text
+    shown = set(re.findall(r"<td>(\d{12})</td>", html))
+    assert shown and all(v.startswith(townships[0]) for v in shown)
+
+
+def test_lead_outside_scope_is_refused_and_logged(site):
+    _, engine, townships = site
+    other = lead_in(engine, townships[1])
+    before = len(access_log(engine, "forbidden"))
+    r = client(site).get(f"/leads/{other}")
+    assert r.status_code == 403 and "不在您的查看范围" in r.text
+    logged = access_log(engine, "forbidden")
+    assert len(logged) == before + 1 and logged[-1].username == "li" and logged[-1].lead_id == other
+    # writing to it is refused too, even with a valid token
+    c = client(site)
+    token = csrf_of(c.get("/queue").text)
+    assert c.post(f"/leads/{other}/note", data={"csrf": token, "note": "x"}).status_code == 403
+
+
+def test_post_without_csrf_token_is_refused(site):
+    _, engine, townships = site
+    lead = lead_in(engine, townships[0])
+    c = client(site)
+    r = c.post(f"/leads/{lead}/note", data={"note": "没有令牌"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = c.post(f"/leads/{lead}/note", data={"note": "错误令牌", "csrf": "forged"})
+    assert r.status_code == 403
+    assert not any(e["note"] in ("没有令牌", "错误令牌") for e in _history(engine, lead))
+
+
+def _history(engine, lead):
+    from sanzi_audit import review
+
+    return review.history(engine, lead)
+
+
+def test_status_change_goes_through_the_lifecycle_with_the_user(site):
+    _, engine, townships = site
+    lead = lead_in(engine, townships[0])
+    c = client(site)
+    page = c.get(f"/leads/{lead}").text
+    token = csrf_of(page)
+    r = c.post(f"/leads/{lead}/status", data={"csrf": token, "to": "dismissed", "note": ""})
+    assert "不能改为" in httpx.URL(r.headers["location"]).params["error"]  # must take it first
+    c.post(f"/leads/{lead}/status", data={"csrf": token, "to": "in_review"})
+    r = c.post(f"/leads/{lead}/status", data={"csrf": token, "to": "dismissed", "note": ""})
+    assert "必须填写理由" in httpx.URL(r.headers["location"]).params["error"]
+    c.post(f"/leads/{lead}/status", data={"csrf": token, "to": "dismissed", "note": "已核实为正常报销"})
+    events = _history(engine, lead)
+    assert [(e["actor"], e["to_status"]) for e in events if e["event"] == "status"] == [
+        ("li", "in_review"), ("li", "dismissed")]
+    assert "已核实为正常报销" in c.get(f"/leads/{lead}").text
+
+
+def test_script_in_a_note_is_shown_as_text(site):
+    _, engine, townships = site
+    lead = lead_in(engine, townships[0], "split%") or lead_in(engine, townships[0])
+    c = client(site)
+    token = csrf_of(c.get(f"/leads/{lead}").text)
+    c.post(f"/leads/{lead}/note", data={"csrf": token, "note": "<script>alert('x')</script>"})
+    html = c.get(f"/leads/{lead}").text
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "script-src 'self'" in c.get(f"/leads/{lead}").headers["content-security-policy"]
+
+
+def test_ids_and_accounts_are_masked_unless_allowed_and_unmasking_is_logged(site):
+    _, engine, townships = site
+    lead = lead_in(engine, townships[0], "related_party%") or lead_in(engine, townships[0])
+    full = re.compile(r"(?<![\d*])\d{17}[\dX](?![\d*])")
+    html = client(site).get(f"/leads/{lead}", params={"unmask": 1}).text
+    assert not full.search(html) and "**********" in html  # an auditor without the right sees masks
+    before = len(access_log(engine, "unmask"))
+    html = client(site, "zhao").get(f"/leads/{lead}", params={"unmask": 1}).text
+    assert full.search(html)
+    assert len(access_log(engine, "unmask")) == before + 1
+
+
+def test_supervisor_assigns_auditor_cannot(site):
+    _, engine, townships = site
+    lead = lead_in(engine, townships[0], "dup%") or lead_in(engine, townships[0])
+    c = client(site)
+    token = csrf_of(c.get(f"/leads/{lead}").text)
+    assert c.post(f"/leads/{lead}/assign", data={"csrf": token, "assignee": "li"}).status_code == 403
+    z = client(site, "zhao")
+    token = csrf_of(z.get(f"/leads/{lead}").text)
+    r = z.post(f"/leads/{lead}/assign", data={"csrf": token, "assignee": "wang"})  # wang cannot see the village
+    assert "无权查看" in httpx.URL(r.headers["location"]).params["error"]
+    z.post(f"/leads/{lead}/assign", data={"csrf": token, "assignee": "li"})
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(store.leads.c.assignee).where(store.leads.c.lead_id == lead)).scalar() == "li"
+
+
+def test_queue_filters_and_search(site):
+    _, engine, townships = site
+    c = client(site, "admin")
+    with engine.connect() as conn:
+        det, n = conn.execute(sa.text("SELECT detector, count(*) FROM leads WHERE detector != 'data_quality' "
+                                      "GROUP BY detector ORDER BY 2 DESC LIMIT 1")).one()
+        voucher = conn.execute(sa.text("SELECT record_id FROM lead_evidence WHERE source_table = 'ledger' "
+                                       "LIMIT 1")).scalar()
+    html = c.get("/queue", params={"detector": det}).text
+    assert f"共 {n} 条" in html
+    assert "共 0 条" in c.get("/queue", params={"min_amount": 10**12}).text
+    html = c.get("/queue", params={"q": voucher, "kind": "all"}).text
+    assert re.search(r"共 [1-9]\d* 条", html)
+    assert "应为数字" in c.get("/queue", params={"min_score": "abc"}).text
+
+
+def test_export_xlsx_opens_with_the_filtered_leads_masked(site):
+    _, engine, townships = site
+    r = client(site).get("/export.xlsx", params={"village": townships[0]})
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    ws = wb["线索台账"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows and all(str(row[4]).startswith(townships[0]) for row in rows)
+    text = " ".join(str(c) for row in wb["证据"].iter_rows(values_only=True) for c in row)
+    assert not re.search(r"(?<![\d*])\d{17}[\dX](?![\d*])", text)
+    assert access_log(engine, "export")
+
+
+def test_overview_and_data_docs_path_is_confined(site):
+    c = client(site, "admin")
+    html = c.get("/overview").text
+    assert "<svg" in html and "最近的运行" in html
+    assert c.get("/runs/1/docs/../../../etc/passwd").status_code == 404
+
+
+def test_repeated_failed_sign_ins_lock_the_account(site):
+    _, engine, _ = site
+    auth.add_user(engine, "victim", PASSWORD, "auditor", "330599")
+    c = anonymous(site)
+    for _ in range(auth.MAX_FAILURES):
+        assert c.post("/login", data={"username": "victim", "password": "wrong-password-1"}).status_code == 401
+    r = c.post("/login", data={"username": "victim", "password": PASSWORD})  # right password, but locked
+    assert r.status_code == 401 and "秒后再试" in r.text
+    # an unknown name gets the same answer as a wrong password
+    r = c.post("/login", data={"username": "nobody", "password": "x"})
+    assert "用户名或密码错误" in r.text
+
+
+def test_session_cookie_is_signed():
+    s = auth.sign_session(b"k" * 32, "li")
+    assert auth.read_session(b"k" * 32, s)["u"] == "li"
+    body, sig = s.rsplit(".", 1)
+    tampered = body[:-1] + ("A" if body[-1] != "A" else "B")
+    assert auth.read_session(b"k" * 32, tampered + "." + sig) is None
+    assert auth.read_session(b"other" * 8, s) is None
+
+
+def test_scope_and_mask_rules():
+    u = auth.User("u", "u", "auditor", ("330599101",), False)
+    assert u.sees("330599101200") and not u.sees("330599102200") and not u.sees(None)
+    assert auth.mask("330599199001011234") == "3305**********1234"
+    with pytest.raises(auth.AuthError):
+        auth.parse_scope("33059")
+    with pytest.raises(auth.AuthError):
+        auth.check_password_strength("12345678901")
