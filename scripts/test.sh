@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
+scripts/chromium.sh
 eval "$(scripts/postgres.sh)"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
 if [[ " $* " == *" -m "* ]]; then exec .venv/bin/python -m pytest "$@"; fi
