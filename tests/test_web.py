@@ -243,3 +243,15 @@ def test_scope_and_mask_rules():
         auth.parse_scope("33059")
     with pytest.raises(auth.AuthError):
         auth.check_password_strength("12345678901")
+
+
+def test_admin_disables_an_account_and_others_cannot(site):
+    _, engine, _ = site
+    auth.add_user(engine, "leaver", PASSWORD, "auditor", "330599")
+    assert client(site).get("/admin/users").status_code == 403
+    a = client(site, "admin")
+    html = a.get("/admin/users").text
+    assert "leaver" in html
+    a.post("/admin/users/leaver/disabled", data={"csrf": csrf_of(html), "disabled": "1"})
+    r = anonymous(site).post("/login", data={"username": "leaver", "password": PASSWORD})
+    assert r.status_code == 401

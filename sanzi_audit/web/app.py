@@ -230,6 +230,35 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         auth.log(engine, user.username, "export", detail=f"case {case_id} rows={len(rows)}", client=client(request))
         return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx")
 
+    # ---- accounts (admin) ------------------------------------------------------------------------------
+
+    @app.get("/admin/users", response_class=HTMLResponse)
+    def users_page(request: Request, message: str = ""):
+        user, session = require(request)
+        if not user.is_admin:
+            auth.log(engine, user.username, "forbidden", detail="/admin/users", client=client(request))
+            raise Forbidden("只有管理员可以管理账号")
+        rows = [dict(u, scope=", ".join(json.loads(u["scope"]))) for u in auth.list_users(engine)]
+        return page(request, "users.html", user, session, users=rows, message=message)
+
+    @app.post("/admin/users/{username}/disabled")
+    async def set_disabled(request: Request, username: str):
+        user, _, form = await require_post(request)
+        if not user.is_admin:
+            auth.log(engine, user.username, "forbidden", detail=f"disable {username}", client=client(request))
+            raise Forbidden("只有管理员可以管理账号")
+        if username == user.username:
+            return RedirectResponse(f"/admin/users?message={quote('不能停用自己的账号')}", status_code=303)
+        disabled = form.get("disabled") == "1"
+        try:
+            auth.set_disabled(engine, username, disabled)
+        except AuthError as exc:
+            return RedirectResponse(f"/admin/users?message={quote(str(exc))}", status_code=303)
+        auth.log(engine, user.username, "user_disabled" if disabled else "user_enabled", detail=username,
+                 client=client(request))
+        return RedirectResponse(f"/admin/users?message={quote(('已停用 ' if disabled else '已启用 ') + username)}",
+                                status_code=303)
+
     # ---- overview and Data Docs --------------------------------------------------------------------------
 
     @app.get("/overview", response_class=HTMLResponse)
@@ -273,6 +302,10 @@ def _xlsx(engine, user: User, rows, filename: str) -> Response:
     ws.title = "线索台账"
     head = ["排名", "线索编号", "案件编号", "检测类型", "村代码", "状态", "分数", "涉及金额(元)", "疑点", "说明", "核查人"]
     ws.append(head)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     text = (lambda s: s or "") if user.can_unmask else queries.mask_text
     for r in rows:
         ws.append([r["rank"], r["lead_id"], r["case_id"], DETECTOR_TITLES.get(r["detector"], r["detector"]),

@@ -30,7 +30,8 @@ def mask_text(text: str | None) -> str:
 def scope_clause(user: User):
     if "*" in user.scope:
         return sa.true()
-    return sa.or_(*[L.c.village_code.like(f"{p}%") for p in user.scope])
+    # a prefix as a range (':' sorts after '9'), so the village_code index is used; LIKE would scan
+    return sa.or_(*[sa.and_(L.c.village_code >= p, L.c.village_code < p + ":") for p in user.scope])
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Benchmark: the review page's queue queries over 100,000 leads (SQLite by default, or --db URL).
 
-    .venv/bin/python bench/queue.py [--leads 100000] [--db URL]
+    .venv/bin/python bench/review_queue.py [--leads 100000] [--db URL]
 
 Prints the time of the queries behind one queue page (status counts + one page of 50), for the first page, a deep
 page, a filtered view, a scoped auditor, and a text search.
