@@ -7,6 +7,7 @@ Runs without a Prefect server (a temporary one starts) and under a server (prefe
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pandas as pd
@@ -87,6 +88,7 @@ def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int, config: Config,
 
 @task(name="report", **_TASK)
 def report_task(db_url: str, summary: RunSummary) -> RunSummary:
+    _publish_artifacts(db_url, summary)
     store.finish_run(store.connect(db_url), summary.run_id, status=summary.status,
                      counts=[c.__dict__ for c in summary.counts], stages=summary.stages,
                      leads_new=summary.leads_new, leads_updated=summary.leads_updated,
@@ -97,23 +99,80 @@ def report_task(db_url: str, summary: RunSummary) -> RunSummary:
     return summary
 
 
+def _publish_artifacts(db_url: str, s: RunSummary) -> None:
+    """A markdown summary and a table of the top leads (IDs and accounts masked) on the flow run's page."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    from sanzi_audit.web.queries import mask_text
+
+    lines = [f"# 三资夜间运行 #{s.run_id}: {s.status}", "",
+             "| 表 | 读取 | 入库 | 隔离 | 入库但有警告 |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {c.table} | {c.read} | {c.loaded} | {c.quarantined} | {c.warned} |" for c in s.counts]
+    lines += ["", f"疑点线索 {s.leads_total} 条：新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
+                  f"因数据更正关闭 {s.leads_resolved}。", "", "| 检测器 | 状态 | 线索 | 秒 |", "|---|---|---:|---:|"]
+    lines += [f"| {r.name} | {r.status} {r.reason or ''} | {r.leads} | {r.seconds:.1f} |" for r in s.detectors]
+    lines += ["", "各阶段耗时（秒）: " + ", ".join(f"{k} {v:.1f}" for k, v in s.stages.items())]
+    if s.scope:
+        lines += ["", f"范围: {s.scope}"]
+    lines += [f"- 问题: {p}" for p in s.problems]
+    if s.data_docs:
+        lines += ["", f"数据校验报告 (Data Docs): {s.data_docs}"]
+    create_markdown_artifact(key="sanzi-run-summary", markdown="\n".join(lines),
+                             description=f"运行 #{s.run_id} 摘要")
+    import sqlalchemy as sa
+
+    L = store.leads
+    with store.connect(db_url).connect() as conn:
+        top = conn.execute(sa.select(L.c.rank, L.c.detector, L.c.village_code, L.c.score, L.c.amount_at_risk,
+                                     L.c.title, L.c.status).where(L.c.rank.is_not(None))
+                           .order_by(L.c.rank).limit(20)).all()
+    create_table_artifact(key="sanzi-top-leads", description=f"运行 #{s.run_id} 排名前 20 的疑点线索（证件号已遮蔽）",
+                          table=[dict(排名=r.rank, 检测器=r.detector, 村=r.village_code, 分数=round(r.score, 2),
+                                      金额=round(r.amount_at_risk or 0, 2), 疑点=mask_text(r.title),
+                                      状态=store.STATUS_LABELS.get(r.status, r.status)) for r in top])
+
+
 @flow(name="sanzi-nightly", log_prints=True)
-def nightly(source: str, db: str | None = None, config_path: str | None = None) -> RunSummary:
-    """One county's nightly run: from the exports in ``source`` to ranked leads in the review database."""
-    db_url = store.resolve_url(db)
-    config = load_config(config_path)  # fail fast on a bad config or source, before a run row exists
+def nightly(source: str, db: str | None = None, config_path: str | None = None,
+            period_start: dt.date | None = None, period_end: dt.date | None = None,
+            townships: list[str] | None = None) -> RunSummary:
+    """One county's run: from the exports in ``source`` to ranked leads in the review database.
+
+    The nightly deployment passes only source, db and config. A backfill also passes ``period_start``/
+    ``period_end`` (rows dated outside are quarantined as out of period) and an on-demand run ``townships``
+    (9-digit township or 12-digit village codes). Ledger lines and payments outside the period, and rows of
+    other villages, are skipped and counted (not quarantined). Such limited runs never mark leads as resolved
+    by data, since they did not look at everything; re-running one gives the same warehouse and leads.
+    """
+    db_url = store.resolve_url(db or None)
+    config = load_config(config_path or None)  # fail fast on a bad config or source, before a run row exists
+    if period_start or period_end:
+        v = config.validation.model_copy(update={k: x for k, x in (("period_start", period_start),
+                                                                     ("period_end", period_end)) if x})
+        config = config.model_copy(update={"validation": v})
+    townships = [str(t).strip() for t in (townships or []) if str(t).strip()]
+    bad = [t for t in townships if not (t.isdigit() and len(t) in (9, 12))]
+    if bad:
+        raise ValueError(f"townships 应为 9 位乡镇代码或 12 位村代码: {', '.join(bad)}")
     check_source(source)
     engine = store.connect(db_url)
     store.acquire_run_lock(engine, f"{source}")  # two runs never write one database at once
     try:
-        return _run(source, db_url, config, engine)
+        return _run(source, db_url, config, engine, townships, limited=bool(period_start or period_end))
     finally:
         store.release_run_lock(engine)
 
 
-def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
-    run_id = store.start_run(engine, str(source), pipeline.parameters_of(config, str(source)))
+def _run(source: str, db_url: str, config: Config, engine, townships: list[str], limited: bool) -> RunSummary:
+    params = pipeline.parameters_of(config, str(source))
+    params["townships"] = townships
+    run_id = store.start_run(engine, str(source), params)
     summary = RunSummary(run_id=run_id, status="running", db_url=db_url)
+    if townships:
+        summary.scope = f"仅 {', '.join(townships)}"
+    if limited:
+        start, end = config.validation.period(dt.date.today())
+        summary.scope = "；".join(x for x in (summary.scope, f"期间 {start} 至 {end}") if x)
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -123,6 +182,9 @@ def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
 
     try:
         ex = extract_task(str(source))
+        if townships or limited:
+            ex = ex.restrict(townships, config.validation.period_start, config.validation.period_end)
+            summary.skipped = ex.skipped
         lap("extract")
         docs = store.data_docs_dir(db_url, run_id)
         validated = validate_task(ex, config, str(docs) if docs else None)
@@ -135,7 +197,8 @@ def _run(source: str, db_url: str, config: Config, engine) -> RunSummary:
         ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
-        complete = not ex.problems and all(r.status in ("ran", "disabled") for r in reports)
+        complete = (not ex.problems and not townships and not limited
+                    and all(r.status in ("ran", "disabled") for r in reports))
         ran = {r.name for r in reports if r.status == "ran"} | {pipeline.DATA_QUALITY}
         published = publish_task(db_url, ranked, run_id, config, complete, ran)
         summary.leads_new, summary.leads_updated = published.new, published.updated

@@ -67,7 +67,7 @@ def cmd_synth(a) -> int:
     return 0
 
 
-def _run(source: str, db: str | None, config: str | None):
+def _run(source: str, db: str | None, config: str | None, **limits):
     from . import store
     from .config import load_config
     from .sources import check_source
@@ -78,13 +78,15 @@ def _run(source: str, db: str | None, config: str | None):
     _prefect_defaults()
     from .flows.nightly import nightly
 
-    return nightly(source=source, db=db, config_path=config)
+    return nightly(source=source, db=db, config_path=config, **limits)
 
 
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
     rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined, c.warned] for c in s.counts]
     print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告"], rows))
+    if s.scope:
+        print(f"  范围: {s.scope}；范围外跳过的行: " + (", ".join(f"{k} {v}" for k, v in s.skipped.items()) or "无"))
     for p in s.problems:
         print(f"  问题: {p}")
     if s.quarantine_examples:
@@ -115,7 +117,21 @@ def print_summary(s) -> None:
 
 
 def cmd_run(a) -> int:
-    s = _run(a.source, a.db, a.config)
+    import datetime as dt
+
+    limits: dict = {}
+    try:
+        for k in ("period_start", "period_end"):
+            if getattr(a, k):
+                limits[k] = dt.date.fromisoformat(getattr(a, k))
+    except ValueError as exc:
+        raise SourceArgError(f"日期应为 2024-01-01 格式: {exc}") from exc
+    if a.townships:
+        limits["townships"] = [t.strip() for t in a.townships.replace("，", ",").split(",") if t.strip()]
+        bad = [t for t in limits["townships"] if not (t.isdigit() and len(t) in (9, 12))]
+        if bad:
+            raise SourceArgError(f"--townships 应为 9 位乡镇代码或 12 位村代码: {', '.join(bad)}")
+    s = _run(a.source, a.db, a.config, **limits)
     print_summary(s)
     return 0
 
@@ -268,6 +284,10 @@ def cmd_users(a) -> int:
     return 0
 
 
+class SourceArgError(ValueError):
+    """A command-line argument is malformed."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sanzi", description="村级三资疑点线索夜间分析流程")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -285,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--source", required=True, help="导出文件目录，或数据库 URL")
     r.add_argument("--db", help="审查库 SQLAlchemy URL 或 SQLite 文件路径（默认 $SANZI_DB_URL 或 ./sanzi.db）")
     r.add_argument("--config", help="地区配置文件 (YAML)")
+    r.add_argument("--from", dest="period_start", help="补跑: 期间起始日期 2024-01-01（此前的行按期外隔离）")
+    r.add_argument("--to", dest="period_end", help="补跑: 期间结束日期")
+    r.add_argument("--townships", help="只处理这些乡镇（9 位）或村（12 位）代码，逗号分隔")
     r.set_defaults(fn=cmd_run)
 
     d = sub.add_parser("demo", help="生成演示县并运行，打印排名靠前的线索")
@@ -351,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except (SourceError, ConfigError, RegistryError, SchemaError, RunLockedError, FileNotFoundError,
-            AuthError) as exc:
+            AuthError, SourceArgError) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:

@@ -53,6 +53,8 @@ class RunSummary:
     feedback: list[dict] = field(default_factory=list)  # reviewers' confirmed share per detector and township
     stages: dict[str, float] = field(default_factory=dict)
     data_docs: str | None = None  # index.html of this run's Data Docs
+    scope: str | None = None  # a township- or period-limited run says so here
+    skipped: dict[str, int] = field(default_factory=dict)  # rows outside that scope, per table
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)

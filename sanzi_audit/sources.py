@@ -8,11 +8,13 @@ validation can quarantine it with a precise address; rows the reader itself cann
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table, header_map
@@ -50,6 +52,39 @@ class Extract:
     tables: dict[str, RawTable] = field(default_factory=dict)
     problems: list[FileProblem] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # optional tables with no file
+    skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
+
+    def restrict(self, prefixes: list[str] | None = None, start: dt.date | None = None,
+                 end: dt.date | None = None) -> Extract:
+        """Keep the rows of a township- or period-limited run: village code starting with one of ``prefixes``,
+        and for the ledger and claims, the entry or payment date within [start, end].
+
+        Rows outside are counted in ``skipped``, not quarantined: they belong to another run. A row whose village
+        or date cannot be read stays, so validation quarantines it with the reason; so does a malformed line.
+        """
+        from .normalize import clean_code, parse_date
+
+        out = Extract(problems=self.problems, absent=self.absent)
+        for name, raw in self.tables.items():
+            frame, keep = raw.frame, np.ones(len(raw.frame), dtype=bool)
+            if prefixes and "village_code" in frame:
+                codes = clean_code(frame["village_code"])
+                keep &= (codes.isna() | codes.fillna("").str.startswith(tuple(prefixes))).to_numpy(dtype=bool)
+            # registers (contracts, rosters) are not cut by date: a 2023 contract is paid in 2024
+            date_col = TABLES[name].date_column if name in ("ledger", "claims") else None
+            if (start or end) and date_col and date_col in frame:
+                dates, _ = parse_date(frame[date_col])
+                d = dates.to_numpy()
+                inside = np.ones(len(d), dtype=bool)
+                if start:
+                    inside &= d >= np.datetime64(start)
+                if end:
+                    inside &= d <= np.datetime64(end)
+                keep &= inside | dates.isna().to_numpy()
+            out.skipped[name] = int((~keep).sum())
+            out.tables[name] = RawTable(raw.table, raw.file, frame.loc[keep].reset_index(drop=True),
+                                        raw.malformed, raw.ignored_columns, raw.encoding)
+        return out
 
 
 class SourceError(Exception):

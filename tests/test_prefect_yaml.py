@@ -12,10 +12,14 @@ def test_deployments_point_at_the_flow_with_valid_parameters():
     from prefect.flows import load_flow_from_entrypoint
 
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
-    nightly = next(d for d in spec["deployments"] if d["name"] == "nightly")
-    flow = load_flow_from_entrypoint(str(ROOT / nightly["entrypoint"]))
-    accepted = set(inspect.signature(flow.fn).parameters)
-    assert set(nightly["parameters"]) <= accepted
-    assert {"source"} <= set(nightly["parameters"])
+    deployments = {d["name"]: d for d in spec["deployments"]}
+    assert set(deployments) == {"nightly", "backfill", "township"}
+    for d in deployments.values():
+        flow = load_flow_from_entrypoint(str(ROOT / d["entrypoint"]))
+        accepted = set(inspect.signature(flow.fn).parameters)
+        assert set(d["parameters"]) <= accepted and "source" in d["parameters"], d["name"]
+        assert d["work_pool"]["name"] == "sanzi"
+    assert {"period_start", "period_end", "townships"} <= set(deployments["backfill"]["parameters"])
+    nightly = deployments["nightly"]
     (sched,) = nightly["schedules"]
     assert sched["cron"] == "0 2 * * *" and sched["timezone"] == "Asia/Shanghai"
