@@ -113,5 +113,6 @@ def test_nightly_deployment_on_a_real_server(prefect_server, small_county, tmp_p
     keys = {a["key"] for a in arts}
     assert {"sanzi-run-summary", "sanzi-top-leads"} <= keys
     table = next(a for a in arts if a["key"] == "sanzi-top-leads")
-    text = json.dumps(table["data"], ensure_ascii=False)
+    rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
+    text = json.dumps(rows, ensure_ascii=False)
     assert "排名" in text and not re.search(r"(?<![\d*])\d{17}[\dX](?![\d*])", text)  # no full ID numbers

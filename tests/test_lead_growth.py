@@ -29,24 +29,34 @@ def test_a_new_piece_joins_its_split_lead(db_url, small_county, tmp_path):
     engine = store.connect(db_url)
     run(engine, small_county, 1)
     ev1 = evidence(engine)
-    contracts = pd.read_csv(small_county / "contracts.csv", dtype=str)
-    split_ids = set(ev1.loc[ev1["detector"] == "split_contracts", "lead_id"])
-    lead_id = sorted(split_ids)[0]
-    pieces = contracts[contracts["contract_no"].isin(ev1.loc[ev1["lead_id"] == lead_id, "record_id"])]
+    split_ids = sorted(set(ev1.loc[ev1["detector"] == "split_contracts", "lead_id"]))
+    lead_id = split_ids[0]
+    # the split is made of registered contracts or of unregistered payments, depending on the synthetic draw;
+    # either way, one more piece of the same job arrives on the second night
+    table, id_col, date_col = "contracts", "contract_no", "sign_date"
+    rows = pd.read_csv(small_county / "contracts.csv", dtype=str)
+    pieces = rows[rows[id_col].isin(ev1.loc[ev1["lead_id"] == lead_id, "record_id"])]
+    if len(pieces) < 2:
+        table, id_col, date_col = "ledger", "entry_id", "entry_date"
+        rows = pd.read_csv(small_county / "ledger.csv", dtype=str)
+        pieces = rows[rows[id_col].isin(ev1.loc[ev1["lead_id"] == lead_id, "record_id"])]
     assert len(pieces) >= 2
 
     src = tmp_path / "night2"
     shutil.copytree(small_county, src)
     extra = pieces.iloc[[-1]].copy()
-    extra["contract_no"] = "HT-NEW-PIECE"
-    extra["sign_date"] = (pd.Timestamp(pieces["sign_date"].min()) + pd.Timedelta(days=3)).strftime("%Y-%m-%d")
-    pd.concat([contracts, extra]).to_csv(src / "contracts.csv", index=False)
+    extra[id_col] = "NEW-PIECE"
+    if table == "ledger":
+        extra["voucher_no"] = "2024-9999"
+        extra["invoice_no"] = "99999999"
+    extra[date_col] = (pd.Timestamp(pieces[date_col].min()) + pd.Timedelta(days=3)).strftime("%Y-%m-%d")
+    pd.concat([rows, extra]).to_csv(src / f"{table}.csv", index=False)
 
     res = run(engine, src, 2)
     ev2 = evidence(engine)
     assert set(ev2["lead_id"]) >= set(ev1["lead_id"])  # nothing lost
-    assert "HT-NEW-PIECE" in set(ev2.loc[ev2["lead_id"] == lead_id, "record_id"])  # the same lead grew
-    holders = set(ev2.loc[(ev2["record_id"] == "HT-NEW-PIECE") & (ev2["detector"] == "split_contracts"), "lead_id"])
+    assert "NEW-PIECE" in set(ev2.loc[ev2["lead_id"] == lead_id, "record_id"])  # the same lead grew
+    holders = set(ev2.loc[(ev2["record_id"] == "NEW-PIECE") & (ev2["detector"] == "split_contracts"), "lead_id"])
     assert holders == {lead_id}  # and no second split lead was made of it
     assert res.resolved_by_data == 0
     with engine.connect() as c:

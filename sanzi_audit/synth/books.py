@@ -76,7 +76,8 @@ class Books:
         return start + dt.timedelta(days=idx)
 
     def working_day_near(self, d: dt.date) -> dt.date:
-        while d.weekday() >= 5:
+        """The first working day on or after ``d``: statutory holidays and 调休 as published (chinese-calendar)."""
+        while not _workday(d):
             d += dt.timedelta(days=1)
         return d
 
@@ -99,7 +100,16 @@ class Books:
     def in_year(self, d: dt.date) -> bool:
         return d.year == self.year
 
-    def add_voucher(self, village: Village, date: dt.date, lines: list[dict]) -> Voucher:
+    def add_voucher(self, village: Village, date: dt.date, lines: list[dict], any_day: bool = False) -> Voucher:
+        """Honest books are kept on working days: a date falling on a weekend or holiday moves to the next
+        working day (or the previous one at the year's end). ``any_day`` keeps the date as given (injections)."""
+        if not any_day:
+            moved = self.working_day_near(date)
+            if moved.year != date.year:
+                moved = date
+                while moved.year == date.year and not _workday(moved):
+                    moved -= dt.timedelta(days=1)
+            date = moved
         for ln in lines:
             ln.setdefault("account_name", ACCOUNTS.get(ln["account_code"], ""))
         v = Voucher(village.code, date, lines, len(self.vouchers))
@@ -108,7 +118,7 @@ class Books:
 
     def pay(self, village: Village, date: dt.date, account: str, amount: float, summary: str, payee_name: str,
             payee_id: str | None, payee_account: str | None, *, contract_no: str | None = None,
-            invoice: str | None = None, cash: bool | None = None) -> Voucher:
+            invoice: str | None = None, cash: bool | None = None, any_day: bool = False) -> Voucher:
         """A two-line payment voucher: debit the expense, credit bank (or cash)."""
         amount = round(float(amount), 2)
         if cash is None:
@@ -121,7 +131,7 @@ class Books:
                      settlement="现金" if cash else "转账")
         credit = dict(account_code="101001" if cash else "102001", summary=summary, debit=0.0, credit=amount,
                       handler=handler, approver=approver, settlement="现金" if cash else "转账")
-        return self.add_voucher(village, date, [debit, credit])
+        return self.add_voucher(village, date, [debit, credit], any_day=any_day)
 
     def receive(self, village: Village, date: dt.date, account: str, amount: float, summary: str,
                 payer: str | None = None, contract_no: str | None = None) -> Voucher:
@@ -310,3 +320,9 @@ def _pick(rng: np.random.Generator, items: list):
 
 def _cadre(village: Village, role: str) -> str | None:
     return next((p.name for p, r in village.cadres if r == role), None)
+
+
+def _workday(d: dt.date) -> bool:
+    from ..detectors.holiday_postings import day_kind
+
+    return day_kind(d)[0]

@@ -25,7 +25,15 @@ FRAUD_TYPES = {
     "claim_inflated_area": "虚报冒领: claimed area above the contracted area",
     "claim_duplicate": "重复领取: one person paid twice for the same program and period",
     "claim_shared_account": "代领: several villagers' subsidies paid into one cadre-linked account",
+    "holiday_payment": "节假日记账: payments posted on statutory holidays by the village's handler",
+    "near_limit": "刚低于限额: cash payments kept just under the cash payment limit",
 }
+
+# Statutory holidays and 调休 working weekends of 2024 (国务院办公厅通知), for the injector and its look-alike.
+HOLIDAYS_2024 = [dt.date(2024, 2, d) for d in range(10, 18)] + [dt.date(2024, 5, d) for d in range(1, 6)] + [
+    dt.date(2024, 10, d) for d in range(1, 8)] + [dt.date(2024, 4, 4), dt.date(2024, 6, 10), dt.date(2024, 9, 16)]
+MAKEUP_WORKDAYS_2024 = [dt.date(2024, 2, 4), dt.date(2024, 2, 18), dt.date(2024, 4, 7), dt.date(2024, 4, 28),
+                        dt.date(2024, 5, 11), dt.date(2024, 9, 14), dt.date(2024, 9, 29), dt.date(2024, 10, 12)]
 
 
 # Given-name characters and a homophone a clerk could write instead (same pinyin, ignoring tones).
@@ -295,6 +303,45 @@ class Injector:
             if c["claimant_id"] in chosen and c["village_code"] == v.code:
                 c["bank_account"] = cadre.account
                 self.mark(case, "claim_shared_account", "claims", c["claim_id"])
+
+    def holiday_payment(self, v: Village) -> None:
+        """Three to five ordinary-looking payments dated on 春节/劳动节/国庆 by the village's handler."""
+        b, rng = self.b, self.rng
+        case = self.case("holiday_payment")
+        payee = _pick(rng, self.vendors)
+        days = [HOLIDAYS_2024[i] for i in rng.choice(len(HOLIDAYS_2024), size=int(rng.integers(3, 6)), replace=False)]
+        for d in sorted(days):
+            if d.year != b.year:
+                continue
+            vo = b.pay(v, d, "513002", float(rng.uniform(800, 9000)), "支付办公用品费用", payee.name,
+                       payee.vendor_id, payee.account, invoice=b.invoice(), cash=False, any_day=True)
+            self.mark_voucher(case, "holiday_payment", vo)
+
+    def near_limit(self, v: Village) -> None:
+        """One purchase cut into five to eight cash payments to one supplier within six weeks, each a little under
+        the cash payment limit (avoiding a transfer)."""
+        b, rng = self.b, self.rng
+        case = self.case("near_limit")
+        limit = b.config.thresholds_for(v.code).cash_payment_limit
+        payee = _pick(rng, self.vendors)
+        start = dt.date(b.year, int(rng.integers(1, 11)), int(rng.integers(1, 28)))
+        for _ in range(int(rng.integers(5, 9))):
+            d = start + dt.timedelta(days=int(rng.integers(0, 42)))
+            vo = b.pay(v, d, "513001", float(rng.uniform(0.92, 0.995)) * limit, "购买办公用品", payee.name,
+                       payee.vendor_id, payee.account, invoice=b.invoice(), cash=True)
+            self.mark_voucher(case, "near_limit", vo)
+
+    def holiday_lookalike(self, v: Village) -> None:
+        """Honest: payments on 调休 working weekends (Sunday 2024-02-04 was a working day)."""
+        b, rng = self.b, self.rng
+        payee = _pick(rng, self.vendors)
+        for d in rng.choice(len(MAKEUP_WORKDAYS_2024), size=3, replace=False):
+            day = MAKEUP_WORKDAYS_2024[int(d)]
+            if day.year != b.year:
+                continue
+            vo = b.pay(v, day, "513002", float(rng.uniform(800, 9000)), "支付办公用品费用", payee.name,
+                       payee.vendor_id, payee.account, invoice=b.invoice(), cash=False)
+            b.lookalikes.append(("holiday_makeup_workday", v.code, "ledger", (vo.key, 0)))
 
     def death_after_pay_lookalike(self, v: Village) -> None:
         """Died after the last payment: the claims before death are honest."""
