@@ -12,9 +12,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from sanzi_audit import store
-
-from .web_helpers import PASSWORD, Server, add_users, fill_review_db
+from .web_helpers import PASSWORD, review_site
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CHROMIUM = os.environ.get("SANZI_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -22,17 +20,7 @@ CHROMIUM = os.environ.get("SANZI_CHROMIUM", shutil.which("chromium") or "/usr/bi
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, small_county):
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'review.db'}"
-    fill_review_db(url, small_county)
-    engine = store.connect(url)
-    with engine.connect() as c:
-        villages = [r[0] for r in c.execute(sa.text(
-            "SELECT village_code FROM leads WHERE detector != 'data_quality' GROUP BY village_code "
-            "ORDER BY count(*) DESC"))]
-    add_users(url, villages)
-    with Server(url) as server:
-        yield server, engine, villages
-    store.dispose(url)
+    yield from review_site(tmp_path_factory, small_county, "browser")
 
 
 @pytest.fixture(scope="module")

@@ -11,23 +11,12 @@ from openpyxl import load_workbook
 from sanzi_audit import store
 from sanzi_audit.web import auth
 
-from .web_helpers import PASSWORD, Server, add_users, fill_review_db
+from .web_helpers import PASSWORD, review_site
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, small_county):
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'review.db'}"
-    fill_review_db(url, small_county)
-    engine = store.connect(url)
-    with engine.connect() as c:
-        townships = [r[0] for r in c.execute(sa.text(
-            "SELECT village_code FROM leads WHERE detector != 'data_quality' GROUP BY village_code "
-            "ORDER BY count(*) DESC"))]  # the small county has one township: scopes are villages here
-    assert len(townships) >= 2
-    add_users(url, townships)
-    with Server(url) as server:
-        yield server, engine, townships
-    store.dispose(url)
+    yield from review_site(tmp_path_factory, small_county, "web")
 
 
 _OPEN: list[httpx.Client] = []

@@ -40,6 +40,25 @@ def add_users(url: str, townships: list[str]) -> None:
     auth.add_user(engine, "admin", PASSWORD, "admin", "*", "管理员")
 
 
+def review_site(tmp_path_factory, source, name: str):
+    """A filled review database, four users scoped by village, and a running server: yields
+    (server, engine, villages ordered by their number of fraud leads)."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'review.db'}"
+    fill_review_db(url, source)
+    engine = store.connect(url)
+    with engine.connect() as c:
+        villages = [r[0] for r in c.execute(sa.text(
+            "SELECT village_code FROM leads WHERE detector != 'data_quality' GROUP BY village_code "
+            "ORDER BY count(*) DESC"))]  # the small county has one township: scopes are villages here
+    assert len(villages) >= 2
+    add_users(url, villages)
+    with Server(url) as server:
+        yield server, engine, villages
+    store.dispose(url)
+
+
 class Server:
     def __init__(self, url: str):
         with socket.socket() as s:
