@@ -29,6 +29,7 @@ DEFAULT_RATES = {
     "payee_alias": 0.10, "voucher_gap": 0.08,
     "claim_deceased": 0.15, "claim_nonresident": 0.10, "claim_inflated_area": 0.10, "claim_duplicate": 0.10,
     "claim_shared_account": 0.07, "holiday_payment": 0.08, "near_limit": 0.08,
+    "hospitality": 0.08, "contract_overpaid": 0.08,
 }
 LOOKALIKE_RATE = 0.3
 
@@ -76,7 +77,8 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
                     inj.claim_duplicate(v, villages[(i + 1) % len(villages)])
                 else:
                     getattr(inj, kind)(v)
-        for look in ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike"):
+        for look in ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike",
+                     "hospitality_lookalike"):
             if rng.random() < LOOKALIKE_RATE:
                 getattr(inj, look)(v)
         if progress:

@@ -27,6 +27,8 @@ FRAUD_TYPES = {
     "claim_shared_account": "代领: several villagers' subsidies paid into one cadre-linked account",
     "holiday_payment": "节假日记账: payments posted on statutory holidays by the village's handler",
     "near_limit": "刚低于限额: cash payments kept just under the cash payment limit",
+    "hospitality": "零接待: meals, tobacco and gifts paid from collective funds, booked as office costs",
+    "contract_overpaid": "超合同付款: a contract paid beyond its amount without a supplementary agreement",
 }
 
 # Statutory holidays and 调休 working weekends of 2024 (国务院办公厅通知), for the injector and its look-alike.
@@ -330,6 +332,49 @@ class Injector:
             vo = b.pay(v, d, "513001", float(rng.uniform(0.92, 0.995)) * limit, "购买办公用品", payee.name,
                        payee.vendor_id, payee.account, invoice=b.invoice(), cash=True)
             self.mark_voucher(case, "near_limit", vo)
+
+    def hospitality(self, v: Village) -> None:
+        b, rng = self.b, self.rng
+        case = self.case("hospitality")
+        items = [("接待上级检查工作餐费", "农家乐"), ("购买烟酒（接待用）", "烟酒商行"), ("中秋慰问礼品", "超市"),
+                 ("宴请施工方餐费", "酒店"), ("购物卡（节日福利）", "超市")]
+        for i in rng.choice(len(items), size=int(rng.integers(2, 4)), replace=False):
+            summary, shop = items[int(i)]
+            d = dt.date(b.year, int(rng.integers(1, 13)), int(rng.integers(1, 28)))
+            vo = b.pay(v, d, "513001", float(rng.uniform(600, 4000)), summary, f"演示县{v.name[:1]}{shop}", None, None,
+                       invoice=b.invoice())
+            self.mark_voucher(case, "hospitality", vo)
+
+    def hospitality_lookalike(self, v: Village) -> None:
+        """Honest: food for the elderly canteen (老年食堂) is not hospitality."""
+        b, rng = self.b, self.rng
+        d = dt.date(b.year, int(rng.integers(1, 13)), int(rng.integers(1, 28)))
+        vo = b.pay(v, d, "514001", float(rng.uniform(800, 3000)), "老年食堂购买米面油", "演示县粮油店", None, None,
+                   invoice=b.invoice())
+        b.lookalikes.append(("elderly_canteen", v.code, "ledger", (vo.key, 0)))
+
+    def contract_overpaid(self, v: Village) -> None:
+        """An extra "增项" payment on a fully paid contract, with no supplementary agreement on record."""
+        b, rng = self.b, self.rng
+        own = [c for c in b.contracts if c["village_code"] == v.code and c["sign_date"].month <= 6
+               and c["category"] in ("工程", "货物", "服务")]  # leases and 发包 bring money in
+        if not own:
+            return
+        c = _pick(rng, own)
+        paid = [x for x in b.village_vouchers() if x.village == v.code and x.lines[0].get("contract_no") == c["contract_no"]]
+        if not paid:
+            return
+        last = max(x.date for x in paid)
+        d = min(last + dt.timedelta(days=int(rng.integers(10, 60))), dt.date(b.year, 12, 20))
+        line = paid[0].lines[0]
+        case = self.case("contract_overpaid")
+        already = sum(x.lines[0]["debit"] for x in paid)
+        extra = c["amount"] - already + c["amount"] * float(rng.uniform(0.15, 0.4))  # beyond the signed amount
+        vo = b.pay(v, d, line["account_code"], extra, f"支付{c['title']}增项款",
+                   c["vendor"], c.get("vendor_id"), c.get("vendor_account"), contract_no=c["contract_no"],
+                   invoice=b.invoice(), cash=False)
+        self.mark_voucher(case, "contract_overpaid", vo)
+        self.mark(case, "contract_overpaid", "contracts", c["contract_no"])
 
     def holiday_lookalike(self, v: Village) -> None:
         """Honest: payments on 调休 working weekends (Sunday 2024-02-04 was a working day)."""

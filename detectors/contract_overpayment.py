@@ -1,0 +1,71 @@
+"""超合同付款: payments booked against a contract that exceed its amount, or cite a contract not in the register.
+
+Paying beyond the signed amount needs a supplementary agreement (and above the limits, a new decision); paying
+against a contract number the register does not know means the contract was never put on record.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+
+class OverpaymentParams(Params):
+    tolerance: float = Field(0.05, ge=0, description="Paid may exceed the contract amount by this share before "
+                             "a lead is raised (rounding, agreed small variations)")
+    min_excess: float = Field(1000.0, ge=0, description="…and by at least this much (元)")
+    unknown_min_total: float = Field(10000.0, ge=0, description="Payments citing a contract number missing from "
+                                     "the register are flagged when they total at least this (元)")
+
+
+class ContractOverpayment(Detector):
+    name = "contract_overpayment"
+    version = "1.0"
+    title = "超合同付款"
+    description = ("Flags contracts whose ledger payments (by contract_no) exceed the contract amount by more than "
+                   "tolerance and min_excess, and contract numbers cited by payments totalling unknown_min_total or "
+                   "more that are missing from the contract register.")
+    requires = ("ledger", "contracts")
+    uses = ()
+    Params = OverpaymentParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        p = self.params
+        pay = data.payments
+        contracts = data["contracts"].drop_duplicates("contract_no").set_index("contract_no")
+        cited = pay[pay["contract_no"].notna()]
+        if cited.empty:
+            return []
+        leads = []
+        for (village, no), g in cited.groupby(["village_code", "contract_no"], sort=True):
+            paid = float(g["debit"].sum())
+            g = g.sort_values("entry_date")
+            shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号“{r.summary}” {wan(r.debit)}" for r in g.head(8).itertuples())
+            if no in contracts.index:
+                c = contracts.loc[no]
+                amount = float(c["amount"])
+                excess = paid - amount
+                if excess <= max(amount * p.tolerance, p.min_excess):
+                    continue
+                leads.append(self.lead(
+                    village_code=village, score=min(0.95, 0.6 + excess / max(amount, 1.0)), amount_at_risk=excess,
+                    title=f"超合同付款疑点：{c.get('title') or no} 已付 {wan(paid)}，合同金额 {wan(amount)}",
+                    explanation=(f"合同 {no}（{c.get('title') or ''}，相对方 {c.get('vendor') or ''}，金额 {wan(amount)}）"
+                                 f"已按合同编号付款 {len(g)} 笔合计 {wan(paid)}，超出合同金额 {wan(excess)}"
+                                 f"（{excess / max(amount, 1.0):.0%}）：{shown}。超出部分应有补充协议及相应决策，建议核查。"),
+                    evidence=[("contracts", str(no))] + [("ledger", e) for e in g["entry_id"]],
+                    key=("over", str(no)),
+                    details={"paid": paid, "amount": amount, "excess": excess},
+                ))
+            elif paid >= p.unknown_min_total:
+                leads.append(self.lead(
+                    village_code=village, score=0.6, amount_at_risk=paid,
+                    title=f"超合同付款疑点：付款引用的合同 {no} 不在合同台账中（{wan(paid)}）",
+                    explanation=(f"{len(g)} 笔付款引用合同编号 {no}，合计 {wan(paid)}，但合同台账中没有这份合同："
+                                 f"{shown}。合同可能未备案或编号有误，建议核实。"),
+                    evidence=[("ledger", e) for e in g["entry_id"]],
+                    key=("unknown", str(no)),
+                    details={"paid": paid},
+                ))
+        return leads
