@@ -37,8 +37,19 @@ class ContractOverpayment(Detector):
         cited = pay[pay["contract_no"].notna()]
         if cited.empty:
             return []
+        # totals per contract first (vectorised); text only for the contracts that are flagged
+        totals = cited.groupby(["village_code", "contract_no"], sort=True)["debit"].sum().reset_index(name="paid")
+        totals = totals.join(contracts["amount"], on="contract_no")
+        known = totals["amount"].notna()
+        excess = totals["paid"] - totals["amount"]
+        over = known & (excess > (totals["amount"] * p.tolerance).clip(lower=p.min_excess))
+        unknown = ~known & (totals["paid"] >= p.unknown_min_total)
+        flagged = totals[over | unknown]
+        if flagged.empty:
+            return []
+        rows = cited.merge(flagged[["village_code", "contract_no"]], on=["village_code", "contract_no"])
         leads = []
-        for (village, no), g in cited.groupby(["village_code", "contract_no"], sort=True):
+        for (village, no), g in rows.groupby(["village_code", "contract_no"], sort=True):
             paid = float(g["debit"].sum())
             g = g.sort_values("entry_date")
             shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号“{r.summary}” {wan(r.debit)}" for r in g.head(8).itertuples())
@@ -46,8 +57,6 @@ class ContractOverpayment(Detector):
                 c = contracts.loc[no]
                 amount = float(c["amount"])
                 excess = paid - amount
-                if excess <= max(amount * p.tolerance, p.min_excess):
-                    continue
                 leads.append(self.lead(
                     village_code=village, score=min(0.95, 0.6 + excess / max(amount, 1.0)), amount_at_risk=excess,
                     title=f"超合同付款疑点：{c.get('title') or no} 已付 {wan(paid)}，合同金额 {wan(amount)}",
@@ -58,7 +67,7 @@ class ContractOverpayment(Detector):
                     key=("over", str(no)),
                     details={"paid": paid, "amount": amount, "excess": excess},
                 ))
-            elif paid >= p.unknown_min_total:
+            else:
                 leads.append(self.lead(
                     village_code=village, score=0.6, amount_at_risk=paid,
                     title=f"超合同付款疑点：付款引用的合同 {no} 不在合同台账中（{wan(paid)}）",
