@@ -200,6 +200,12 @@ def cmd_eval(a) -> int:
     print(table(["K", "precision@K", "基线 precision@K"],
                 [[k, f"{r.precision_at[k]:.2f}", f"{r.baseline_precision_at.get(k, float('nan')):.2f}"] for k in ks]))
     print(table(["检测器", "线索数", "命中注入记录的比例"], [[d, n, f"{p:.2f}"] for d, n, p in r.per_detector]))
+    if r.claims_model:
+        model = {t.fraud_type: t for t in r.claims_model}
+        print(f"补贴类疑点：规则 vs PyOD ECOD 模型（模型单独运行，标记 {r.claims_flags[1]} 笔补贴；规则标记 {r.claims_flags[0]} 笔）")
+        print(table(["疑点类型", "注入案例", "规则召回率", "模型召回率"],
+                    [[t.fraud_type, t.injected, f"{t.recall:.2f}",
+                      f"{model[t.fraud_type].recall:.2f}" if t.fraud_type in model else "-"] for t in r.claims_rules]))
     print(f"当前线索 {r.leads} 条。“发现”的定义见 docs/evaluation.md；基线为 PyOD IsolationForest（分录数值特征）。")
     return 0
 

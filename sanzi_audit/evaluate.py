@@ -41,6 +41,10 @@ class EvalReport:
     baseline_precision_at: dict[int, float] = field(default_factory=dict)
     baseline_types: list[TypeResult] = field(default_factory=list)
     per_detector: list[tuple[str, int, float]] = field(default_factory=list)  # (detector, leads, precision)
+    # subsidy-claim patterns: the rules' leads alone vs the PyOD claims model alone, at the same number of flags
+    claims_rules: list[TypeResult] = field(default_factory=list)
+    claims_model: list[TypeResult] = field(default_factory=list)
+    claims_flags: tuple[int, int] = (0, 0)  # (rules' claim records flagged, model's)
 
 
 def current_leads(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,7 +84,37 @@ def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: list[int] = (50, 100, 2
     report = EvalReport(types, prec, len(leads), per_detector=per_det)
     if baseline:
         report.baseline_types, report.baseline_precision_at = _baseline(engine, truth, list(ks), max(len(leads), max(ks)))
+        _compare_claims_model(engine, truth, leads, ev, report)
     return report
+
+
+def _compare_claims_model(engine: sa.Engine, truth: pd.DataFrame, leads: pd.DataFrame, ev: pd.DataFrame,
+                          report: EvalReport) -> None:
+    """Recall of the claim patterns by the rule detectors' leads, and by the PyOD model alone flagging as many
+    claims as the rules did (at least 50)."""
+    from .config import load_config
+    from .detectors.base import DetectorInput
+    from .detectors.claims_outlier import ClaimsOutlier
+
+    claim_truth = truth[truth["fraud_type"].str.startswith("claim_")]
+    if claim_truth.empty:
+        return
+    rule_ids = set(leads.loc[~leads["detector"].isin(["claims_outlier", "data_quality"]), "lead_id"])
+    rules_flagged = ev[ev["lead_id"].isin(rule_ids)]
+    report.claims_rules, _, _ = _score(claim_truth, rules_flagged, [], [])
+    tables = {t: store.read_warehouse(engine, t) for t in ("claims", "residents")}
+    n_claims = len(tables["claims"])
+    n_rules = int((rules_flagged["source_table"] == "claims").sum())
+    n = max(n_rules, 50)
+    if n_claims < 20:
+        return
+    share = min(0.09, max(n / n_claims, 1e-4))
+    model = ClaimsOutlier(ClaimsOutlier.Params(contamination=share, min_claims=20))
+    found = model.detect(DetectorInput(tables, load_config()))
+    flagged = pd.DataFrame([(ld.lead_id, t, r) for ld in found for t, r in ld.evidence],
+                           columns=["lead_id", "source_table", "record_id"])
+    report.claims_model, _, _ = _score(claim_truth, flagged, [], [])
+    report.claims_flags = (n_rules, len(flagged))
 
 
 def baseline_features(led: pd.DataFrame) -> pd.DataFrame:

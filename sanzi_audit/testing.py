@@ -85,8 +85,11 @@ def check_detector(cls: type[Detector], data: DetectorInput | None = None) -> No
         lead_ids = [ld.lead_id for ld in first]
         assert len(lead_ids) == len(set(lead_ids)), f"{cls.name}: two leads share a lead_id ({label})"
 
-    # a missing required table: the runner skips it with a reason
+    # a missing required table: the runner skips it with a reason (the detector switched on, even if off by default)
+    from .config import DetectorSettings
+
     config = load_config()
+    config = config.model_copy(update={"detectors": {**config.detectors, cls.name: DetectorSettings(enabled=True)}})
     for t in cls.requires:
         _, reports = run_detectors(_without(data, {t}), config, classes={cls.name: cls})
         assert reports[0].status == "skipped" and t in reports[0].reason, \
