@@ -30,17 +30,15 @@ def test_a_new_piece_joins_its_split_lead(db_url, small_county, tmp_path):
     run(engine, small_county, 1)
     ev1 = evidence(engine)
     split_ids = sorted(set(ev1.loc[ev1["detector"] == "split_contracts", "lead_id"]))
-    lead_id = split_ids[0]
-    # the split is made of registered contracts or of unregistered payments, depending on the synthetic draw;
-    # either way, one more piece of the same job arrives on the second night
-    table, id_col, date_col = "contracts", "contract_no", "sign_date"
-    rows = pd.read_csv(small_county / "contracts.csv", dtype=str)
-    pieces = rows[rows[id_col].isin(ev1.loc[ev1["lead_id"] == lead_id, "record_id"])]
-    if len(pieces) < 2:
-        table, id_col, date_col = "ledger", "entry_id", "entry_date"
-        rows = pd.read_csv(small_county / "ledger.csv", dtype=str)
-        pieces = rows[rows[id_col].isin(ev1.loc[ev1["lead_id"] == lead_id, "record_id"])]
-    assert len(pieces) >= 2
+    # a split lead made of several pieces: registered contracts or unregistered payments, depending on the
+    # synthetic draw (a near-limit single contract is a lead of one piece); one more piece arrives on night two
+    sources = {"contracts": ("contract_no", "sign_date"), "ledger": ("entry_id", "entry_date")}
+    frames = {t: pd.read_csv(small_county / f"{t}.csv", dtype=str) for t in sources}
+    lead_id, table, pieces = next(
+        (lid, t, p) for lid in split_ids for t, (id_col, _) in sources.items()
+        if len(p := frames[t][frames[t][id_col].isin(ev1.loc[ev1["lead_id"] == lid, "record_id"])]) >= 2)
+    id_col, date_col = sources[table]
+    rows = frames[table]
 
     src = tmp_path / "night2"
     shutil.copytree(small_county, src)

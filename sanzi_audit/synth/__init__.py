@@ -29,7 +29,7 @@ DEFAULT_RATES = {
     "payee_alias": 0.10, "voucher_gap": 0.08,
     "claim_deceased": 0.15, "claim_nonresident": 0.10, "claim_inflated_area": 0.10, "claim_duplicate": 0.10,
     "claim_shared_account": 0.07, "holiday_payment": 0.08, "near_limit": 0.08,
-    "hospitality": 0.08, "contract_overpaid": 0.08,
+    "hospitality": 0.08, "contract_overpaid": 0.08, "voucher_backdated": 0.06,
 }
 LOOKALIKE_RATE = 0.3
 
@@ -129,7 +129,8 @@ def _number_vouchers(books: Books, names: dict[str, str]) -> tuple[pd.DataFrame,
                 entry_id = f"{code}-{voucher_no}-{li}"
                 key_to_ids[(vo.key, li - 1)] = entry_id
                 rows.append(dict(entry_id=entry_id, village_code=code, village_name=names.get(code),
-                                 voucher_no=voucher_no, line_no=str(li), entry_date=vo.date, **line))
+                                 voucher_no=voucher_no, line_no=str(li),
+                                 entry_date=books.backdated.get(vo.key, vo.date), **line))
     return _frame("ledger", rows), key_to_ids
 
 

@@ -50,6 +50,7 @@ class Books:
     claims: list[dict] = field(default_factory=list)
     truth: list[tuple[str, str, str, object]] = field(default_factory=list)
     lookalikes: list[tuple[str, str, str, object]] = field(default_factory=list)
+    backdated: dict[int, dt.date] = field(default_factory=dict)  # voucher key → the earlier date written on it
     _invoices: set[str] = field(default_factory=set)
     # where the current village's vouchers and claims begin, so injectors never scan the whole county
     dropped: dict[int, str] = field(default_factory=dict)  # voucher key → case id of a removed voucher (断号)

@@ -29,6 +29,7 @@ FRAUD_TYPES = {
     "near_limit": "刚低于限额: cash payments kept just under the cash payment limit",
     "hospitality": "零接待: meals, tobacco and gifts paid from collective funds, booked as office costs",
     "contract_overpaid": "超合同付款: a contract paid beyond its amount without a supplementary agreement",
+    "voucher_backdated": "凭证倒签: a payment voucher booked (numbered) in order but dated weeks earlier",
 }
 
 # Statutory holidays and 调休 working weekends of 2024 (国务院办公厅通知), for the injector and its look-alike.
@@ -332,6 +333,18 @@ class Injector:
             vo = b.pay(v, d, "513001", float(rng.uniform(0.92, 0.995)) * limit, "购买办公用品", payee.name,
                        payee.vendor_id, payee.account, invoice=b.invoice(), cash=True)
             self.mark_voucher(case, "near_limit", vo)
+
+    def voucher_backdated(self, v: Village) -> None:
+        """A payment numbered where it was booked but written with a date 30–80 days earlier."""
+        b, rng = self.b, self.rng
+        evidence = {ref[0] for *_, table, ref in b.truth if table == "ledger"}
+        own = [x for x in b.village_vouchers() if x.village == v.code and 4 <= x.date.month <= 11
+               and x.key not in evidence and x.lines[0].get("counterparty")]
+        if not own:
+            return
+        vo = _pick(rng, own)
+        b.backdated[vo.key] = vo.date - dt.timedelta(days=int(rng.integers(30, 81)))
+        self.mark_voucher(self.case("voucher_backdated"), "voucher_backdated", vo)
 
     def hospitality(self, v: Village) -> None:
         b, rng = self.b, self.rng
