@@ -94,6 +94,15 @@ class DetectorInput:
 
         return payments(self)
 
+    @cached_property
+    def vouchers(self) -> pd.DataFrame:
+        """One row per voucher: its first line's entry_id, date and summary, the debit total, and the number split
+        into series prefix and numeric part (rows whose number has no trailing digits are left out), sorted by
+        village, prefix and number."""
+        from sanzi_audit.entities import vouchers
+
+        return vouchers(self)
+
 
 class Detector(ABC):
     name: ClassVar[str]

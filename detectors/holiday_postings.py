@@ -7,31 +7,18 @@ look (backdated or fabricated vouchers, spending during holidays). 调休 workin
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.workdays import day_kind
 
 
 class HolidayParams(Params):
     min_count: int = Field(3, ge=1, description="Payments on non-working days by one handler in a year to flag")
     large_amount: float = Field(20000, gt=0, description="A single non-working-day payment at or above this is "
                                 "flagged on its own (元)")
-
-
-@lru_cache(maxsize=4096)
-def day_kind(d: dt.date) -> tuple[bool, str | None, bool]:
-    """(working day?, holiday name, calendar known?). Years chinese-calendar does not know fall back to
-    Monday–Friday and say so."""
-    import chinese_calendar
-
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(d)
-        return not on_holiday, (name if name else None), True
-    except NotImplementedError:
-        return d.weekday() < 5, None, False
 
 
 _HOLIDAY_ZH = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
@@ -55,7 +42,7 @@ class HolidayPostings(Detector):
         if pay.empty:
             return []
         days = pd.to_datetime(pay["entry_date"]).dt.date
-        kinds = days.map(day_kind)
+        kinds = days.map({d: day_kind(d) for d in days.unique()})  # a few hundred distinct dates, not every row
         off = ~kinds.map(lambda k: k[0]).astype(bool)
         # (itertuples drops column names that start with "_", hence the plain names)
         hits = pay.loc[off.to_numpy()].assign(day=days[off], kind=kinds[off],

@@ -6,6 +6,8 @@ funds. Such spending is often booked as office costs or 误工补贴 with a tell
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from pydantic import Field
 
@@ -39,9 +41,9 @@ class HospitalitySpending(Detector):
         if not p.forbidden or pay.empty or not p.keywords:
             return []
         text = pay["summary"].fillna("") + " " + pay.get("account_name", pd.Series("", index=pay.index)).fillna("")
-        hit = text.str.contains("|".join(map(_escape, p.keywords)), regex=True)
+        hit = text.str.contains("|".join(map(re.escape, p.keywords)), regex=True)
         if p.exclude:
-            hit &= ~text.str.contains("|".join(map(_escape, p.exclude)), regex=True)
+            hit &= ~text.str.contains("|".join(map(re.escape, p.exclude)), regex=True)
         rows = pay[hit.to_numpy(dtype=bool)]
         if rows.empty:
             return []
@@ -65,8 +67,3 @@ class HospitalitySpending(Detector):
             ))
         return leads
 
-
-def _escape(word: str) -> str:
-    import re
-
-    return re.escape(word)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, ymd
@@ -26,16 +25,9 @@ class VoucherGaps(Detector):
     Params = GapParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
-        led = data["ledger"]
-        # one row per voucher (its first line in ledger order is the evidence); parse distinct numbers only
-        first = led.drop_duplicates(["village_code", "voucher_no"])[["village_code", "voucher_no", "entry_id",
-                                                                    "entry_date"]]
-        distinct = pd.Series(first["voucher_no"].astype("str").unique())
-        parts = distinct.str.extract(r"^(?P<prefix>.*?)(?P<num>\d+)$").set_index(distinct)
-        first = first.assign(year=first["entry_date"].dt.year, date=first["entry_date"],
-                             prefix=first["voucher_no"].map(parts["prefix"]),
-                             num=pd.to_numeric(first["voucher_no"].map(parts["num"]), errors="coerce"))
-        first = first[first["num"].notna()]
+        # one row per voucher (its first line in ledger order is the evidence)
+        v = data.vouchers
+        first = v.assign(year=v["entry_date"].dt.year, date=v["entry_date"])
         first = first.sort_values(["village_code", "year", "prefix", "num"]).reset_index(drop=True)
         nxt = first.shift(-1)
         same = ((first["village_code"] == nxt["village_code"]) & (first["year"] == nxt["year"])

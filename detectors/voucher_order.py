@@ -7,6 +7,7 @@ and when it was really approved.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -30,37 +31,30 @@ class VoucherOrder(Detector):
     Params = VoucherOrderParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
-        led = data["ledger"]
-        if led.empty:
+        if data["ledger"].empty:
             return []
-        amount = led.groupby(["village_code", "voucher_no"])["debit"].sum()
-        first = led.drop_duplicates(["village_code", "voucher_no"])[["village_code", "voucher_no", "entry_id",
-                                                                    "entry_date", "summary"]]
-        distinct = pd.Series(first["voucher_no"].astype("str").unique())
-        parts = distinct.str.extract(r"^(?P<prefix>.*?)(?P<num>\d+)$").set_index(distinct)
-        first = first.assign(prefix=first["voucher_no"].map(parts["prefix"]),
-                             num=pd.to_numeric(first["voucher_no"].map(parts["num"]), errors="coerce"))
-        first = first[first["num"].notna() & first["entry_date"].notna()]
-        first = first.sort_values(["village_code", "prefix", "num"]).reset_index(drop=True)
-        grp = first.groupby(["village_code", "prefix"], sort=False)["entry_date"]
-        before = grp.transform(lambda s: s.cummax().shift(1))  # latest date among lower numbers
-        days = (before - first["entry_date"]).dt.days
-        # assign before filtering: assigning a Series to an empty frame would adopt the Series' rows
-        flagged = first.assign(days=days, before=before)
-        hits = flagged[flagged["days"] > self.params.max_backdate_days]
+        v = data.vouchers
+        v = v[v["entry_date"].notna()].reset_index(drop=True)
+        keys = [v["village_code"], v["prefix"]]
+        latest = v.groupby(keys, sort=False)["entry_date"].cummax()
+        # the voucher that set the running latest date; shifted, "the latest among lower numbers" and who set it
+        setter = pd.Series(np.where(v["entry_date"] == latest, np.arange(len(v)), np.nan)).groupby(keys).ffill()
+        before = latest.groupby(keys).shift(1)
+        ahead = setter.groupby(keys).shift(1)
+        days = (before - v["entry_date"]).dt.days
         leads = []
-        for r in hits.itertuples():
-            ahead = first[(first["village_code"] == r.village_code) & (first["prefix"] == r.prefix)
-                          & (first["num"] < r.num) & (first["entry_date"] == r.before)].iloc[-1]
-            total = float(amount.get((r.village_code, r.voucher_no), 0.0))
+        for i in np.flatnonzero((days > self.params.max_backdate_days).to_numpy()):
+            r, a = v.iloc[i], v.iloc[int(ahead.iat[i])]
+            n, total = int(days.iat[i]), float(r["amount"])
+            summary = r["summary"] if pd.notna(r["summary"]) else ""
             leads.append(self.lead(
-                village_code=r.village_code, score=round(min(0.85, 0.5 + r.days / 200), 4), amount_at_risk=total,
-                title=f"凭证顺序异常疑点：{r.voucher_no} 号凭证日期早于前序凭证 {int(r.days)} 天",
-                explanation=(f"{r.voucher_no} 号凭证（{ymd(r.entry_date)}，“{r.summary or ''}”，{wan(total)}）的日期比编号"
-                             f"在前的 {ahead['voucher_no']} 号凭证（{ymd(ahead['entry_date'])}）早 {int(r.days)} 天。凭证按记账"
-                             "顺序编号，日期倒挂可能是事后补记并倒签日期，建议核对凭证登记簿和审批时间。"),
-                evidence=[("ledger", r.entry_id), ("ledger", ahead["entry_id"])],
-                key=("order", str(r.voucher_no)),
-                details={"days_before": int(r.days), "ahead": str(ahead["voucher_no"])},
+                village_code=r["village_code"], score=round(min(0.85, 0.5 + n / 200), 4), amount_at_risk=total,
+                title=f"凭证顺序异常疑点：{r['voucher_no']} 号凭证日期早于前序凭证 {n} 天",
+                explanation=(f"{r['voucher_no']} 号凭证（{ymd(r['entry_date'])}，“{summary}”，{wan(total)}）的日期比"
+                             f"编号在前的 {a['voucher_no']} 号凭证（{ymd(a['entry_date'])}）早 {n} 天。凭证按记账顺序编号，"
+                             "日期倒挂可能是事后补记并倒签日期，建议核对凭证登记簿和审批时间。"),
+                evidence=[("ledger", r["entry_id"]), ("ledger", a["entry_id"])],
+                key=("order", str(r["voucher_no"])),
+                details={"days_before": n, "ahead": str(a["voucher_no"])},
             ))
         return leads

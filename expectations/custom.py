@@ -35,6 +35,12 @@ from sanzi_audit.identifiers import ric_valid_mask, uscc_valid_mask
 
 from .charts import level1_valid_mask
 
+
+def _legacy(s: pd.Series) -> np.ndarray:
+    """15-digit 身份证号 issued before 1999 (no check character)."""
+    return s.str.fullmatch(r"\d{15}").fillna(False).to_numpy(dtype=bool)
+
+
 _MULTI_DOMAIN = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
 
 
@@ -49,8 +55,7 @@ class ColumnValuesValidRic(ColumnMapMetricProvider):
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs):
         s = column.astype("str")
-        legacy = s.str.fullmatch(r"\d{15}").fillna(False).to_numpy(dtype=bool)
-        return pd.Series(ric_valid_mask(s).to_numpy() | legacy, index=column.index)
+        return pd.Series(ric_valid_mask(s).to_numpy() | _legacy(s), index=column.index)
 
 
 class ExpectColumnValuesToBeValidRic(ColumnMapExpectation):
@@ -66,7 +71,7 @@ class ColumnValuesNotLegacyRic(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs):
-        return ~column.astype("str").str.fullmatch(r"\d{15}").fillna(False).astype(bool)
+        return pd.Series(~_legacy(column.astype("str")), index=column.index)
 
 
 class ExpectColumnValuesToNotBeLegacyRic(ColumnMapExpectation):
@@ -85,8 +90,7 @@ class ColumnValuesValidPartyId(ColumnMapMetricProvider):
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs):
         s = column.astype("str")
-        legacy = s.str.fullmatch(r"\d{15}").fillna(False).to_numpy(dtype=bool)
-        ok = ric_valid_mask(s).to_numpy() | uscc_valid_mask(s).to_numpy() | legacy
+        ok = ric_valid_mask(s).to_numpy() | uscc_valid_mask(s).to_numpy() | _legacy(s)
         return pd.Series(ok, index=column.index)
 
 

@@ -160,5 +160,20 @@ def payments(data) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def vouchers(data) -> pd.DataFrame:
+    """See DetectorInput.vouchers. Voucher numbers are parsed once per distinct number."""
+    led = data["ledger"]
+    cols = ["village_code", "voucher_no", "entry_id", "entry_date", "summary"]
+    first = led.drop_duplicates(["village_code", "voucher_no"])[cols]
+    amount = led.groupby(["village_code", "voucher_no"])["debit"].sum()
+    distinct = pd.Series(first["voucher_no"].astype("str").unique())
+    parts = distinct.str.extract(r"^(?P<prefix>.*?)(?P<num>\d+)$").set_index(distinct)
+    first = first.assign(prefix=first["voucher_no"].map(parts["prefix"]),
+                         num=pd.to_numeric(first["voucher_no"].map(parts["num"]), errors="coerce"))
+    first = first.join(amount.rename("amount"), on=["village_code", "voucher_no"])
+    first = first[first["num"].notna()]
+    return first.sort_values(["village_code", "prefix", "num"]).reset_index(drop=True)
+
+
 __all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "make_normaliser", "official_accounts", "payments",
-           "unique_or_none"]
+           "unique_or_none", "vouchers"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Config
+from ..workdays import is_workday
 from .world import Person, Vendor, Village, place_name
 
 ACCOUNTS = {
@@ -78,7 +79,7 @@ class Books:
 
     def working_day_near(self, d: dt.date) -> dt.date:
         """The first working day on or after ``d``: statutory holidays and 调休 as published (chinese-calendar)."""
-        while not _workday(d):
+        while not is_workday(d):
             d += dt.timedelta(days=1)
         return d
 
@@ -108,7 +109,7 @@ class Books:
             moved = self.working_day_near(date)
             if moved.year != date.year:
                 moved = date
-                while moved.year == date.year and not _workday(moved):
+                while moved.year == date.year and not is_workday(moved):
                     moved -= dt.timedelta(days=1)
             date = moved
         for ln in lines:
@@ -322,8 +323,3 @@ def _pick(rng: np.random.Generator, items: list):
 def _cadre(village: Village, role: str) -> str | None:
     return next((p.name for p, r in village.cadres if r == role), None)
 
-
-def _workday(d: dt.date) -> bool:
-    from ..detectors.holiday_postings import day_kind
-
-    return day_kind(d)[0]

@@ -203,8 +203,8 @@ def overview(engine: sa.Engine, user: User) -> dict:
 
     share: dict[str, list[int]] = {}
     for s in confirmed_share(engine):
-        if user.sees(s["township_code"]) or "*" in user.scope or any(p.startswith(s["township_code"] or "")
-                                                                      for p in user.scope):
+        # a township counts when the user sees it whole or any village in it
+        if user.sees(s["township_code"]) or any(p.startswith(s["township_code"] or "-") for p in user.scope):
             agg = share.setdefault(s["detector"], [0, 0])
             agg[0] += s["reviewed"]
             agg[1] += s["confirmed"]

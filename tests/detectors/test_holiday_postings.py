@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from sanzi_audit.detectors.holiday_postings import HolidayPostings, day_kind
+from sanzi_audit.detectors.holiday_postings import HolidayPostings
+from sanzi_audit.workdays import day_kind
 
 from .helpers import data, pay
 
