@@ -104,6 +104,16 @@ class DetectorInput:
         return vouchers(self)
 
 
+    @cached_property
+    def cash(self) -> pd.DataFrame:
+        """Ledger lines on 库存现金 (101): entry_id, village_code, voucher_no, entry_date, summary, counterparty,
+        amount (+ in, − out) and kind — withdrawal (from the bank), receipt (cash income), deposit (to the bank) or
+        payment — sorted by village and date."""
+        from sanzi_audit.entities import cash_movements
+
+        return cash_movements(self)
+
+
 class Detector(ABC):
     name: ClassVar[str]
     version: ClassVar[str] = "1"
@@ -115,6 +125,12 @@ class Detector(ABC):
 
     def __init__(self, params: Params | None = None):
         self.params = params if params is not None else self.Params()
+        self.notes: list[str] = []
+
+    def note(self, message: str) -> None:
+        """Something the run summary should say about this run of the detector (Chinese), e.g. a test withheld
+        for too small a sample. Notes are not leads."""
+        self.notes.append(message)
 
     @abstractmethod
     def detect(self, data: DetectorInput) -> list[Lead]:

@@ -1,4 +1,5 @@
-"""虚报面积: claimed area above the roster's contracted area, or an amount out of line with area × rate."""
+"""虚报面积: claimed area above the roster's contracted area, grown year on year beyond a tolerance, or an amount
+out of line with area × rate."""
 
 from __future__ import annotations
 
@@ -13,15 +14,20 @@ class AreaParams(Params):
     rate_bands: dict[str, tuple[float, float]] = Field(
         {"耕地地力保护补贴": (90.0, 140.0)}, description="Per program, the plausible 元 per unit (亩) band; "
         "the county's own rate belongs here")
+    growth_tolerance: float = Field(0.2, ge=0, description="Growth of a claimant's area over their previous period's "
+                                    "claim (same program) still tolerated, as a share (land transfers, 流转)")
+    growth_min_area: float = Field(1.0, ge=0, description="亩 of growth below which growth is never flagged")
 
 
 class ClaimsArea(Detector):
     name = "claims_area"
-    version = "1.0"
+    version = "1.1"
     title = "补贴面积或标准异常"
     description = (
         "Flags area-based subsidy claims whose quantity exceeds the claimant's contracted area on the roster "
-        "(确权面积) beyond a tolerance, and claims whose amount per unit falls outside the program's rate band "
+        "(确权面积) beyond a tolerance, claims whose area grew over the claimant's previous period of the same "
+        "program by more than growth_tolerance and growth_min_area (the roster may have been changed to match), "
+        "and claims whose amount per unit falls outside the program's rate band "
         "(耕地地力保护补贴 about 90–140 元/亩, configurable per program). Basis: cases of areas over-reported by "
         "6–10 亩 per household, mostly for cadres.")
     requires = ("claims", "residents")
@@ -35,12 +41,21 @@ class ClaimsArea(Detector):
             return []
         area = data["residents"].drop_duplicates("person_id").set_index("person_id")["contracted_area"]
         c = c.assign(area=c["claimant_id"].map(area), rate=c["amount"] / c["quantity"])
+        # the same claimant's previous period of the same program (largest claim of that period)
+        per = (c.sort_values("quantity").drop_duplicates(["claimant_id", "program", "period"], keep="last")
+               .sort_values(["claimant_id", "program", "period"]))
+        same = ((per["claimant_id"] == per["claimant_id"].shift()) & (per["program"] == per["program"].shift()))
+        prev = per[["quantity", "period", "claim_id"]].shift().where(same)
+        prev.columns = ["prev_qty", "prev_period", "prev_claim"]
+        c = c.join(prev.set_index(per["claim_id"]), on="claim_id")
+        grown = (c["prev_qty"].notna() & (c["quantity"] > c["prev_qty"] * (1 + p.growth_tolerance))
+                 & (c["quantity"] - c["prev_qty"] >= p.growth_min_area))
         over = c["area"].notna() & (c["quantity"] > c["area"] + p.area_tolerance)
         lo = c["program"].map({k: v[0] for k, v in p.rate_bands.items()})
         hi = c["program"].map({k: v[1] for k, v in p.rate_bands.items()})
         off_rate = lo.notna() & ((c["rate"] < lo) | (c["rate"] > hi))
         leads = []
-        for r in c[over | off_rate].sort_values("claim_id").itertuples():
+        for r in c[over | off_rate | grown].sort_values("claim_id").itertuples():
             name = r.claimant_name or r.claimant_id
             parts, score, risk = [], 0.0, 0.0
             if r.area == r.area and r.quantity > r.area + p.area_tolerance:  # area known and exceeded
@@ -48,6 +63,14 @@ class ClaimsArea(Detector):
                 parts.append(f"申报面积 {r.quantity:g} 亩，名册确权面积 {r.area:g} 亩，多 {excess:.2f} 亩")
                 score = max(score, 0.6 + 0.35 * min(1.0, excess / 5))
                 risk = excess * r.rate
+            grew = r.prev_qty == r.prev_qty and r.quantity > r.prev_qty * (1 + p.growth_tolerance) \
+                and r.quantity - r.prev_qty >= p.growth_min_area
+            if grew:
+                growth = r.quantity / r.prev_qty - 1
+                parts.append(f"上期（{r.prev_period}）申报 {r.prev_qty:g} 亩，本期 {r.quantity:g} 亩，增长 {growth:.0%}，"
+                             f"超过容许增幅 {p.growth_tolerance:.0%}")
+                score = max(score, 0.6 + 0.3 * min(1.0, growth))
+                risk = max(risk, (r.quantity - r.prev_qty * (1 + p.growth_tolerance)) * r.rate)
             b = p.rate_bands.get(r.program)
             if b is not None and not (b[0] <= r.rate <= b[1]):
                 parts.append(f"每亩 {r.rate:.2f} 元，超出本项目标准 {b[0]:g}–{b[1]:g} 元/亩")
@@ -57,8 +80,10 @@ class ClaimsArea(Detector):
                 village_code=r.village_code, score=round(score, 4), amount_at_risk=round(float(risk), 2),
                 title=f"补贴面积/标准异常疑点：{name} {r.program} {r.period}",
                 explanation=(f"{name} 在 {r.period} 期 {r.program} 中{'；'.join(parts)}，发放 {wan(r.amount)}。"
-                             f"存在虚报面积或错算标准的疑点，建议核对确权台账与发放清册。"),
-                evidence=[("claims", r.claim_id), ("residents", r.claimant_id)] if r.area == r.area
-                else [("claims", r.claim_id)],
-                key=("area", r.claim_id), details=dict(quantity=r.quantity, contracted_area=r.area, rate=r.rate)))
+                             f"存在虚报面积或错算标准的疑点，建议核对确权台账（含变更记录）与发放清册。"),
+                evidence=[("claims", r.claim_id)] + ([("claims", r.prev_claim)] if grew else [])
+                + ([("residents", r.claimant_id)] if r.area == r.area else []),
+                key=("area", r.claim_id),
+                details=dict(quantity=r.quantity, contracted_area=r.area, rate=r.rate,
+                             previous_quantity=r.prev_qty if grew else None)))
         return leads

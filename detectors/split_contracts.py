@@ -16,6 +16,10 @@ _NOISE = re.compile(r"[\d一二三四五六七八九十]+[组期标段]|[（）(
 _CATEGORY_BY_ACCOUNT = {"153": "工程", "151": "工程", "154": "工程", "121": "货物", "514": "服务", "511": "服务"}
 
 
+# contracts that bring money in (leases of assets, 发包 of resources) are let by auction, not tendered
+INCOME_CATEGORIES = ("资产租赁", "资源发包")
+
+
 class SplitParams(Params):
     window_days: int = Field(90, ge=1, le=730, description="Pieces signed or paid within this many days form one group")
     min_piece_share: float = Field(0.3, gt=0, lt=1, description="Ignore pieces below this share of the limit")
@@ -100,6 +104,7 @@ class SplitContracts(Detector):
         if data.has("contracts") and len(data["contracts"]):
             c = data["contracts"]
             registered = set(c["contract_no"])
+            c = c[~c["category"].isin(INCOME_CATEGORIES)]  # leases bring money in: nothing to tender
             ce = ent.for_source("contracts")
             linked = pay[pay["contract_no"].isin(registered)].groupby("contract_no")["entry_id"].agg(list)
             frames.append(pd.DataFrame({

@@ -98,6 +98,8 @@ def print_summary(s) -> None:
     for r in s.detectors:
         if r.status != "ran":
             print(f"  检测器 {r.name} {({'skipped': '已跳过', 'disabled': '已停用', 'failed': '失败'})[r.status]}: {r.reason}")
+        elif r.reason:
+            print(f"  检测器 {r.name} 说明: {r.reason}")
     print(f"疑点线索 {s.leads_total} 条（新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
           f"因数据更正关闭 {s.leads_resolved}）；"
           f"各阶段耗时(秒): {json.dumps(s.stages, ensure_ascii=False)}")

@@ -111,6 +111,11 @@ CONTRACTS = Table(
         C("sign_date", "date", True, ("签订日期",)),
         C("method", "text", aliases=("采购方式", "发包方式")),
         C("decision_ref", "code", aliases=("决策记录编号",), doc="村民代表会议 resolution or tender record"),
+        C("quantity", "number", aliases=("租赁面积", "发包面积", "数量"),
+          doc="leases: area or size let (in `unit`), for the rent per unit"),
+        C("unit", "text", aliases=("计量单位", "单位"), doc="leases: 亩/平方米/间"),
+        C("term_years", "number", aliases=("租期", "租期（年）", "期限（年）"),
+          doc="leases: years the contract amount covers"),
     ),
 )
 

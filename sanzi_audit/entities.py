@@ -175,5 +175,23 @@ def vouchers(data) -> pd.DataFrame:
     return first.sort_values(["village_code", "prefix", "num"]).reset_index(drop=True)
 
 
-__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "is_org", "make_normaliser", "official_accounts", "payments",
+def cash_movements(data) -> pd.DataFrame:
+    """See DetectorInput.cash. Lines on 库存现金 (101 in both charts), each with what its voucher did with the cash."""
+    led = data["ledger"]
+    acct = led["account_code"].astype("str")
+    is_cash, is_bank = acct.str.startswith("101"), acct.str.startswith("102")
+    debit, credit = led["debit"].fillna(0.0), led["credit"].fillna(0.0)
+    keys = [led["village_code"], led["voucher_no"]]
+    bank_dr = (debit * is_bank).groupby(keys).transform("sum")
+    bank_cr = (credit * is_bank).groupby(keys).transform("sum")
+    cash = led.loc[is_cash, ["entry_id", "village_code", "voucher_no", "entry_date", "summary", "counterparty"]].copy()
+    cash["amount"] = (debit - credit)[is_cash]
+    cash["kind"] = np.select(
+        [(cash["amount"] > 0) & (bank_cr[is_cash] > 0), cash["amount"] > 0,
+         (cash["amount"] < 0) & (bank_dr[is_cash] > 0), cash["amount"] < 0],
+        ["withdrawal", "receipt", "deposit", "payment"], "none")
+    return cash.sort_values(["village_code", "entry_date", "voucher_no"], kind="stable").reset_index(drop=True)
+
+
+__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "cash_movements", "is_org", "make_normaliser", "official_accounts", "payments",
            "unique_or_none", "vouchers"]

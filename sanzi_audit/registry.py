@@ -74,6 +74,12 @@ def check_leads(det: Detector, leads: list[Lead], data: DetectorInput) -> None:
                 raise ValueError(f"{det.name}: evidence table {table!r} is not one of {EVIDENCE_TABLES}")
 
 
+def _notes(notes: list[str], shown: int = 5) -> str:
+    if len(notes) <= shown:
+        return "；".join(notes)
+    return "；".join(notes[:shown]) + f"；另有 {len(notes) - shown} 条说明"
+
+
 def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = None,
                   classes: dict[str, type[Detector]] | None = None) -> tuple[list[Lead], list[DetectorReport]]:
     classes = classes if classes is not None else load_detectors()
@@ -103,6 +109,6 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
                                           seconds=time.perf_counter() - t0, version=cls.version))
             continue
         reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0,
-                                      params=det.params.model_dump(), version=cls.version))
+                                      reason=_notes(det.notes), params=det.params.model_dump(), version=cls.version))
         all_leads.extend(leads)
     return all_leads, reports

@@ -30,6 +30,8 @@ DEFAULT_RATES = {
     "claim_deceased": 0.15, "claim_nonresident": 0.10, "claim_inflated_area": 0.10, "claim_duplicate": 0.10,
     "claim_shared_account": 0.07, "holiday_payment": 0.08, "near_limit": 0.08,
     "hospitality": 0.08, "contract_overpaid": 0.08, "voucher_backdated": 0.06,
+    "large_cash": 0.06, "cash_hoard": 0.05, "cash_sitting": 0.06, "benford": 0.05, "lease_underpriced": 0.08,
+    "claim_cadre": 0.08, "claim_area_growth": 0.08,
 }
 LOOKALIKE_RATE = 0.3
 
@@ -78,9 +80,10 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
                 else:
                     getattr(inj, kind)(v)
         for look in ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike",
-                     "hospitality_lookalike"):
+                     "hospitality_lookalike", "cash_banked_lookalike", "lease_lookalike", "area_growth_lookalike"):
             if rng.random() < LOOKALIKE_RATE:
                 getattr(inj, look)(v)
+        books.cash_float(v)  # last: petty cash is drawn for whatever the village paid in cash
         if progress:
             progress(i + 1, len(villages))
 

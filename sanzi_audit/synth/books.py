@@ -30,6 +30,15 @@ SERVICES = ["保洁服务", "绿化养护服务", "安保服务", "规划设计�
 WORKS_ACCOUNT = {"道路": "153001", "停车场": "153001", "排水": "153002", "河道": "153002", "山塘": "153002",
                  "桥梁": "153001"}
 
+# Leasable assets and resources: unit, county going rent per unit and year (元), size range, category, income account.
+LEASES = {
+    "厂房": ("平方米", 90.0, (200, 1500), "资产租赁", "501001"),
+    "店面": ("平方米", 220.0, (30, 200), "资产租赁", "501001"),
+    "鱼塘": ("亩", 900.0, (5, 40), "资源发包", "501002"),
+    "山林": ("亩", 60.0, (50, 500), "资源发包", "501002"),
+    "耕地": ("亩", 700.0, (10, 100), "资源发包", "501002"),
+}
+
 PROGRAMS = {"耕地地力保护补贴": "GD", "城乡居民基础养老金": "YL", "最低生活保障金": "DB"}
 
 
@@ -58,6 +67,7 @@ class Books:
     voucher_start: int = 0
     claim_start: int = 0
     _day_cdf: np.ndarray | None = None
+    _town_rent: dict[str, float] = field(default_factory=dict)
 
     # ---- small helpers -------------------------------------------------------------------------
     def day(self, lo: dt.date | None = None, hi: dt.date | None = None) -> dt.date:
@@ -82,6 +92,11 @@ class Books:
         while not is_workday(d):
             d += dt.timedelta(days=1)
         return d
+
+    def logu(self, lo: float, hi: float) -> float:
+        """A log-uniform amount: money spread over whole decades follows Benford's law, as real village spending
+        does (a uniform draw would give far too many leading 1s)."""
+        return float(np.exp(self.rng.uniform(np.log(lo), np.log(hi))))
 
     def invoice(self) -> str:
         while True:
@@ -153,7 +168,7 @@ class Books:
         start = len(self.vouchers)
         for m in range(1, 13):
             d = self.working_day_near(dt.date(y, m, int(rng.integers(3, 12))))
-            self.pay(village, d, "513002", rng.uniform(300, 2500), f"支付{m}月电费", "国网演示县供电公司",
+            self.pay(village, d, "513002", self.logu(200, 2000), f"支付{m}月电费", "国网演示县供电公司",
                      "91330599MA2B0000X1", "6228480000000000015", invoice=self.invoice(), cash=False)
             # a fixed monthly cleaning fee: same payee, same amount every month — honest, not a duplicate
             d = self.working_day_near(dt.date(y, m, int(rng.integers(20, 28))))
@@ -187,7 +202,7 @@ class Books:
             if r < 0.30:  # reimbursement with several items
                 payee = _pick(rng, shops)
                 items = rng.choice(["513001", "513003", "513007"], size=int(rng.integers(1, 4)), replace=False)
-                amounts = [round(float(rng.uniform(80, 1800)), 2) for _ in items]
+                amounts = [round(self.logu(60, 600), 2) for _ in items]
                 total = round(sum(amounts), 2)
                 cash = total <= self.config.thresholds_for(village.code).cash_payment_limit
                 inv = self.invoice()
@@ -202,22 +217,43 @@ class Books:
             elif r < 0.55:  # villagers paid for casual labour / 误工
                 p = _pick(rng, residents)
                 acct, summ = (("213001", "支付临时用工劳务费") if rng.random() < 0.6 else ("513004", "支付误工补贴"))
-                self.pay(village, d, acct, round(float(rng.uniform(150, 2400)), 0), summ, p.name, p.person_id,
+                self.pay(village, d, acct, round(self.logu(150, 1500), 0), summ, p.name, p.person_id,
                          p.account)
             elif r < 0.80:  # upkeep of public facilities
                 vend = _pick(rng, village.local_vendors + county_vendors)
                 acct = str(rng.choice(["514002", "514003", "514004"]))
-                self.pay(village, d, acct, float(np.exp(rng.normal(7.8, 0.8))), f"支付{ACCOUNTS[acct].split('-')[1]}费用",
+                self.pay(village, d, acct, self.logu(300, 10000), f"支付{ACCOUNTS[acct].split('-')[1]}费用",
                          vend.name, vend.vendor_id, vend.account, invoice=self.invoice())
-            elif r < 0.90:  # materials
+            else:  # materials
                 vend = _pick(rng, shops)
-                self.pay(village, d, "121001", float(np.exp(rng.normal(8.3, 0.7))), "购买维修材料", vend.name,
+                self.pay(village, d, "121001", self.logu(800, 8000), "购买维修材料", vend.name,
                          vend.vendor_id, vend.account, invoice=self.invoice())
-            else:  # cash withdrawal for petty expenses
-                amt = float(rng.choice([1000, 2000, 3000]))
-                self.add_voucher(village, d, [
+
+    def cash_float(self, village: Village) -> None:
+        """Keep petty cash as an honest village does: withdraw 备用金 from the bank on the day cash would run short,
+        topping up to a float well under the 库存现金限额. Runs after everything else is booked for the village, so
+        injected cash movements are funded the same way."""
+        rng = self.rng
+        limit = self.config.thresholds_for(village.code).cash_balance_limit
+        flow: dict[dt.date, float] = {}
+        for vo in self.village_vouchers():
+            if vo.village != village.code:
+                continue
+            for ln in vo.lines:
+                if ln["account_code"].startswith("101"):
+                    flow[vo.date] = flow.get(vo.date, 0.0) + ln.get("debit", 0.0) - ln.get("credit", 0.0)
+        balance = 0.0
+        for day in sorted(flow):
+            need = -(balance + flow[day])
+            if need > 0:
+                target = float(rng.choice([0.3, 0.4, 0.5])) * limit
+                amt = float(np.ceil((need + target) / 500.0) * 500.0)
+                self.add_voucher(village, day, [
                     dict(account_code="101001", summary="提取备用金", debit=amt, credit=0.0, settlement="现金"),
-                    dict(account_code="102001", summary="提取备用金", debit=0.0, credit=amt, settlement="转账")])
+                    dict(account_code="102001", summary="提取备用金", debit=0.0, credit=amt, settlement="转账")],
+                    any_day=True)
+                balance += amt
+            balance += flow[day]
 
     def contract(self, village: Village, vendor: Vendor, category: str, title: str, amount: float, sign: dt.date,
                  method: str, decision_ref: str | None, vendor_name: str | None = None) -> dict:
@@ -251,18 +287,11 @@ class Books:
     def honest_contracts(self, village: Village, county_vendors: list[Vendor], vendor_w: np.ndarray) -> None:
         rng = self.rng
         th = self.config.thresholds_for(village.code)
-        for _ in range(int(rng.poisson(8))):
-            cat = str(rng.choice(["工程", "货物", "服务", "资产租赁"], p=[0.5, 0.2, 0.2, 0.1]))
+        for _ in range(1 + int(rng.poisson(1.5))):
+            self.lease(village)
+        for _ in range(int(rng.poisson(7))):
+            cat = str(rng.choice(["工程", "货物", "服务"], p=[0.55, 0.22, 0.23]))
             sign = self.day(hi=dt.date(self.year, 11, 30))
-            if cat == "资产租赁":
-                lessee = _pick(rng, [p for p in village.people if p.status == "在册" and p.head])
-                rent = round(float(rng.uniform(5000, 40000)), -2)
-                les = Vendor(lessee.name, lessee.person_id, lessee.account, cat, "individual", lessee)
-                c = self.contract(village, les, cat, f"{place_name(rng)}{rng.choice(['厂房', '店面', '鱼塘', '山林'])}租赁",
-                                  rent * int(rng.integers(1, 6)), sign, "公开竞价", f"JY{self.year}{len(self.contracts):05d}")
-                self.receive(village, self.working_day_near(sign + dt.timedelta(days=10)), "501001", rent,
-                             f"收到{c['title']}租金", lessee.name, c["contract_no"])
-                continue
             pool = [v for v in county_vendors if v.category == cat]
             w = vendor_w[[county_vendors.index(v) for v in pool]]
             vendor = (_pick(rng, village.local_vendors) if rng.random() < 0.25 and village.local_vendors
@@ -281,12 +310,50 @@ class Books:
             c = self.contract(village, vendor, cat, title, amount, sign, method, ref)
             self.contract_payments(village, c, vendor)
 
+    def town_rent_factor(self, village: Village) -> float:
+        """Rent levels differ by township (location, roads); the same factor for every lease in a township."""
+        if village.township_code not in self._town_rent:
+            self._town_rent[village.township_code] = float(self.rng.uniform(0.8, 1.25))
+        return self._town_rent[village.township_code]
+
+    def lease(self, village: Village, kind: str | None = None, lessee: Person | None = None,
+              price_factor: float | None = None) -> dict:
+        """Let a collective asset or resource at about the township's going rent (per unit and year)."""
+        rng = self.rng
+        kind = kind or str(rng.choice(list(LEASES)))
+        unit, base, (qlo, qhi), category, account = LEASES[kind]
+        if lessee is None:  # honest leases go to villagers outside the cadres' families
+            insiders = {c.person_id for c, _ in village.cadres} | {r.person_id for r, _, _ in village.relatives}
+            lessee = _pick(rng, [p for p in village.people if p.status == "在册" and p.head
+                                 and p.person_id not in insiders])
+        qty = round(float(rng.uniform(qlo, qhi)), 0 if unit == "平方米" else 1)
+        factor = price_factor if price_factor is not None else float(rng.uniform(0.8, 1.2))
+        annual = round(base * self.town_rent_factor(village) * factor * qty, -1)
+        years = int(rng.choice([1, 2, 3, 5, 10]))
+        sign = self.day(hi=dt.date(self.year, 11, 30))
+        les = Vendor(lessee.name, lessee.person_id, lessee.account, category, "individual", lessee)
+        c = self.contract(village, les, category, f"{place_name(rng)}{kind}{'租赁' if category == '资产租赁' else '承包'}",
+                          annual * years, sign, "公开竞价", f"JY{self.year}{len(self.contracts):05d}")
+        c.update(quantity=qty, unit=unit, term_years=years)
+        self.receive(village, self.working_day_near(sign + dt.timedelta(days=10)), account, annual,
+                     f"收到{c['title']}{'租金' if category == '资产租赁' else '承包费'}", lessee.name, c["contract_no"])
+        return c
+
     def subsidies(self, village: Village, rate: float) -> None:
         rng, y = self.rng, self.year
         gd_day = self.working_day_near(dt.date(y, 5, 1) + dt.timedelta(days=int(rng.integers(0, 55))))
+        prior_day = self.working_day_near(gd_day.replace(year=y - 1))
+        prior_rate = round(rate * float(rng.uniform(0.95, 1.0)), 2)
         for members in village.households.values():
             head = members[0]
-            if head.contracted_area and _active(head, gd_day):
+            if not head.contracted_area:
+                continue
+            # last year's roll (the history a year-on-year check needs): mostly the same area; a few households
+            # took on a little land since (流转), well within any growth tolerance
+            prior = head.contracted_area * float(rng.choice([1.0] * 18 + [0.95, 0.92]))
+            self.claim(village, "耕地地力保护补贴", str(y - 1), head, round(prior * prior_rate, 2), prior_day,
+                       quantity=round(prior, 2))
+            if _active(head, gd_day):
                 self.claim(village, "耕地地力保护补贴", str(y), head, round(head.contracted_area * rate, 2), gd_day,
                            quantity=head.contracted_area)
         elderly = [p for p in village.people if y - p.birth.year >= 60]

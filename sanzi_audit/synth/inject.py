@@ -30,6 +30,13 @@ FRAUD_TYPES = {
     "hospitality": "零接待: meals, tobacco and gifts paid from collective funds, booked as office costs",
     "contract_overpaid": "超合同付款: a contract paid beyond its amount without a supplementary agreement",
     "voucher_backdated": "凭证倒签: a payment voucher booked (numbered) in order but dated weeks earlier",
+    "large_cash": "大额现金支付: payments in cash far above the cash payment limit",
+    "cash_hoard": "库存现金超限额: a large sum drawn in cash and held for weeks before part of it is paid back in",
+    "cash_sitting": "坐收坐支: cash income spent on payments before it is banked",
+    "benford": "虚列支出: a second handler books invented 误工补贴 amounts (digits a person picks, not Benford's)",
+    "lease_underpriced": "低价出租: a collective asset or resource let far below the township's going rent",
+    "claim_cadre": "优亲厚友: a cadre's household claims a contracted area far above the village's households",
+    "claim_area_growth": "虚报面积: claimed area grown year on year far beyond any land transfer, roster changed to match",
 }
 
 # Statutory holidays and 调休 working weekends of 2024 (国务院办公厅通知), for the injector and its look-alike.
@@ -263,7 +270,8 @@ class Injector:
     def claim_inflated_area(self, v: Village) -> None:
         b, rng = self.b, self.rng
         heads = {r.household_id for r, _, _ in v.relatives} | {c.household_id for c, _ in v.cadres}
-        rows = [c for c in b.village_claims() if c["village_code"] == v.code and c["program"] == "耕地地力保护补贴"]
+        rows = [c for c in b.village_claims() if c["village_code"] == v.code and c["program"] == "耕地地力保护补贴"
+                and c["period"] == str(b.year)]
         favoured = [c for c in rows if c["claimant_id"] in {m[0].person_id for h, m in v.households.items() if h in heads}]
         pool = favoured or rows
         if not pool:
@@ -382,7 +390,8 @@ class Injector:
         line = paid[0].lines[0]
         case = self.case("contract_overpaid")
         already = sum(x.lines[0]["debit"] for x in paid)
-        extra = c["amount"] - already + c["amount"] * float(rng.uniform(0.15, 0.4))  # beyond the signed amount
+        # beyond the signed amount, by enough to matter (an overrun of a few hundred yuan is rounding, not a case)
+        extra = c["amount"] - already + max(2000.0, c["amount"] * float(rng.uniform(0.15, 0.4)))
         vo = b.pay(v, d, line["account_code"], extra, f"支付{c['title']}增项款",
                    c["vendor"], c.get("vendor_id"), c.get("vendor_account"), contract_no=c["contract_no"],
                    invoice=b.invoice(), cash=False)
@@ -412,3 +421,155 @@ class Injector:
                 p.status, p.status_date = "死亡", dt.date(b.year, 12, 20)
                 b.lookalikes.append(("death_after_pay", v.code, "residents", p.person_id))
                 return
+
+    # ---- cash, digits, leases and claims (Detectors II) ---------------------------------------------
+    def large_cash(self, v: Village) -> None:
+        """One to three payments of several thousand yuan handed over in cash."""
+        b, rng = self.b, self.rng
+        case = self.case("large_cash")
+        limit = b.config.thresholds_for(v.code).cash_payment_limit
+        people = [p for p in v.people if p.status == "在册" and 25 <= b.year - p.birth.year <= 65]
+        for _ in range(int(rng.integers(1, 4))):
+            p = _pick(rng, people)
+            vo = b.pay(v, b.day(), "213001", round(limit * float(rng.uniform(2.5, 9.0)), -1), "支付临时用工劳务费",
+                       p.name, p.person_id, p.account, cash=True)
+            self.mark_voucher(case, "large_cash", vo)
+
+    def cash_hoard(self, v: Village) -> None:
+        """Tens of thousands drawn in cash, kept in the office for one to three months, part paid back in."""
+        b, rng = self.b, self.rng
+        case = self.case("cash_hoard")
+        amt = round(float(rng.uniform(20000, 50000)), -3)
+        d = b.day(lo=dt.date(b.year, 2, 1), hi=dt.date(b.year, 8, 31))
+        out = b.add_voucher(v, d, [
+            dict(account_code="101001", summary="提取现金", debit=amt, credit=0.0, settlement="现金"),
+            dict(account_code="102001", summary="提取现金", debit=0.0, credit=amt, settlement="转账")])
+        back = round(amt * float(rng.uniform(0.5, 0.8)), -2)
+        back_day = d + dt.timedelta(days=int(rng.integers(30, 91)))
+        inn = b.add_voucher(v, back_day, [
+            dict(account_code="102001", summary="现金存入银行", debit=back, credit=0.0, settlement="转账"),
+            dict(account_code="101001", summary="现金存入银行", debit=0.0, credit=back, settlement="现金")])
+        self.mark_voucher(case, "cash_hoard", out)
+        self.mark_voucher(case, "cash_hoard", inn, lines=(0, 1))
+
+    def cash_sitting(self, v: Village) -> None:
+        """坐收坐支: a fish-pond fee taken in cash and spent on casual labour over the next days; the rest is banked
+        weeks later, if at all."""
+        b, rng = self.b, self.rng
+        case = self.case("cash_sitting")
+        amt = round(float(rng.uniform(8000, 30000)), -2)
+        d = b.day(hi=dt.date(b.year, 11, 15))
+        payer = _pick(rng, [p for p in v.people if p.status == "在册" and p.head])
+        rec = b.add_voucher(v, d, [
+            dict(account_code="101001", summary="收到鱼塘承包费", debit=amt, credit=0.0, counterparty=payer.name,
+                 settlement="现金"),
+            dict(account_code="501002", summary="收到鱼塘承包费", debit=0.0, credit=amt, counterparty=payer.name,
+                 settlement="现金")])
+        self.mark_voucher(case, "cash_sitting", rec)
+        workers = [p for p in v.people if p.status == "在册" and 25 <= b.year - p.birth.year <= 65]
+        spent = 0.0
+        for _ in range(int(rng.integers(3, 7))):
+            x = round(amt * float(rng.uniform(0.08, 0.15)), 0)
+            p = _pick(rng, workers)
+            vo = b.pay(v, d + dt.timedelta(days=int(rng.integers(0, 5))), "213001", x, "支付临时用工劳务费", p.name,
+                       p.person_id, p.account, cash=True)
+            self.mark_voucher(case, "cash_sitting", vo)
+            spent += x
+        if rng.random() < 0.7:
+            rest = round(amt - spent, 2)
+            dep = b.add_voucher(v, d + dt.timedelta(days=int(rng.integers(10, 26))), [
+                dict(account_code="102001", summary="现金存入银行", debit=rest, credit=0.0, settlement="转账"),
+                dict(account_code="101001", summary="现金存入银行", debit=0.0, credit=rest, settlement="现金")])
+            self.mark_voucher(case, "cash_sitting", dep, lines=(0, 1))
+
+    def cash_banked_lookalike(self, v: Village) -> None:
+        """Honest: a market-stall fee taken in cash and banked in full the same day."""
+        b, rng = self.b, self.rng
+        amt = round(float(rng.uniform(3000, 20000)), -2)
+        d = b.day()
+        rec = b.add_voucher(v, d, [
+            dict(account_code="101001", summary="收到摊位费", debit=amt, credit=0.0, settlement="现金"),
+            dict(account_code="501001", summary="收到摊位费", debit=0.0, credit=amt, settlement="现金")])
+        b.add_voucher(v, rec.date, [
+            dict(account_code="102001", summary="现金存入银行", debit=amt, credit=0.0, settlement="转账"),
+            dict(account_code="101001", summary="现金存入银行", debit=0.0, credit=amt, settlement="现金")],
+            any_day=True)
+        b.lookalikes.append(("cash_receipt_banked", v.code, "ledger", (rec.key, 0)))
+
+    def benford(self, v: Village) -> None:
+        """A second handler (the 村委会主任) books a long list of 误工补贴 with amounts a person makes up: mostly
+        starting with 5 to 9, few with 1 or 2."""
+        b, rng = self.b, self.rng
+        who = next((p.name for p, r in v.cadres if r == "村委会主任"), None)
+        if who is None:
+            return
+        case = self.case("benford")
+        people = [p for p in v.people if p.status == "在册" and 20 <= b.year - p.birth.year <= 70]
+        first = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9], size=int(rng.integers(120, 200)),
+                           p=[0.03, 0.04, 0.08, 0.12, 0.15, 0.16, 0.16, 0.14, 0.12])
+        for f in first:
+            amt = float(f * 100 + int(rng.integers(0, 100)))
+            p = _pick(rng, people)
+            vo = b.pay(v, b.day(), "513004", amt, "支付误工补贴", p.name, p.person_id, p.account)
+            for ln in vo.lines:
+                ln["handler"] = who
+            self.mark_voucher(case, "benford", vo)
+
+    def lease_underpriced(self, v: Village) -> None:
+        """A fish pond, hill forest or workshop let at a fifth to two fifths of the going rent, often to a cadre's
+        relative."""
+        b, rng = self.b, self.rng
+        rels = [r for r, _, _ in v.relatives if r.status == "在册"]
+        lessee = _pick(rng, rels) if rels and rng.random() < 0.6 else None
+        c = b.lease(v, lessee=lessee, price_factor=float(rng.uniform(0.2, 0.4)))
+        self.mark(self.case("lease_underpriced"), "lease_underpriced", "contracts", c["contract_no"])
+
+    def lease_lookalike(self, v: Village) -> None:
+        """Honest: a lease at the low end of the going rent (a poor site) is not underpriced."""
+        c = self.b.lease(v, price_factor=float(self.rng.uniform(0.7, 0.75)))
+        self.b.lookalikes.append(("lease_low_end", v.code, "contracts", c["contract_no"]))
+
+    def claim_cadre(self, v: Village) -> None:
+        """A cadre's household registered with 9–16亩 (the village's households hold 1.5–6亩) and paid on it, in the
+        roster and in both years' rolls, so the roll agrees with the roster."""
+        b, rng = self.b, self.rng
+        heads = [c for c, _ in v.cadres if c.head and c.contracted_area]
+        if not heads:
+            return
+        p = _pick(rng, heads)
+        area = round(float(rng.uniform(9, 16)), 2)
+        case = self.case("claim_cadre")
+        p.contracted_area = area
+        for c in b.village_claims():
+            if c["claimant_id"] == p.person_id and c["program"] == "耕地地力保护补贴":
+                rate = c["amount"] / c["quantity"]
+                c["quantity"], c["amount"] = area, round(area * rate, 2)
+                self.mark(case, "claim_cadre", "claims", c["claim_id"])
+
+    def claim_area_growth(self, v: Village, grow: tuple[float, float] = (1.5, 2.5), truth: bool = True) -> None:
+        """This year's claimed area 1.5–2.5 times last year's, with the roster's contracted area raised to match."""
+        b, rng = self.b, self.rng
+        rows = {c["claimant_id"]: c for c in b.village_claims()
+                if c["program"] == "耕地地力保护补贴" and c["period"] == str(b.year)}
+        prior = {c["claimant_id"]: c for c in b.village_claims()
+                 if c["program"] == "耕地地力保护补贴" and c["period"] == str(b.year - 1)}
+        officials = {c.person_id for c, _ in v.cadres}
+        both = [pid for pid in rows if pid in prior and pid not in officials
+                and rows[pid]["quantity"] == prior[pid]["quantity"]]
+        if not both:
+            return
+        pid = both[int(rng.integers(0, len(both)))]
+        c = rows[pid]
+        rate = c["amount"] / c["quantity"]
+        c["quantity"] = round(prior[pid]["quantity"] * float(rng.uniform(*grow)), 2)
+        c["amount"] = round(c["quantity"] * rate, 2)
+        person = next(x for x in v.people if x.person_id == pid)
+        person.contracted_area = c["quantity"]
+        if truth:
+            self.mark(self.case("claim_area_growth"), "claim_area_growth", "claims", c["claim_id"])
+        else:
+            b.lookalikes.append(("area_growth_small", v.code, "claims", c["claim_id"]))
+
+    def area_growth_lookalike(self, v: Village) -> None:
+        """Honest: a household took on 12% more land (流转) this year, within the growth tolerance."""
+        self.claim_area_growth(v, grow=(1.1, 1.14), truth=False)

@@ -224,7 +224,11 @@ def _populate(rng: np.random.Generator, ids: Identities, v: Village, year: int) 
             v.relatives.append((sibs[int(rng.integers(0, len(sibs)))], cadre, "兄弟姐妹"))
 
     # Local individual businesses (个体): villagers who do small works, repairs and supplies.
-    locals_ = [p for p in v.people if p.status == "在册" and 25 <= year - p.birth.year <= 65]
+    # Cadres and their relatives are kept out: an insider doing the village's works is what the related-party
+    # injection plants, with ground truth.
+    insiders = {c.person_id for c, _ in v.cadres} | {r.person_id for r, _, _ in v.relatives}
+    locals_ = [p for p in v.people if p.status == "在册" and 25 <= year - p.birth.year <= 65
+               and p.person_id not in insiders]
     for k in rng.choice(len(locals_), size=min(4, len(locals_)), replace=False):
         p = locals_[int(k)]
         ind, cat = _INDUSTRY[int(rng.integers(0, len(_INDUSTRY)))]
