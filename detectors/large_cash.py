@@ -23,11 +23,11 @@ class LargeCash(Detector):
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments                   # ledger debit lines that pay a named payee (shared, cached)
         cash = pay[pay["settlement"] == "现金"]
+        limits = {v: data.config.thresholds_for(v).cash_payment_limit for v in cash["village_code"].unique()}
+        cash = cash.assign(limit=cash["village_code"].map(limits).astype("float64"))  # per township, once per village
         leads = []
-        for r in cash.itertuples():
-            limit = data.config.thresholds_for(r.village_code).cash_payment_limit   # per township
-            if r.debit <= limit + self.params.min_excess:
-                continue
+        for r in cash[cash["debit"] > cash["limit"] + self.params.min_excess].itertuples():
+            limit = r.limit
             leads.append(self.lead(
                 village_code=r.village_code,
                 score=min(0.9, 0.4 + 0.1 * r.debit / limit),      # higher = more worth a look, in [0, 1]

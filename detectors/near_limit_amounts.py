@@ -86,31 +86,40 @@ class NearLimitAmounts(Detector):
 
     def _tender_bunching(self, data: DetectorInput, pay: pd.DataFrame) -> list[Lead]:
         p = self.params
+        # each village's distinct tender limits (a county usually has two or three), counted for all groups at once
+        levels = {v: sorted(set(data.config.thresholds_for(v).tender_limit.values())) for v in pay["village_code"].unique()}
         leads = []
-        for (village, who, yr), g in pay.groupby(["village_code", "who", "yr"], sort=True):
-            th = data.config.thresholds_for(village)
-            for limit in sorted(set(th.tender_limit.values())):
-                label = "、".join(c for c, v in sorted(th.tender_limit.items()) if v == limit) + "招标限额"
-                amt = g["debit"]
-                below = g[(amt >= limit * (1 - p.band)) & (amt < limit)]
-                above = int(((amt >= limit) & (amt < limit * (1 + p.band))).sum())
-                if len(below) < p.min_count or len(below) <= p.ratio * (above + 1):
-                    continue
-                below = below.sort_values("entry_date")
-                total = float(below["debit"].sum())
+        keys = ["village_code", "who", "yr"]
+        for k in range(max(len(x) for x in levels.values())):
+            limit = pay["village_code"].map({v: (x[k] if k < len(x) else np.nan) for v, x in levels.items()})
+            amt = pay["debit"]
+            below = (amt >= limit * (1 - p.band)) & (amt < limit)
+            above = (amt >= limit) & (amt < limit * (1 + p.band))
+            counts = pd.DataFrame({"below": below, "above": above}).groupby([pay[c] for c in keys]).sum()
+            hit = counts[(counts["below"] >= p.min_count) & (counts["below"] > p.ratio * (counts["above"] + 1))]
+            if hit.empty:
+                continue
+            cand = pay[below].join(hit, on=keys, how="inner")
+            for (village, who, yr), g in cand.groupby(keys, sort=True):
+                th = data.config.thresholds_for(village)
+                lim = levels[village][k]
+                label = "、".join(c for c, v in sorted(th.tender_limit.items()) if v == lim) + "招标限额"
+                n_above = int(g["above"].iloc[0])
+                g = g.sort_values("entry_date")
+                total = float(g["debit"].sum())
                 shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号 {r.counterparty or ''} {r.debit:,.2f}元"
-                                 for r in below.head(8).itertuples())
+                                 for r in g.head(8).itertuples())
                 leads.append(self.lead(
                     village_code=village,
-                    score=min(0.9, 0.5 + 0.05 * len(below)),
+                    score=min(0.9, 0.5 + 0.05 * len(g)),
                     amount_at_risk=total,
-                    title=f"刚低于限额疑点：{who} {yr} 年 {len(below)} 笔付款略低于{label} {wan(limit)}",
-                    explanation=(f"经办人“{who}”{yr} 年有 {len(below)} 笔付款金额在{label} {wan(limit)} 以下 "
-                                 f"{p.band:.0%} 以内（合计 {wan(total)}），而略高于限额的只有 {above} 笔：{shown}"
-                                 f"{'等' if len(below) > 8 else ''}。金额集中在限额之下可能是为规避民主决策和招标"
+                    title=f"刚低于限额疑点：{who} {yr} 年 {len(g)} 笔付款略低于{label} {wan(lim)}",
+                    explanation=(f"经办人“{who}”{yr} 年有 {len(g)} 笔付款金额在{label} {wan(lim)} 以下 "
+                                 f"{p.band:.0%} 以内（合计 {wan(total)}），而略高于限额的只有 {n_above} 笔：{shown}"
+                                 f"{'等' if len(g) > 8 else ''}。金额集中在限额之下可能是为规避民主决策和招标"
                                  "而拆分或压低金额，建议核查。"),
-                    evidence=[("ledger", e) for e in below["entry_id"]],
-                    key=(str(who), str(yr), str(limit)),
-                    details={"limit": limit, "below": len(below), "above": above, "band": p.band},
+                    evidence=[("ledger", e) for e in g["entry_id"]],
+                    key=(str(who), str(yr), str(lim)),
+                    details={"limit": lim, "below": len(g), "above": n_above, "band": p.band},
                 ))
         return leads

@@ -7,7 +7,6 @@ claim of a cadre or a cadre's relative with the same program and period in the s
 
 from __future__ import annotations
 
-import numpy as np
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan
@@ -50,33 +49,34 @@ class OfficialClaims(Detector):
                      by_area=c["quantity"].notna() & (c["quantity"] > 0), official=c["claimant_id"].isin(who))
         if not c["official"].any():
             return []
+        keys = ["village_code", "program", "period"]
+        mine = c[c["official"]]
+        peers = c[~c["official"] & c.set_index(keys).index.isin(mine.set_index(keys).index)]
+        grouped = peers.groupby(keys)["measure"]
+        stats = grouped.agg(peers="size", median="median").join(grouped.quantile(p.peer_quantile).rename("quantile"))
+        mine = mine.join(stats, on=keys)
+        mine = mine[(mine["peers"] >= p.min_peers) & (mine["median"] > 0)
+                    & (mine["measure"] > p.ratio * mine["median"]) & (mine["measure"] > mine["quantile"])]
         leads = []
-        for (village, program, period), g in c[c["village_code"].isin(c.loc[c["official"], "village_code"])].groupby(
-                ["village_code", "program", "period"], sort=True):
-            mine = g[g["official"]]
-            peers = g.loc[~g["official"], "measure"].to_numpy()
-            if mine.empty or len(peers) < p.min_peers:
-                continue
-            med, q = float(np.median(peers)), float(np.quantile(peers, p.peer_quantile))
-            if med <= 0:
-                continue
-            for r in mine[(mine["measure"] > p.ratio * med) & (mine["measure"] > q)].itertuples():
-                unit = "亩" if r.by_area else "元"
-                name = r.claimant_name or r.claimant_id
-                times = r.measure / med
-                rate = r.amount / r.measure if r.by_area else 1.0
-                leads.append(self.lead(
-                    village_code=village,
-                    score=round(min(0.9, 0.55 + 0.1 * min(3.5, times - 1)), 4),
-                    amount_at_risk=round(float((r.measure - q) * rate), 2),
-                    title=f"干部及亲属补贴异常疑点：{name}（{who[r.claimant_id]}）{program} {period} 申报 {r.measure:g}{unit}",
-                    explanation=(f"{name} 是{who[r.claimant_id]}，{period} 期{program}申报 {r.measure:g}{unit}，发放 "
-                                 f"{wan(r.amount)}；本村同项目同期其他 {len(peers)} 名领取人的中位数为 {med:g}{unit}、"
-                                 f"第 {p.peer_quantile:.0%} 百分位为 {q:g}{unit}，该笔为中位数的 {times:.1f} 倍。"
-                                 "存在优亲厚友、虚报面积的疑点（名册也可能被同步修改），建议实地核实面积并调阅确权变更记录。"),
-                    evidence=[("claims", r.claim_id), ("officials", r.claimant_id)],
-                    key=("claim", str(r.claim_id)),
-                    details=dict(measure=float(r.measure), median=med, quantile=q, peers=len(peers),
-                                 relation=who[r.claimant_id]),
-                ))
+        for r in mine.sort_values(keys + ["claim_id"]).itertuples():
+            village, program, period = r.village_code, r.program, r.period
+            med, q, n_peers = float(r.median), float(r.quantile), int(r.peers)
+            unit = "亩" if r.by_area else "元"
+            name = r.claimant_name or r.claimant_id
+            times = r.measure / med
+            rate = r.amount / r.measure if r.by_area else 1.0
+            leads.append(self.lead(
+                village_code=village,
+                score=round(min(0.9, 0.55 + 0.1 * min(3.5, times - 1)), 4),
+                amount_at_risk=round(float((r.measure - q) * rate), 2),
+                title=f"干部及亲属补贴异常疑点：{name}（{who[r.claimant_id]}）{program} {period} 申报 {r.measure:g}{unit}",
+                explanation=(f"{name} 是{who[r.claimant_id]}，{period} 期{program}申报 {r.measure:g}{unit}，发放 "
+                             f"{wan(r.amount)}；本村同项目同期其他 {n_peers} 名领取人的中位数为 {med:g}{unit}、"
+                             f"第 {p.peer_quantile:.0%} 百分位为 {q:g}{unit}，该笔为中位数的 {times:.1f} 倍。"
+                             "存在优亲厚友、虚报面积的疑点（名册也可能被同步修改），建议实地核实面积并调阅确权变更记录。"),
+                evidence=[("claims", r.claim_id), ("officials", r.claimant_id)],
+                key=("claim", str(r.claim_id)),
+                details=dict(measure=float(r.measure), median=med, quantile=q, peers=n_peers,
+                             relation=who[r.claimant_id]),
+            ))
         return leads
