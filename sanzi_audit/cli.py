@@ -89,8 +89,9 @@ def _run(source: str, db: str | None, config: str | None, **limits):
 
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
-    rows = [[c.table, Path(c.file).name, c.read, c.loaded, c.quarantined, c.warned] for c in s.counts]
-    print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告"], rows))
+    rows = [[c.table, Path(c.file).name, c.read + c.unchanged, c.loaded, c.quarantined, c.warned, c.unchanged]
+            for c in s.counts]
+    print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告", "未变化（已跳过）"], rows))
     if s.scope:
         print(f"  范围: {s.scope}；范围外跳过的行: " + (", ".join(f"{k} {v}" for k, v in s.skipped.items()) or "无"))
     for p in s.problems:
@@ -139,6 +140,8 @@ def cmd_run(a) -> int:
         bad = [t for t in limits["townships"] if not (t.isdigit() and len(t) in (9, 12))]
         if bad:
             raise SourceArgError(f"--townships 应为 9 位乡镇代码或 12 位村代码: {', '.join(bad)}")
+    if a.full:
+        limits["full"] = True
     s = _run(a.source, a.db, a.config, **limits)
     print_summary(s)
     return 0
@@ -349,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--from", dest="period_start", help="补跑: 期间起始日期 2024-01-01（此前的行按期外隔离）")
     r.add_argument("--to", dest="period_end", help="补跑: 期间结束日期")
     r.add_argument("--townships", help="只处理这些乡镇（9 位）或村（12 位）代码，逗号分隔")
+    r.add_argument("--full", action="store_true", help="全量重跑: 忽略已入库行的指纹，重新读取校验每一行")
     r.set_defaults(fn=cmd_run)
 
     d = sub.add_parser("demo", help="生成演示县并运行，打印排名靠前的线索")

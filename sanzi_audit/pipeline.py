@@ -33,6 +33,7 @@ class TableCount:
     loaded: int
     quarantined: int
     warned: int = 0
+    unchanged: int = 0  # skipped: loaded cleanly by an earlier run (read tonight = loaded + quarantined + unchanged)
 
 
 @dataclass
@@ -55,9 +56,71 @@ class RunSummary:
     data_docs: str | None = None  # index.html of this run's Data Docs
     scope: str | None = None  # a township- or period-limited run says so here
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside that scope, per table
+    unchanged: dict[str, int] = field(default_factory=dict)  # rows already loaded by an earlier run, per table
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
+
+
+# ---- incremental runs ----------------------------------------------------------------------------
+
+@dataclass
+class Fingerprints:
+    """Tonight's rows' fingerprints (by source row number, per table) and the rows skipped as unchanged."""
+    by_row: dict[str, pd.Series] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+
+def fingerprints(frame: pd.DataFrame) -> pd.Series:
+    """A 64-bit hash of each raw row's values (not its file or row number), indexed like ``frame``."""
+    from .sources import FILE, ROW
+
+    cols = [c for c in frame.columns if c not in (FILE, ROW)]
+    return pd.util.hash_pandas_object(frame[cols], index=False).astype("int64")
+
+
+def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tuple[Extract, Fingerprints]:
+    """Drop the rows an earlier run already loaded cleanly (the watermark of each source table is the set of
+    fingerprints in ``source_rows``). A changed ledger line brings back every line of its voucher, so voucher
+    checks (balance, duplicates) always see whole vouchers. Quarantined and warned rows were never remembered,
+    so they are validated again. Detection still sees the whole history: it reads the warehouse."""
+    import numpy as np
+
+    from .sources import ROW, RawTable
+
+    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped))
+    fp = Fingerprints()
+    for name, raw in ex.tables.items():
+        frame = raw.frame
+        h = fingerprints(frame)
+        known = store.known_rows(engine, name) if use_known else np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(known, h.to_numpy())
+        seen = (pos < len(known)) & (known[np.clip(pos, 0, max(len(known) - 1, 0))] == h.to_numpy()) \
+            if len(known) else np.zeros(len(h), dtype=bool)
+        if name == "ledger" and seen.any() and not seen.all():
+            voucher = frame["village_code"].astype("str") + "\x1f" + frame["voucher_no"].astype("str")
+            seen &= ~voucher.isin(voucher[~seen]).to_numpy()
+        keep = ~seen
+        fp.unchanged[name] = int(seen.sum())
+        kept = frame.loc[keep].reset_index(drop=True)
+        fp.by_row[name] = pd.Series(h.to_numpy()[keep], index=kept[ROW].to_numpy())
+        out.tables[name] = RawTable(raw.table, raw.file, kept, raw.malformed, raw.ignored_columns, raw.encoding)
+    return out, fp
+
+
+def remember_loaded(engine: sa.Engine, validated: dict[str, Validated], fp: Fingerprints, run_id: int) -> int:
+    """Remember the fingerprints of rows that loaded without a warning."""
+    from .sources import ROW
+
+    n = 0
+    for name, v in validated.items():
+        hashes = fp.by_row.get(name)
+        if hashes is None or v.clean.empty:
+            continue
+        warned = {w["source_row"] for w in v.warnings}
+        rows = [r for r in v.clean[ROW].to_numpy() if r not in warned]
+        n += store.remember_rows(engine, name, hashes.reindex(rows).dropna().to_numpy(dtype="int64"), run_id)
+    return n
 
 
 # ---- validate ------------------------------------------------------------------------------------

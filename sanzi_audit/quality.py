@@ -61,12 +61,20 @@ def parameters(county_code: str, villages: list[str] | None, period_start: dt.da
 
 
 class Validator:
+    """Runs the table suites. The GX context (a few seconds to import and set up) is created on the first
+    non-empty table, so a night with nothing new costs nothing here."""
+
     def __init__(self, params: dict, docs_dir: Path | None = None):
+        self.params = params
+        self.docs_dir = Path(docs_dir) if docs_dir else None
+        self.context = None
+        self.source = None
+
+    def _setup(self) -> None:
         import great_expectations as gx
 
         for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        self.params = params
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,
@@ -77,7 +85,6 @@ class Validator:
         config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
                                    progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False))
         self.context = gx.get_context(mode="ephemeral", project_config=config)
-        self.docs_dir = Path(docs_dir) if docs_dir else None
         if self.docs_dir is not None:
             self.docs_dir.mkdir(parents=True, exist_ok=True)
             self.context.add_data_docs_site("sanzi", {
@@ -90,9 +97,13 @@ class Validator:
 
     def validate(self, table: str, frame: pd.DataFrame) -> TableQuality:
         """Run the table's suite over ``frame`` (typed columns; a ``_pos`` column is added here)."""
+        if frame.empty:  # nothing new tonight: nothing to check (and no 5 s GX import)
+            return TableQuality(table)
         import great_expectations as gx
 
         suite, rules = load_suite(table)
+        if self.context is None:
+            self._setup()
         by_id = {r.id: r for r in rules}
         suite = self.context.suites.add(suite)
         batch = self.source.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
@@ -123,7 +134,7 @@ class Validator:
 
     def build_docs(self) -> Path | None:
         """Render the Data Docs site for this run's validations; returns its index.html."""
-        if self.docs_dir is None:
+        if self.docs_dir is None or self.context is None:
             return None
         self.context.build_data_docs(site_names=["sanzi"])
         index = self.docs_dir / "index.html"

@@ -184,6 +184,9 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         raise _Problem(f"无法读取表头: {exc}") from exc
     columns, ignored = _map_header(header, table, path)
     width = len(header)
+    fast = _read_body_arrow(data, text, enc, reader.line_num, width)
+    if fast is not None:  # a clean file: read at C speed into Arrow strings (a fraction of the memory)
+        return RawTable(table.name, str(path), _frame_arrow(fast, columns, reader.line_num, path), [], ignored, enc)
     records, numbers = _records_with_line_numbers(reader, text)
     rows: list[list[str]] = []
     kept: list[int] = []
@@ -203,6 +206,62 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     numbers = kept
     frame = _frame(rows, header, columns, numbers, path)
     return RawTable(table.name, str(path), frame, malformed, ignored, enc)
+
+
+def _read_body_arrow(data: bytes, text: str, enc: str, header_lines: int, width: int):
+    """The rows after the header as an Arrow table of strings, or None when the file needs the careful reader.
+
+    Only a file where every physical line after the header is exactly one well-formed record qualifies: no line
+    breaks inside fields, no blank or all-empty lines, no short or long rows. Then row i is line header_lines+1+i,
+    exactly as the careful reader numbers it, and nothing can be lost or shifted.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    body = data[3:] if enc == "utf-8-sig" else data if enc == "utf-8" else text.encode("utf-8")
+    invalid: list = []
+
+    def on_invalid(row) -> str:
+        invalid.append(row)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        t = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if invalid:
+        return None
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1) - header_lines
+    if t.num_rows != lines or t.num_rows == 0:
+        return None  # a quoted line break or a trailing blank line: the careful reader numbers those
+    blank = None
+    for col in t.columns:
+        empty = pc.equal(pc.utf8_trim_whitespace(col), "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if pc.any(blank).as_py():
+        return None
+    return t
+
+
+def _frame_arrow(t, columns: list[str | None], header_lines: int, path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
+    from .normalize import STR
+
+    data = {c: t.column(i).to_pandas(types_mapper={pa.string(): STR}.get)
+            for i, c in enumerate(columns) if c is not None}
+    df = pd.DataFrame(data)
+    df[ROW] = pd.array(range(header_lines + 1, header_lines + 1 + t.num_rows), dtype="int64")
+    df[FILE] = path.name
+    return df
 
 
 def _records_with_line_numbers(reader, text: str) -> tuple[list[list[str] | None], list[int]]:

@@ -152,6 +152,53 @@ access_log = sa.Table(
     sa.Column("client", sa.Text),
 )
 
+# Fingerprints (64-bit hashes of the raw values) of source rows that loaded cleanly: a nightly run skips a row
+# whose fingerprint is here. Quarantined rows and rows loaded with warnings are never remembered, so they are
+# looked at again every night until fixed.
+source_rows = sa.Table(
+    "source_rows", metadata,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    sa.Column("row_hash", sa.BigInteger, primary_key=True),
+    sa.Column("first_run", sa.Integer),
+)
+
+
+def known_rows(engine: sa.Engine, table: str) -> np.ndarray:
+    """The fingerprints remembered for ``table``, as a sorted int64 array."""
+    with engine.connect() as conn:
+        res = conn.execute(sa.select(source_rows.c.row_hash).where(source_rows.c.table_name == table))
+        arr = np.fromiter((r[0] for r in res), dtype=np.int64)
+    arr.sort()
+    return arr
+
+
+def remember_rows(engine: sa.Engine, table: str, hashes: np.ndarray, run_id: int) -> int:
+    hashes = np.unique(np.asarray(hashes, dtype=np.int64))
+    if not len(hashes):
+        return 0
+    rows = [(table, int(h), run_id) for h in hashes]
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            with raw.cursor() as cur:
+                cur.execute("CREATE TEMP TABLE _rows (table_name text, row_hash bigint, first_run int) ON COMMIT DROP")
+                with cur.copy("COPY _rows FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+                cur.execute("INSERT INTO source_rows SELECT * FROM _rows ON CONFLICT DO NOTHING")
+        else:
+            cur = raw.cursor()
+            cur.executemany("INSERT OR IGNORE INTO source_rows (table_name, row_hash, first_run) VALUES (?, ?, ?)",
+                            rows)
+            cur.close()
+    return len(rows)
+
+
+def forget_rows(engine: sa.Engine) -> None:
+    """A full run re-reads everything: start the fingerprints afresh."""
+    with engine.begin() as conn:
+        conn.execute(source_rows.delete())
+
 
 class RunLockedError(RuntimeError):
     """Another run is writing this review database."""
