@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from .normalize import to_halfwidth
 
 ROW = "_row"  # 1-based row number in the source file (the header is row 1)
 FILE = "_file"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,11 +104,12 @@ def check_source(source: str | Path) -> None:
         raise SourceError(f"数据源目录不存在: {path}（应为导出文件所在目录，或数据库 URL）")
 
 
-def extract(source: str | Path) -> Extract:
+def extract(source: str | Path, retries: int = 3, retry_delay: float = 2.0) -> Extract:
+    """Read every contract table of ``source``; a database source retries transient errors per table."""
     check_source(source)
     s = str(source)
     if "://" in s:
-        return _extract_database(s)
+        return _extract_database(s, retries, retry_delay)
     return _extract_folder(Path(s))
 
 
@@ -384,37 +388,99 @@ def _frame(rows: list[list[str]], header: list[str], columns: list[str | None], 
 
 # ---- database source -----------------------------------------------------------------------------
 
-def _extract_database(url: str) -> Extract:
+# Errors worth another try: the connection dropped, the server is restarting, a lock or statement timed out.
+TRANSIENT = ("OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError")
+
+
+def _extract_database(url: str, retries: int = 3, delay: float = 2.0, chunk_rows: int = 200_000) -> Extract:
+    """Read each contract table from a database, one table at a time.
+
+    A transient error (see TRANSIENT) is retried ``retries`` times with doubling delays; a table that still
+    cannot be read becomes a problem of that table (the run ends partial and says why) and the other tables are
+    read as usual. Only an unreachable database fails the whole extract. Rows stream in chunks and become Arrow
+    strings, so a large source never sits in memory as Python objects.
+    """
     import sqlalchemy as sa
 
     out = Extract()
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, pool_pre_ping=True)
     try:
-        with engine.connect() as conn:
-            present = set(sa.inspect(conn).get_table_names())
-            for table in TABLES.values():
-                name = next((n for n in (table.name, table.title) if n in present), None)
-                if name is None:
-                    (out.absent.append(table.name) if table.optional else out.problems.append(
-                        FileProblem(table.name, f"{safe_url(url)}#{table.name}",
-                                    f"数据库中缺少必需的表 {table.name}（{table.title}）")))
-                    continue
-                df = pd.read_sql_table(name, conn)
-                header = [str(c) for c in df.columns]
-                try:
-                    columns, ignored = _map_header(header, table, Path(name))
-                except _Problem as exc:
-                    out.problems.append(FileProblem(table.name, f"{safe_url(url)}#{name}", f"表 {name}: {exc}"))
-                    continue
-                rows = [[_cell(v) if not pd.isna(v) else "" for v in r] for r in df.itertuples(index=False)]
-                frame = _frame(rows, header, columns, list(range(1, len(rows) + 1)), Path(name))
-                out.tables[table.name] = RawTable(table.name, f"{safe_url(url)}#{name}", frame, [], ignored, "db")
+        present = _with_retries(lambda: set(sa.inspect(engine).get_table_names()), retries, delay)
+        for table in TABLES.values():
+            name = next((n for n in (table.name, table.title) if n in present), None)
+            where = f"{safe_url(url)}#{name or table.name}"
+            if name is None:
+                (out.absent.append(table.name) if table.optional else out.problems.append(
+                    FileProblem(table.name, where, f"数据库中缺少必需的表 {table.name}（{table.title}）")))
+                continue
+            try:
+                raw = _with_retries(lambda n=name, t=table, w=where: _read_db_table(engine, n, t, w, chunk_rows),
+                                    retries, delay)
+            except _Problem as exc:
+                out.problems.append(FileProblem(table.name, where, f"表 {name}: {exc}"))
+                continue
+            except sa.exc.SQLAlchemyError as exc:
+                detail = exc.orig if getattr(exc, "orig", None) is not None else exc
+                out.problems.append(FileProblem(table.name, where, f"表 {name} 读取失败（共尝试 {getattr(exc, 'sanzi_attempts', 1)} 次）: "
+                                                f"{exc.__class__.__name__}: {detail}"))
+                continue
+            out.tables[table.name] = raw
     except sa.exc.SQLAlchemyError as exc:
         detail = exc.orig if getattr(exc, "orig", None) is not None else exc
         raise SourceError(f"无法读取数据库 {safe_url(url)}: {exc.__class__.__name__}: {detail}") from exc
     finally:
         engine.dispose()  # a nightly extract must not leave connections to the source behind
     return out
+
+
+def _with_retries(fn, retries: int, delay: float):
+    import time
+
+    import sqlalchemy as sa
+
+    for attempt in range(retries + 1):
+        try:
+            return fn()
+        except sa.exc.SQLAlchemyError as exc:
+            transient = (any(k.__name__ in TRANSIENT for k in type(exc).__mro__)
+                         or (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated))
+            if not transient or attempt == retries:
+                exc.sanzi_attempts = attempt + 1
+                raise
+            log.warning("数据库读取出错（第 %d 次），%.0f 秒后重试: %s", attempt + 1, delay * 2 ** attempt, exc)
+            time.sleep(delay * 2 ** attempt)
+
+
+def _read_db_table(engine, name: str, table: Table, where: str, chunk_rows: int) -> RawTable:
+    import pyarrow as pa
+    import sqlalchemy as sa
+
+    from .normalize import STR
+
+    with engine.connect() as conn:
+        cols = [c["name"] for c in sa.inspect(conn).get_columns(name)]
+        columns, ignored = _map_header([str(c) for c in cols], table, Path(name))
+        keep = [(c, canon) for c, canon in zip(cols, columns, strict=True) if canon is not None]
+        quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c, _ in keep)
+        sql = f"SELECT {quoted} FROM {conn.dialect.identifier_preparer.quote(name)}"
+        parts: dict[str, list] = {canon: [] for _, canon in keep}
+        n = 0
+        for chunk in pd.read_sql_query(sa.text(sql), conn.execution_options(stream_results=True), chunksize=chunk_rows):
+            for i, (_, canon) in enumerate(keep):
+                parts[canon].append(pa.array(_as_text(chunk.iloc[:, i]), type=pa.string()))
+            n += len(chunk)
+    frame = pd.DataFrame({canon: pd.Series(pa.chunked_array(arrs, type=pa.string()).to_pandas(
+        types_mapper={pa.string(): STR}.get)) if arrs else pd.Series([], dtype=STR) for canon, arrs in parts.items()})
+    frame[ROW] = pd.array(range(1, n + 1), dtype="int64")
+    frame[FILE] = name
+    return RawTable(table.name, where, frame, [], ignored, "db")
+
+
+def _as_text(s: pd.Series) -> list[str]:
+    """Database values as the text an export would carry: dates as 2024-03-05, 12.0 as 12, NULL as empty."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    text = [_cell(v) for v in uniques]
+    return ["" if k < 0 else text[k] for k in codes]
 
 
 def safe_url(url: str) -> str:
