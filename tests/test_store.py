@@ -51,3 +51,20 @@ def test_sqlite_path_and_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SANZI_DB_URL", f"sqlite:///{tmp_path / 'x.db'}")
     assert store.resolve_url(None).endswith("x.db")
     assert store.resolve_url(str(tmp_path / "y.db")).startswith("sqlite:///")
+
+
+def test_row_fingerprints_are_remembered_and_folded(tmp_path):
+    import numpy as np
+
+    from sanzi_audit import store
+
+    engine = store.connect(f"sqlite:///{tmp_path / 'r.db'}")
+    for run in range(1, 70):
+        store.remember_rows(engine, "ledger", np.array([run, run + 1000, -run], dtype=np.int64), run)
+    known = store.known_rows(engine, "ledger")
+    assert len(known) == 69 * 3 and (np.diff(known) > 0).all() and -5 in known
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(store.source_rows)).scalar() <= 61
+    assert len(store.known_rows(engine, "claims")) == 0
+    store.forget_rows(engine)
+    assert len(store.known_rows(engine, "ledger")) == 0

@@ -20,9 +20,10 @@ def upgrade() -> None:
     op.create_table(
         "source_rows",
         sa.Column("table_name", sa.Text(), nullable=False),
-        sa.Column("row_hash", sa.BigInteger(), nullable=False),
-        sa.Column("first_run", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("table_name", "row_hash"),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("hashes", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("table_name", "run_id"),
     )
 
 
