@@ -64,7 +64,7 @@ def one(villages: int, seed: int, workdir: Path) -> dict:
     pipeline.load(engine, validated, run_id)
     stage("load", sum(v.rows_loaded for v in validated.values()), t)
     t = time.perf_counter()
-    data = pipeline.detector_input(engine, validated, run_id, cfg)
+    data = pipeline.detector_input(engine, validated, run_id, cfg, url=db)
     leads, reports = pipeline.detect(data, cfg)
     stage("detect", len(data["ledger"]), t)
     del data, validated

@@ -65,7 +65,7 @@ def load_task(db_url: str, validated: dict[str, Validated], run_id: int,
 @task(name="detect", **_TASK)
 def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config
                 ) -> tuple[list[Lead], list[DetectorReport]]:
-    data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config)
+    data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config, url=db_url)
     leads, reports = pipeline.detect(data, config)
     leads = leads + pipeline.quality_leads(validated)
     log = get_run_logger()

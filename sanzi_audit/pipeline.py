@@ -212,18 +212,23 @@ def load(engine: sa.Engine, validated: dict[str, Validated], run_id: int) -> dic
 
 # ---- detect --------------------------------------------------------------------------------------
 
-def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: int, config: Config) -> DetectorInput:
-    """Tonight's validated rows plus the warehouse history they did not replace."""
+def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: int, config: Config,
+                   url: str | None = None) -> DetectorInput:
+    """Tonight's validated rows plus the warehouse history they did not replace. With ``url``, history comes
+    from the warehouse snapshot when it matches the database, and the snapshot is renewed for the next night."""
     tables: dict[str, pd.DataFrame] = {}
     for name, t in TABLES.items():
         tonight = validated[name].clean[t.column_names] if name in validated else None
-        history = store.read_warehouse(engine, name, exclude_run=run_id)
+        history = (store.read_history(engine, url, name, run_id, tonight) if url
+                   else store.read_warehouse(engine, name, exclude_run=run_id))
         parts = [x for x in (tonight, history) if x is not None and len(x)]
         if not parts:
             if tonight is not None:
                 tables[name] = tonight
             continue
         tables[name] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        if url:
+            store.write_snapshot(engine, url, name, tables[name], run_id)
     return DetectorInput(tables, config)
 
 
