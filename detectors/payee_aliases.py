@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 from pypinyin import lazy_pinyin
@@ -34,7 +35,8 @@ class PayeeAliases(Detector):
             return []
         k = k[k["name_norm"].notna()]
         amounts = _amounts(data)
-        k = k.assign(amount=[amounts.get((s, r), 0.0) for s, r in zip(k["source"], k["record_id"], strict=True)])
+        pos = amounts.index.get_indexer(k["source"].astype("str") + "\x1f" + k["record_id"].astype("str"))
+        k = k.assign(amount=np.where(pos >= 0, amounts.to_numpy()[pos], 0.0))
         leads = self._same_id(k)
         seen = {r for ld in leads for r in ld.evidence}
         leads += self._homophones_on_account(k, seen)
@@ -92,14 +94,18 @@ class PayeeAliases(Detector):
         return leads
 
 
-def _amounts(data: DetectorInput) -> dict[tuple[str, str], float]:
-    out: dict[tuple[str, str], float] = {}
-    pay = data.payments
-    out.update({("ledger", e): float(a) for e, a in zip(pay["entry_id"], pay["debit"], strict=True)})
+def _amounts(data: DetectorInput) -> pd.Series:
+    """Amount per (source, record id): payments, contracts and claims, indexed for a vectorised lookup."""
+    parts = [pd.DataFrame({"source": "ledger", "record_id": data.payments["entry_id"].astype("str"),
+                           "amount": data.payments["debit"].astype("float64")})]
     if data.has("contracts"):
         c = data["contracts"]
-        out.update({("contracts", x): float(a) for x, a in zip(c["contract_no"], c["amount"].fillna(0), strict=True)})
+        parts.append(pd.DataFrame({"source": "contracts", "record_id": c["contract_no"].astype("str"),
+                                   "amount": c["amount"].fillna(0).astype("float64")}))
     if data.has("claims"):
         c = data["claims"]
-        out.update({("claims", x): float(a) for x, a in zip(c["claim_id"], c["amount"].fillna(0), strict=True)})
-    return out
+        parts.append(pd.DataFrame({"source": "claims", "record_id": c["claim_id"].astype("str"),
+                                   "amount": c["amount"].fillna(0).astype("float64")}))
+    a = pd.concat(parts, ignore_index=True)
+    a.index = pd.Index(a["source"] + "\x1f" + a["record_id"])
+    return a.loc[~a.index.duplicated(keep="last"), "amount"]

@@ -54,24 +54,25 @@ def validate_task(ex: Extract, config: Config, docs_dir: str | None) -> pipeline
 @task(name="load", **_TASK)
 def load_task(db_url: str, validated: dict[str, Validated], run_id: int,
               fp: pipeline.Fingerprints | None = None) -> dict[str, int]:
+    t0 = time.perf_counter()
     engine = store.connect(db_url)
-    written = pipeline.load(engine, validated, run_id)
+    written = pipeline.load_alongside(db_url, validated, run_id)
     remembered = pipeline.remember_loaded(engine, validated, fp, run_id) if fp is not None else 0
     get_run_logger().info("load: %s; %d row fingerprints remembered", ", ".join(f"{k} {v}" for k, v in written.items()),
                           remembered)
-    return written
+    return {"seconds": round(time.perf_counter() - t0, 3), **written}
 
 
 @task(name="detect", **_TASK)
 def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config
-                ) -> tuple[list[Lead], list[DetectorReport]]:
+                ) -> tuple[list[Lead], list[DetectorReport], DetectorInput]:
     data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config, url=db_url)
     leads, reports = pipeline.detect(data, config)
     leads = leads + pipeline.quality_leads(validated)
     log = get_run_logger()
     for r in reports:
         log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
-    return leads, reports
+    return leads, reports, data
 
 
 @task(name="rank", **_TASK)
@@ -205,10 +206,15 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         validated = validate_task(ex, config, str(docs) if docs else None)
         summary.data_docs = str(validated.data_docs) if validated.data_docs else None
         lap("validate")
-        load_task(db_url, validated, run_id, fp)
-        lap("load")
-        leads, reports = detect_task(db_url, validated, run_id, config)
+        # the load runs alongside detection (detection reads tonight's rows from memory, history as it was)
+        loading = load_task.submit(db_url, validated, run_id, fp)
+        leads, reports, data = detect_task(db_url, validated, run_id, config)
         lap("detect")
+        loaded = loading.result()
+        summary.stages["load"] = loaded["seconds"]
+        lap("load_wait")
+        pipeline.save_snapshot(engine, db_url, data, run_id)
+        del data
         ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data

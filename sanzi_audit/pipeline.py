@@ -221,15 +221,45 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
         tonight = validated[name].clean[t.column_names] if name in validated else None
         history = (store.read_history(engine, url, name, run_id, tonight) if url
                    else store.read_warehouse(engine, name, exclude_run=run_id))
+        if tonight is not None and len(tonight) and history is not None and len(history):
+            # rows tonight replaces, whether or not the load (which may run alongside) has reached them yet
+            keys = store._row_keys(t, history)
+            history = history[~keys.isin(set(store._row_keys(t, tonight))).to_numpy()]
         parts = [x for x in (tonight, history) if x is not None and len(x)]
         if not parts:
             if tonight is not None:
                 tables[name] = tonight
             continue
         tables[name] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-        if url:
-            store.write_snapshot(engine, url, name, tables[name], run_id)
     return DetectorInput(tables, config)
+
+
+def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput, run_id: int) -> None:
+    """After tonight's load has finished: the warehouse as it now stands, for the next night's history."""
+    for name, frame in data.tables.items():
+        store.write_snapshot(engine, url, name, frame, run_id)
+
+
+# Above this many rows the load runs in its own process, alongside detection (SQLite inserts are bound to one
+# core by Python; detection is bound to the other): a full 300-village night saves about 18 s.
+BACKGROUND_LOAD_ROWS = 200_000
+
+
+def load_in_process(url: str, validated: dict, run_id: int) -> dict[str, int]:
+    """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited."""
+    return load(store.connect(url), validated, run_id)
+
+
+def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
+    """Load tonight's rows, in a separate process when there are many (see BACKGROUND_LOAD_ROWS)."""
+    rows = sum(len(v.clean) for v in validated.values())
+    if rows < BACKGROUND_LOAD_ROWS:
+        return load(store.connect(url), validated, run_id)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(load_in_process, url, dict(validated), run_id).result()
 
 
 def detect(data: DetectorInput, config: Config):

@@ -534,6 +534,12 @@ def write_snapshot(engine: sa.Engine, url: str, table: str, frame: pd.DataFrame,
     if n != len(frame):  # not the warehouse's state (a limited run, a failed load): keep no snapshot
         files[1].unlink(missing_ok=True)
         return
+    if files[0].exists() and files[1].exists():
+        try:
+            if json.loads(files[1].read_text(encoding="utf-8")) == {"last_run": last, "rows": n}:
+                return  # nothing was loaded since: the snapshot on disk is this state already
+        except ValueError:
+            pass
     files[0].parent.mkdir(parents=True, exist_ok=True)
     tmp = files[0].with_suffix(".tmp")
     frame.to_parquet(tmp, index=False)
