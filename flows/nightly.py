@@ -14,7 +14,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from sanzi_audit import pipeline, review, store
+from sanzi_audit import pipeline, quality, review, store
 from sanzi_audit.config import Config, load_config
 from sanzi_audit.detectors.base import DetectorInput, Lead
 from sanzi_audit.pipeline import RunSummary
@@ -192,6 +192,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         clock = time.perf_counter()
 
     try:
+        quality.warm_up()
         ex = extract_task(str(source))
         if townships or limited:
             ex = ex.restrict(townships, config.validation.period_start, config.validation.period_end)

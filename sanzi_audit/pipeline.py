@@ -245,9 +245,14 @@ def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput, run_id: int)
 BACKGROUND_LOAD_ROWS = 200_000
 
 
-def load_in_process(url: str, validated: dict, run_id: int) -> dict[str, int]:
-    """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited."""
-    return load(store.connect(url), validated, run_id)
+def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, int]:
+    """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited. Tonight's rows
+    arrive as Parquet files (pickling them would hold a second copy of every row in the parent)."""
+    engine = store.connect(url)
+    out = {f.stem: store.load_warehouse(engine, f.stem, pd.read_parquet(f), run_id)
+           for f in sorted(Path(folder).glob("*.parquet"))}
+    store.write_quarantine(engine, run_id, quarantine)
+    return out
 
 
 def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
@@ -256,10 +261,21 @@ def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> di
     if rows < BACKGROUND_LOAD_ROWS:
         return load(store.connect(url), validated, run_id)
     import multiprocessing as mp
+    import shutil
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(load_in_process, url, dict(validated), run_id).result()
+    folder = tempfile.mkdtemp(prefix="sanzi-load-")
+    try:
+        for name, v in validated.items():
+            if len(v.clean):
+                v.clean.to_parquet(Path(folder) / f"{name}.parquet", index=False)
+        quarantine = [q for v in validated.values() for q in v.quarantine]
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            written = pool.submit(load_in_process, url, folder, quarantine, run_id).result()
+        return {name: written.get(name, 0) for name in validated}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def detect(data: DetectorInput, config: Config):

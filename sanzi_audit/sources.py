@@ -178,6 +178,9 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         data = path.read_bytes()
     except OSError as exc:
         raise _Problem(f"无法读取文件: {exc.strerror}") from exc
+    quick = _read_utf8_without_decoding(data, table, path)
+    if quick is not None:
+        return quick
     text, enc = _decode(data)
     if not text.strip():
         raise _Problem("文件为空（没有表头和数据行）")
@@ -210,6 +213,33 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     numbers = kept
     frame = _frame(rows, header, columns, numbers, path)
     return RawTable(table.name, str(path), frame, malformed, ignored, enc)
+
+
+def _read_utf8_without_decoding(data: bytes, table: Table, path: Path) -> RawTable | None:
+    """A clean UTF-8 file (with or without BOM) straight into Arrow, without decoding the whole file into one
+    Python string first (that copy was most of extract's memory). Arrow checks the UTF-8 itself: a GBK file,
+    or anything unusual, returns None and takes the careful path."""
+    enc = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    body = data[3:] if enc == "utf-8-sig" else data
+    end = body.find(b"\n")
+    if end <= 0:
+        return None
+    try:
+        first = body[:end + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    reader = csv.reader(io.StringIO(first, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return None
+    if reader.line_num != 1 or not any(h.strip() for h in header):
+        return None
+    columns, ignored = _map_header(header, table, path)  # a missing column is reported the same either way
+    t = _read_body_arrow(data, "", enc, 1, len(header))
+    if t is None:
+        return None
+    return RawTable(table.name, str(path), _frame_arrow(t, columns, 1, path), [], ignored, enc)
 
 
 def _read_body_arrow(data: bytes, text: str, enc: str, header_lines: int, width: int):
