@@ -165,5 +165,12 @@ def run_province(config_path: str) -> dict:
             server.stop()
 
 
+@flow(name="sanzi-province-nightly")
+def province_nightly(config_path: str) -> dict:
+    """Deployment entrypoint (prefect.yaml ``province``): the province flow on the Dask cluster that
+    province.yaml names, as a nested flow run."""
+    return run_province(config_path)
+
+
 def _rss() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -69,7 +69,7 @@ def test_nightly_deployment_on_a_real_server(prefect_server, small_county, tmp_p
     env, api = prefect_server
     db = tmp_path / "review.db"
     env = dict(env, SANZI_HOME=str(ROOT), SANZI_SOURCE=str(small_county), SANZI_DB_URL=f"sqlite:///{db}",
-               SANZI_CONFIG="")
+               SANZI_CONFIG="", SANZI_PROVINCE="")
     _prefect(env, "work-pool", "create", "sanzi", "--type", "process")
     _prefect(env, "--no-prompt", "deploy", "--all")
 
@@ -86,7 +86,7 @@ def test_nightly_deployment_on_a_real_server(prefect_server, small_county, tmp_p
     local = [dt.datetime.fromisoformat(r["expected_start_time"]).astimezone(ZoneInfo("Asia/Shanghai")) for r in runs]
     assert all((t.hour, t.minute) == (2, 0) for t in local), local
     deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
-    assert {d["name"] for d in deployments} == {"nightly", "backfill", "township"}
+    assert {d["name"] for d in deployments} == {"nightly", "backfill", "township", "province"}
 
     # a worker picks up a manual run of the nightly deployment and the review table fills
     wlog = open(tmp_path / "worker.log", "w")  # noqa: SIM115

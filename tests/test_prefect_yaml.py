@@ -13,7 +13,11 @@ def test_deployments_point_at_the_flow_with_valid_parameters():
 
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     deployments = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployments) == {"nightly", "backfill", "township"}
+    assert set(deployments) == {"nightly", "backfill", "township", "province"}
+    province = deployments.pop("province")
+    flow = load_flow_from_entrypoint(str(ROOT / province["entrypoint"]))
+    assert set(province["parameters"]) == {"config_path"} <= set(inspect.signature(flow.fn).parameters)
+    assert "schedules" not in province  # on demand; a province schedules it when it outgrows one machine
     for d in deployments.values():
         flow = load_flow_from_entrypoint(str(ROOT / d["entrypoint"]))
         accepted = set(inspect.signature(flow.fn).parameters)
