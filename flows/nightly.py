@@ -205,6 +205,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         lap("extract")
         docs = store.data_docs_dir(db_url, run_id)
         validated = validate_task(ex, config, str(docs) if docs else None)
+        ex = ex.without_rows()  # the raw strings are not needed past validation: free them before detection
         summary.data_docs = str(validated.data_docs) if validated.data_docs else None
         lap("validate")
         # the load runs alongside detection (detection reads tonight's rows from memory, history as it was)

@@ -57,6 +57,10 @@ class Extract:
     absent: list[str] = field(default_factory=list)  # optional tables with no file
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
 
+    def without_rows(self) -> Extract:
+        """The same extract without its row data (problems, absences and counts stay)."""
+        return Extract(problems=self.problems, absent=self.absent, skipped=self.skipped)
+
     def restrict(self, prefixes: list[str] | None = None, start: dt.date | None = None,
                  end: dt.date | None = None) -> Extract:
         """Keep the rows of a township- or period-limited run: village code starting with one of ``prefixes``,

@@ -413,17 +413,19 @@ def _records(df: pd.DataFrame, date_as_text: bool) -> list[tuple]:
     return list(zip(*cols, strict=True)) if cols else []
 
 
+CHUNK_ROWS = 100_000  # rows converted to Python values at once when loading
+
+
 def _executemany_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:
     pk = [c.name for c in target.primary_key.columns]
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
     sql = (f'INSERT INTO "{target.name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
            f'VALUES ({", ".join("?" for _ in cols)}) ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
-    rows = _records(df, date_as_text=True)
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         cur = raw.cursor()
-        for i in range(0, len(rows), 50_000):
-            cur.executemany(sql, rows[i:i + 50_000])
+        for i in range(0, len(df), CHUNK_ROWS):  # Python tuples for a chunk at a time, never the whole table
+            cur.executemany(sql, _records(df.iloc[i:i + CHUNK_ROWS], date_as_text=True))
         cur.close()
 
 
@@ -431,14 +433,14 @@ def _copy_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: li
     pk = [c.name for c in target.primary_key.columns]
     quoted = ", ".join(f'"{c}"' for c in cols)
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
-    rows = _records(df, date_as_text=False)
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
             cur.execute(f'CREATE TEMP TABLE _stage (LIKE "{target.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
             with cur.copy(f"COPY _stage ({quoted}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
+                for i in range(0, len(df), CHUNK_ROWS):
+                    for r in _records(df.iloc[i:i + CHUNK_ROWS], date_as_text=False):
+                        copy.write_row(r)
             cur.execute(f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM _stage '
                         f'ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
 

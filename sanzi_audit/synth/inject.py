@@ -34,6 +34,7 @@ FRAUD_TYPES = {
     "cash_hoard": "库存现金超限额: a large sum drawn in cash and held for weeks before part of it is paid back in",
     "cash_sitting": "坐收坐支: cash income spent on payments before it is banked",
     "benford": "虚列支出: a second handler books invented 误工补贴 amounts (digits a person picks, not Benford's)",
+    "round_amounts": "整数金额: a second handler books 误工补贴 of round thousands with no time sheet",
     "lease_underpriced": "低价出租: a collective asset or resource let far below the township's going rent",
     "claim_cadre": "优亲厚友: a cadre's household claims a contracted area far above the village's households",
     "claim_area_growth": "虚报面积: claimed area grown year on year far beyond any land transfer, roster changed to match",
@@ -514,6 +515,22 @@ class Injector:
             for ln in vo.lines:
                 ln["handler"] = who
             self.mark_voucher(case, "benford", vo)
+
+    def round_amounts(self, v: Village) -> None:
+        """The 村委会副主任, as handler, books 12–25 payments of exactly 1,000–8,000 yuan to villagers."""
+        b, rng = self.b, self.rng
+        who = next((p.name for p, r in v.cadres if r == "村委会副主任"), None)
+        if who is None:
+            return
+        case = self.case("round_amounts")
+        people = [p for p in v.people if p.status == "在册" and 20 <= b.year - p.birth.year <= 70]
+        for _ in range(int(rng.integers(12, 26))):
+            p = _pick(rng, people)
+            vo = b.pay(v, b.day(), "513004", float(rng.integers(1, 9)) * 1000, "支付误工补贴", p.name, p.person_id,
+                       p.account, cash=False)
+            for ln in vo.lines:
+                ln["handler"] = who
+            self.mark_voucher(case, "round_amounts", vo)
 
     def lease_underpriced(self, v: Village) -> None:
         """A fish pond, hill forest or workshop let at a fifth to two fifths of the going rent, often to a cadre's
