@@ -243,6 +243,9 @@ def plot(res: dict, path: Path) -> None:
     b.plot(sizes, [max(s["peak_rss_mb"] for s in r["stages"]) for r in res["sizes"]], marker="o", label="pipeline")
     b.plot(sizes, [max(s["load_process_rss_mb"] for s in r["stages"]) for r in res["sizes"]], marker="o",
            label="load process")
+    if flows:
+        xs = [v for v in sizes if v in flows]
+        b.plot(xs, [flows[v]["nights"][0]["peak_rss_mb"] for v in xs], "k--", marker="s", label="flow process")
     b.axhline(6144, color="red", lw=0.8, ls="--", label="6 GB target")
     b.set_xlabel("villages")
     b.set_ylabel("peak RSS (MB)")

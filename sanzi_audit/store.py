@@ -421,12 +421,29 @@ def _executemany_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, c
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
     sql = (f'INSERT INTO "{target.name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
            f'VALUES ({", ".join("?" for _ in cols)}) ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
-    with engine.begin() as conn:
-        raw = conn.connection.driver_connection
-        cur = raw.cursor()
-        for i in range(0, len(df), CHUNK_ROWS):  # Python tuples for a chunk at a time, never the whole table
-            cur.executemany(sql, _records(df.iloc[i:i + CHUNK_ROWS], date_as_text=True))
-        cur.close()
+    # A first load of many rows into an empty table builds the secondary indexes once at the end instead of row by
+    # row (about a third of the insert time). They are dropped and rebuilt in their own committed steps, and rebuilt
+    # even when the load fails, so the table is never left without them.
+    with engine.connect() as conn:
+        empty = conn.execute(sa.text(f'SELECT 1 FROM "{target.name}" LIMIT 1')).first() is None
+    indexes = list(target.indexes) if empty and len(df) >= CHUNK_ROWS else []
+    if indexes:
+        with engine.begin() as conn:
+            for ix in indexes:
+                conn.execute(sa.text(f'DROP INDEX IF EXISTS "{ix.name}"'))
+    try:
+        with engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            cur = raw.cursor()
+            for i in range(0, len(df), CHUNK_ROWS):  # Python tuples for a chunk at a time, never the whole table
+                cur.executemany(sql, _records(df.iloc[i:i + CHUNK_ROWS], date_as_text=True))
+            cur.close()
+    finally:
+        if indexes:
+            with engine.begin() as conn:
+                for ix in indexes:
+                    cols_ = ", ".join(f'"{c.name}"' for c in ix.columns)
+                    conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "{ix.name}" ON "{target.name}" ({cols_})'))
 
 
 def _copy_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:

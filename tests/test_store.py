@@ -1,6 +1,7 @@
 """The review database on SQLite and PostgreSQL: idempotent loads, review fields that survive a run."""
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from sanzi_audit import pipeline, store
@@ -68,3 +69,35 @@ def test_row_fingerprints_are_remembered_and_folded(tmp_path):
     assert len(store.known_rows(engine, "claims")) == 0
     store.forget_rows(engine)
     assert len(store.known_rows(engine, "ledger")) == 0
+
+
+def test_a_bulk_first_load_rebuilds_its_indexes_even_when_it_fails(tmp_path, small_county, monkeypatch):
+    from sanzi_audit.pipeline import validate_all
+
+    engine = store.connect(f"sqlite:///{tmp_path / 'r.db'}")
+    ledger = validate_all(extract(small_county))["ledger"].clean
+
+    def indexes():
+        with engine.connect() as c:
+            return sorted(r[0] for r in c.execute(sa.text(
+                "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='wh_ledger' AND name LIKE 'ix_%'")))
+
+    before = indexes()
+    assert before
+    monkeypatch.setattr(store, "CHUNK_ROWS", 100)
+    real = store._records
+
+    def broken(df, date_as_text):
+        if df.index[0] >= 300:
+            raise RuntimeError("disk full")
+        return real(df, date_as_text)
+
+    monkeypatch.setattr(store, "_records", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.load_warehouse(engine, "ledger", ledger, 1)
+    assert indexes() == before
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM wh_ledger")).scalar() == 0  # all or nothing
+    monkeypatch.setattr(store, "_records", real)
+    assert store.load_warehouse(engine, "ledger", ledger, 1) == len(ledger)
+    assert indexes() == before
