@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import socket
 import subprocess
 import sys
@@ -31,11 +30,16 @@ HERE = Path(__file__).parent
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from sanzi_audit import pipeline
+
+    return pipeline.peak_rss_mb()
 
 
 def child_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    """The background load process's own peak (VmHWM); ru_maxrss of children counts the parent's pages at fork."""
+    from sanzi_audit import pipeline
+
+    return pipeline.LAST_LOAD_PROCESS_RSS_MB[0]
 
 
 def county(villages: int, seed: int, work: Path) -> tuple[Path, float | None]:

@@ -16,7 +16,6 @@ the flow: the flow exports PREFECT_API_URL before the cluster starts (see docs/p
 from __future__ import annotations
 
 import os
-import resource
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -173,4 +172,4 @@ def province_nightly(config_path: str) -> dict:
 
 
 def _rss() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return max(pipeline.peak_rss_mb(), pipeline.LAST_LOAD_PROCESS_RSS_MB[0])

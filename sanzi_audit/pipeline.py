@@ -243,6 +243,7 @@ def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput, run_id: int)
 # Above this many rows the load runs in its own process, alongside detection (SQLite inserts are bound to one
 # core by Python; detection is bound to the other): a full 300-village night saves about 18 s.
 BACKGROUND_LOAD_ROWS = 200_000
+LAST_LOAD_PROCESS_RSS_MB = [0.0]  # the last background load's peak, for the benchmark
 
 
 def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, int]:
@@ -252,7 +253,22 @@ def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) 
     out = {f.stem: store.load_warehouse(engine, f.stem, pd.read_parquet(f), run_id)
            for f in sorted(Path(folder).glob("*.parquet"))}
     store.write_quarantine(engine, run_id, quarantine)
+    out["_peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started its program (VmHWM). Unlike ru_maxrss it is not
+    inherited from the parent at fork, so a spawned worker's figure is its own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
@@ -273,6 +289,7 @@ def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> di
         quarantine = [q for v in validated.values() for q in v.quarantine]
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
             written = pool.submit(load_in_process, url, folder, quarantine, run_id).result()
+        LAST_LOAD_PROCESS_RSS_MB[0] = written.get("_peak_rss_mb", 0.0)
         return {name: written.get(name, 0) for name in validated}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
