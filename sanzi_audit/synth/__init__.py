@@ -32,6 +32,7 @@ DEFAULT_RATES = {
     "hospitality": 0.08, "contract_overpaid": 0.08, "voucher_backdated": 0.06,
     "large_cash": 0.06, "cash_hoard": 0.05, "cash_sitting": 0.06, "benford": 0.05, "lease_underpriced": 0.08,
     "claim_cadre": 0.08, "claim_area_growth": 0.08, "round_amounts": 0.05,
+    "no_contract_payment": 0.05,
 }
 LOOKALIKE_RATE = 0.3
 

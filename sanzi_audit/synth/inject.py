@@ -34,6 +34,7 @@ FRAUD_TYPES = {
     "cash_hoard": "库存现金超限额: a large sum drawn in cash and held for weeks before part of it is paid back in",
     "cash_sitting": "坐收坐支: cash income spent on payments before it is banked",
     "benford": "虚列支出: a second handler books invented 误工补贴 amounts (digits a person picks, not Benford's)",
+    "no_contract_payment": "无合同大额付款: a works payment above the tender limit with no contract number",
     "round_amounts": "整数金额: a second handler books 误工补贴 of round thousands with no time sheet",
     "lease_underpriced": "低价出租: a collective asset or resource let far below the township's going rent",
     "claim_cadre": "优亲厚友: a cadre's household claims a contracted area far above the village's households",
@@ -515,6 +516,15 @@ class Injector:
             for ln in vo.lines:
                 ln["handler"] = who
             self.mark_voucher(case, "benford", vo)
+
+    def no_contract_payment(self, v: Village) -> None:
+        """A county contractor paid 1.1–2.5 times the works tender limit with no contract behind it."""
+        b, rng = self.b, self.rng
+        vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"] or self.vendors)
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        vo = b.pay(v, b.day(), "153001", round(limit * float(rng.uniform(1.1, 2.5)), -2), "支付村内道路工程款",
+                   vendor.name, vendor.vendor_id, vendor.account, invoice=b.invoice(), cash=False)
+        self.mark_voucher(self.case("no_contract_payment"), "no_contract_payment", vo)
 
     def round_amounts(self, v: Village) -> None:
         """The 村委会副主任, as handler, books 12–25 payments of exactly 1,000–8,000 yuan to villagers."""

@@ -56,3 +56,18 @@ def test_payments_citing_an_unregistered_contract():
     d = data(ledger=paid("HT-GHOST", [8000, 9000]), contracts=[contract("HT1", "2024-02-01", 100000, "某建筑公司")])
     (ld,) = ContractOverpayment().detect(d)
     assert "不在合同台账" in ld.title and ld.details["paid"] == 17000
+
+
+# ---- 无合同大额付款 ------------------------------------------------------------------------------------------
+def test_uncontracted_payments():
+    from sanzi_audit.detectors.uncontracted_payments import UncontractedPayments
+
+    rows = [pay("a", "2024-03-01", 150000, "某建设公司", "153001"),                      # works, 10万 limit: flagged
+            pay("b", "2024-03-02", 150000, "某建设公司", "153001", contract_no="HT1"),   # has a contract
+            pay("c", "2024-03-03", 60000, "某商店", "121001"),                          # goods, 5万 limit: flagged
+            pay("d", "2024-03-04", 40000, "某商店", "121001"),                          # under the limit
+            pay("e", "2024-03-05", 90000, "某建设公司", "153001")]                        # under the works limit
+    leads = UncontractedPayments().detect(data(ledger=rows))
+    assert sorted(ld.key[0] for ld in leads) == ["a", "c"]
+    a = next(ld for ld in leads if ld.key == ("a",))
+    assert "疑点" in a.title and "合同编号" in a.explanation and a.details == {"limit": 100000.0, "category": "工程"}

@@ -1,0 +1,58 @@
+"""无合同大额付款: payments at or above a tender limit that cite no contract.
+
+A payment that large needs a contract, a 村民代表会议 resolution and usually a tender; paying it with no contract
+number skips all three (or hides a contract that was never registered).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+# level-1 accounts of works, goods and services, and the category whose tender limit applies to them
+CATEGORY_BY_ACCOUNT = {"153": "工程", "154": "工程", "121": "货物", "151": "货物", "514": "服务", "513": "服务",
+                       "511": "服务", "401": "服务"}
+
+
+class UncontractedParams(Params):
+    share: float = Field(1.0, gt=0, le=2, description="Flag a payment of at least share × the tender limit of its "
+                         "category (by account) that cites no contract number")
+
+
+class UncontractedPayments(Detector):
+    name = "uncontracted_payments"
+    version = "1.0"
+    title = "无合同大额付款"
+    description = (
+        "Flags single ledger payments on works, goods or services accounts of at least share × the region's tender "
+        "limit for that category (per township) that carry no contract number. Basis: village rules require a "
+        "contract, a resolution and a tender above the limit; DOMAIN's contract-lifecycle red flags.")
+    requires = ("ledger",)
+    Params = UncontractedParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        p = self.params
+        pay = data.payments
+        pay = pay[pay["contract_no"].isna()]
+        cat = pay["level1"].map(CATEGORY_BY_ACCOUNT)
+        pay = pay.assign(category=cat)[cat.notna()]
+        if pay.empty:
+            return []
+        limits = {(v, c): data.config.thresholds_for(v).tender_limit_for(c)
+                  for v, c in set(zip(pay["village_code"], pay["category"], strict=True))}
+        pay = pay.assign(limit=[limits[(v, c)] for v, c in zip(pay["village_code"], pay["category"], strict=True)])
+        leads = []
+        for r in pay[pay["debit"] >= p.share * pay["limit"]].itertuples():
+            leads.append(self.lead(
+                village_code=r.village_code, score=round(min(0.9, 0.6 + 0.1 * r.debit / r.limit), 4),
+                amount_at_risk=float(r.debit),
+                title=f"无合同大额付款疑点：{r.counterparty or '（无收款人）'} {wan(r.debit)}",
+                explanation=(f"{ymd(r.entry_date)} {r.voucher_no}号凭证向“{r.counterparty or ''}”支付“{r.summary or ''}”"
+                             f"{wan(r.debit)}，达到{r.category}招标限额 {wan(r.limit)}，但未注明合同编号。该金额应有合同、"
+                             "村民代表会议决议和招标记录，建议调阅合同与决策材料。"),
+                evidence=[("ledger", r.entry_id)],
+                key=(str(r.entry_id),),
+                details={"limit": float(r.limit), "category": r.category},
+            ))
+        return leads
