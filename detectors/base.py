@@ -16,7 +16,9 @@ to look, not a finding: titles and explanations say 疑点 and state what was co
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -103,7 +105,6 @@ class DetectorInput:
 
         return vouchers(self)
 
-
     @cached_property
     def cash(self) -> pd.DataFrame:
         """Ledger lines on 库存现金 (101): entry_id, village_code, voucher_no, entry_date, summary, counterparty,
@@ -112,6 +113,39 @@ class DetectorInput:
         from sanzi_audit.entities import cash_movements
 
         return cash_movements(self)
+
+    @cached_property
+    def official_labels(self) -> dict[str, str]:
+        """person_id of every cadre and close relative → who they are, as auditors read it: 党支部书记本人,
+        党支部书记李四的配偶 (村干部 when the role or the cadre is not on the roster)."""
+        if not self.has("officials"):
+            return {}
+        off = self["officials"]
+        cadres = off[off["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")
+        out: dict[str, str] = {}
+        for r in off.itertuples():
+            if r.related_to is None or r.related_to != r.related_to:  # the cadre
+                out.setdefault(r.person_id, f"{r.role or '村干部'}本人")
+                continue
+            known = r.related_to in cadres.index
+            role = (cadres.at[r.related_to, "role"] if known else None) or "村干部"
+            name = (cadres.at[r.related_to, "name"] if known else None) or ""
+            out.setdefault(r.person_id, f"{role}{name}的{r.relation or '亲属'}")
+        return out
+
+    def per_village(self, villages: pd.Series, pick: Callable[[Any], float]) -> pd.Series:
+        """``pick(thresholds)`` for each row's village, as floats: thresholds differ by township, and are looked up
+        once per village rather than once per row."""
+        found = {v: pick(self.config.thresholds_for(v)) for v in villages.unique()}
+        return villages.map(found).astype("float64")
+
+
+def mentions(text: pd.Series, words: Iterable[str]) -> pd.Series:
+    """Whether each text contains any of ``words`` (literally); missing text mentions nothing."""
+    words = [w for w in words if w]
+    if not words:
+        return pd.Series(False, index=text.index)
+    return text.fillna("").str.contains("|".join(map(re.escape, words)), regex=True).astype(bool)
 
 
 class Detector(ABC):

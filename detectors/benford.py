@@ -9,13 +9,11 @@ group must also stand out from what chance alone gives at its size, and groups b
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan
+from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan
 
 FIRST = np.log10(1 + 1 / np.arange(1, 10))          # P(first digit = d), d = 1..9
 FIRST_TWO = np.log10(1 + 1 / np.arange(10, 100))    # P(first two digits = dd), dd = 10..99
@@ -60,8 +58,7 @@ class Benford(Detector):
         p = self.params
         pay = data.payments
         pay = pay[pay["debit"] >= p.min_amount]
-        if p.exclude_keywords:
-            pay = pay[~pay["summary"].fillna("").str.contains("|".join(map(re.escape, p.exclude_keywords)))]
+        pay = pay[~mentions(pay["summary"], p.exclude_keywords).to_numpy()]
         if pay.empty:
             return []
         x = pay["debit"].to_numpy(dtype="float64")

@@ -38,8 +38,7 @@ class CashBalance(Detector):
         p = self.params
         daily = cash.groupby(["village_code", "entry_date"], sort=True)["amount"].sum().reset_index()
         daily["balance"] = daily.groupby("village_code")["amount"].cumsum().round(2)
-        limits = {v: data.config.thresholds_for(v).cash_balance_limit for v in daily["village_code"].unique()}
-        daily["limit"] = daily["village_code"].map(limits)
+        daily["limit"] = data.per_village(daily["village_code"], lambda th: th.cash_balance_limit)
         leads = []
         by_village = {v: g for v, g in cash.groupby("village_code", sort=False)}
         for village, g in daily.groupby("village_code", sort=True):

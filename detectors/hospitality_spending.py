@@ -6,12 +6,10 @@ funds. Such spending is often booked as office costs or 误工补贴 with a tell
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan, ymd
 
 KEYWORDS = ["招待", "宴请", "接待", "餐费", "就餐", "烟酒", "香烟", "白酒", "礼品", "购物卡", "超市卡", "土特产", "旅游"]
 
@@ -41,9 +39,7 @@ class HospitalitySpending(Detector):
         if not p.forbidden or pay.empty or not p.keywords:
             return []
         text = pay["summary"].fillna("") + " " + pay.get("account_name", pd.Series("", index=pay.index)).fillna("")
-        hit = text.str.contains("|".join(map(re.escape, p.keywords)), regex=True)
-        if p.exclude:
-            hit &= ~text.str.contains("|".join(map(re.escape, p.exclude)), regex=True)
+        hit = mentions(text, p.keywords) & ~mentions(text, p.exclude)
         rows = pay[hit.to_numpy(dtype=bool)]
         if rows.empty:
             return []

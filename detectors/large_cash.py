@@ -23,20 +23,19 @@ class LargeCash(Detector):
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments                   # ledger debit lines that pay a named payee (shared, cached)
         cash = pay[pay["settlement"] == "现金"]
-        limits = {v: data.config.thresholds_for(v).cash_payment_limit for v in cash["village_code"].unique()}
-        cash = cash.assign(limit=cash["village_code"].map(limits).astype("float64"))  # per township, once per village
+        limit = data.per_village(cash["village_code"], lambda th: th.cash_payment_limit)  # limits vary by township
+        over = cash.assign(limit=limit)[cash["debit"] > limit + self.params.min_excess]
         leads = []
-        for r in cash[cash["debit"] > cash["limit"] + self.params.min_excess].itertuples():
-            limit = r.limit
+        for r in over.itertuples():
             leads.append(self.lead(
                 village_code=r.village_code,
-                score=min(0.9, 0.4 + 0.1 * r.debit / limit),      # higher = more worth a look, in [0, 1]
+                score=min(0.9, 0.4 + 0.1 * r.debit / r.limit),      # higher = more worth a look, in [0, 1]
                 amount_at_risk=float(r.debit),
                 title=f"大额现金支付疑点：{r.counterparty} {wan(r.debit)}",   # titles say 疑点
                 explanation=(f"{ymd(r.entry_date)} {r.voucher_no}号凭证以现金支付“{r.counterparty}”{wan(r.debit)}，"
-                             f"超过本地现金支付限额 {wan(limit)}。建议核实付款方式与收款人。"),
+                             f"超过本地现金支付限额 {wan(r.limit)}。建议核实付款方式与收款人。"),
                 evidence=[("ledger", r.entry_id)],                 # every record behind the lead
                 key=(r.entry_id,),                                 # what makes this anomaly this one: stable id
-                details={"limit": limit},                          # features behind the score, for the review page
+                details={"limit": r.limit},                        # features behind the score, for the review page
             ))
         return leads

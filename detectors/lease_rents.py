@@ -53,7 +53,7 @@ class LeaseRents(Detector):
             c.loc[title.str.contains(k, regex=False), "kind"] = k
         c["unit_"] = c["unit"].fillna("单位")
         c["town"] = c["village_code"].str[:9]
-        insiders = self._insiders(data)
+        insiders = data.official_labels
         receipts = self._receipts(data)
         leads = []
         for (kind, unit), g in c.groupby(["kind", "unit_"], sort=True):
@@ -88,14 +88,6 @@ class LeaseRents(Detector):
                                  where=where, kind=kind, insider=insider),
                 ))
         return leads
-
-    @staticmethod
-    def _insiders(data: DetectorInput) -> dict[str, str]:
-        if not data.has("officials"):
-            return {}
-        off = data["officials"]
-        return {r.person_id: ("村干部本人" if r.related_to != r.related_to or r.related_to is None
-                              else f"村干部的{r.relation or '亲属'}") for r in off.itertuples()}
 
     @staticmethod
     def _receipts(data: DetectorInput) -> dict[str, list[str]]:

@@ -48,8 +48,7 @@ class NearLimitAmounts(Detector):
 
     def _cash_runs(self, data: DetectorInput, pay: pd.DataFrame) -> list[Lead]:
         p = self.params
-        limits = {v: data.config.thresholds_for(v).cash_payment_limit for v in pay["village_code"].unique()}
-        limit = pay["village_code"].map(limits)
+        limit = data.per_village(pay["village_code"], lambda th: th.cash_payment_limit)
         band = pay[(pay["settlement"] == "现金") & (pay["debit"] >= limit * (1 - p.band)) & (pay["debit"] < limit)]
         leads = []
         for (village, payee), g in band.groupby(["village_code", "payee"], sort=True):

@@ -34,16 +34,7 @@ class OfficialClaims(Detector):
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params
-        off = data["officials"]
-        cadres = off[off["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")
-        who = {}
-        for r in off.itertuples():
-            if r.related_to != r.related_to or r.related_to is None:  # the cadre
-                who.setdefault(r.person_id, f"{r.role or '村干部'}本人")
-            else:
-                cadre = cadres["name"].get(r.related_to) if r.related_to in cadres.index else None
-                role = cadres["role"].get(r.related_to) if r.related_to in cadres.index else None
-                who.setdefault(r.person_id, f"{role or '村干部'}{cadre or ''}的{r.relation or '亲属'}")
+        who = data.official_labels
         c = data["claims"]
         c = c.assign(measure=c["quantity"].where(c["quantity"].notna() & (c["quantity"] > 0), c["amount"]),
                      by_area=c["quantity"].notna() & (c["quantity"] > 0), official=c["claimant_id"].isin(who))

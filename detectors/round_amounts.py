@@ -7,13 +7,11 @@ the same kind of payments, and flags a share that chance alone would almost neve
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from pydantic import Field
 from scipy.stats import binom
 
-from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan
+from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan
 
 
 class RoundParams(Params):
@@ -42,8 +40,7 @@ class RoundAmounts(Detector):
         p = self.params
         pay = data.payments
         pay = pay[pay["debit"] >= p.min_amount]
-        if p.exclude_keywords:
-            pay = pay[~pay["summary"].fillna("").str.contains("|".join(map(re.escape, p.exclude_keywords)))]
+        pay = pay[~mentions(pay["summary"], p.exclude_keywords).to_numpy()]
         if pay.empty:
             return []
         amt = pay["debit"].to_numpy()
