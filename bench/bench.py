@@ -35,13 +35,6 @@ def rss_mb() -> float:
     return pipeline.peak_rss_mb()
 
 
-def child_rss_mb() -> float:
-    """The background load process's own peak (VmHWM); ru_maxrss of children counts the parent's pages at fork."""
-    from sanzi_audit import pipeline
-
-    return pipeline.LAST_LOAD_PROCESS_RSS_MB[0]
-
-
 def county(villages: int, seed: int, work: Path) -> tuple[Path, float | None]:
     from sanzi_audit.config import load_config
     from sanzi_audit.synth import SynthOptions, generate, write
@@ -73,9 +66,11 @@ def stages(villages: int, seed: int, work: Path) -> dict:
     run_id = store.start_run(engine, str(src), {})
     out = []
 
+    load_peak = [0.0]  # the background load process's own peak (VmHWM), once it has run
+
     def stage(name, rows, t0):
         out.append(dict(stage=name, rows=int(rows), seconds=round(time.perf_counter() - t0, 2),
-                        peak_rss_mb=round(rss_mb()), load_process_rss_mb=round(child_rss_mb())))
+                        peak_rss_mb=round(rss_mb()), load_process_rss_mb=round(load_peak[0])))
 
     t = time.perf_counter()
     ex = extract(src)
@@ -91,9 +86,9 @@ def stages(villages: int, seed: int, work: Path) -> dict:
     leads, reports = pipeline.detect(data, cfg)
     stage("detect", len(data["ledger"]), t)
     t = time.perf_counter()
-    pipeline.load_alongside(db, validated, run_id)  # the flow overlaps this with detect
+    load_peak[0] = pipeline.load_alongside(db, validated, run_id).process_peak_mb  # alongside detect in the flow
     pipeline.remember_loaded(engine, validated, fp, run_id)
-    pipeline.save_snapshot(engine, db, data, run_id)
+    pipeline.save_snapshot(engine, db, data)
     stage("load (alongside detect in the flow)", sum(v.rows_loaded for v in validated.values()), t)
     del data, validated
     t = time.perf_counter()
@@ -126,7 +121,7 @@ def flow(villages: int, seed: int, work: Path) -> dict:
         own = sum(v for k, v in s.stages.items() if k != "load")  # load overlaps detect; load_wait is on the path
         nights.append(dict(night=label, wall=round(wall, 1), stages=s.stages, stage_sum=round(own, 1),
                            overhead=round(wall - own, 1), leads=s.leads_total, peak_rss_mb=round(rss_mb()),
-                           load_process_rss_mb=round(child_rss_mb())))
+                           load_process_rss_mb=round(s.load_process_rss_mb)))
     return dict(villages=villages, nights=nights)
 
 

@@ -53,26 +53,30 @@ def validate_task(ex: Extract, config: Config, docs_dir: str | None) -> pipeline
 
 @task(name="load", **_TASK)
 def load_task(db_url: str, validated: dict[str, Validated], run_id: int,
-              fp: pipeline.Fingerprints | None = None) -> dict[str, int]:
+              fp: pipeline.Fingerprints | None = None) -> tuple[pipeline.Loaded, float]:
     t0 = time.perf_counter()
-    engine = store.connect(db_url)
-    written = pipeline.load_alongside(db_url, validated, run_id)
-    remembered = pipeline.remember_loaded(engine, validated, fp, run_id) if fp is not None else 0
-    get_run_logger().info("load: %s; %d row fingerprints remembered", ", ".join(f"{k} {v}" for k, v in written.items()),
-                          remembered)
-    return {"seconds": round(time.perf_counter() - t0, 3), **written}
+    loaded = pipeline.load_alongside(db_url, validated, run_id)
+    remembered = pipeline.remember_loaded(store.connect(db_url), validated, fp, run_id) if fp is not None else 0
+    get_run_logger().info("load: %s; %d row fingerprints remembered",
+                          ", ".join(f"{k} {v}" for k, v in loaded.rows.items()), remembered)
+    return loaded, round(time.perf_counter() - t0, 3)
+
+
+@task(name="history", **_TASK)
+def history_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config) -> DetectorInput:
+    """Tonight's rows plus the history they do not replace, read before tonight's load touches the warehouse."""
+    return pipeline.detector_input(store.connect(db_url), validated, run_id, config, url=db_url)
 
 
 @task(name="detect", **_TASK)
-def detect_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config
-                ) -> tuple[list[Lead], list[DetectorReport], DetectorInput]:
-    data: DetectorInput = pipeline.detector_input(store.connect(db_url), validated, run_id, config, url=db_url)
+def detect_task(data: DetectorInput, validated: dict[str, Validated], config: Config
+                ) -> tuple[list[Lead], list[DetectorReport]]:
     leads, reports = pipeline.detect(data, config)
     leads = leads + pipeline.quality_leads(validated)
     log = get_run_logger()
     for r in reports:
         log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
-    return leads, reports, data
+    return leads, reports
 
 
 @task(name="rank", **_TASK)
@@ -208,14 +212,15 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         ex = ex.without_rows()  # the raw strings are not needed past validation: free them before detection
         summary.data_docs = str(validated.data_docs) if validated.data_docs else None
         lap("validate")
-        # the load runs alongside detection (detection reads tonight's rows from memory, history as it was)
+        # history first, then the load runs alongside detection (tonight's rows are in memory)
+        data = history_task(db_url, validated, run_id, config)
         loading = load_task.submit(db_url, validated, run_id, fp)
-        leads, reports, data = detect_task(db_url, validated, run_id, config)
+        leads, reports = detect_task(data, validated, config)
         lap("detect")
-        loaded = loading.result()
-        summary.stages["load"] = loaded["seconds"]
+        loaded, summary.stages["load"] = loading.result()
+        summary.load_process_rss_mb = loaded.process_peak_mb
         lap("load_wait")
-        pipeline.save_snapshot(engine, db_url, data, run_id)
+        pipeline.save_snapshot(engine, db_url, data)
         del data
         ranked = rank_task(db_url, leads, config)
         lap("rank")

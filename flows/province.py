@@ -60,9 +60,10 @@ def county_task(county: County) -> CountyResult:
         s = nightly(county.source, county.db, county.config)
     except Exception as exc:  # one county's bad night must not sink the province
         log.error("county %s failed: %s: %s", county.name, exc.__class__.__name__, exc)
-        return CountyResult(county.name, "failed", round(time.perf_counter() - t0, 2), _rss(),
+        return CountyResult(county.name, "failed", round(time.perf_counter() - t0, 2), pipeline.peak_rss_mb(),
                             message=f"{exc.__class__.__name__}: {exc}")
-    return CountyResult(county.name, s.status, round(time.perf_counter() - t0, 2), _rss(), s.leads_total,
+    return CountyResult(county.name, s.status, round(time.perf_counter() - t0, 2),
+                        max(pipeline.peak_rss_mb(), s.load_process_rss_mb), s.leads_total,
                         {c.table: c.read for c in s.counts}, dict(s.stages),
                         "；".join(s.problems[:3]))
 
@@ -171,5 +172,3 @@ def province_nightly(config_path: str) -> dict:
     return run_province(config_path)
 
 
-def _rss() -> float:
-    return max(pipeline.peak_rss_mb(), pipeline.LAST_LOAD_PROCESS_RSS_MB[0])

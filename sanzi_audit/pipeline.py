@@ -57,6 +57,7 @@ class RunSummary:
     scope: str | None = None  # a township- or period-limited run says so here
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside that scope, per table
     unchanged: dict[str, int] = field(default_factory=dict)  # rows already loaded by an earlier run, per table
+    load_process_rss_mb: float = 0.0  # peak memory of the background load process, when the load ran in one
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
@@ -92,18 +93,15 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
     fp = Fingerprints()
     for name, raw in ex.tables.items():
         frame = raw.frame
-        h = fingerprints(frame)
-        known = store.known_rows(engine, name) if use_known else np.zeros(0, dtype=np.int64)
-        pos = np.searchsorted(known, h.to_numpy())
-        seen = (pos < len(known)) & (known[np.clip(pos, 0, max(len(known) - 1, 0))] == h.to_numpy()) \
-            if len(known) else np.zeros(len(h), dtype=bool)
+        h = fingerprints(frame).to_numpy()
+        seen = np.isin(h, store.known_rows(engine, name)) if use_known else np.zeros(len(h), dtype=bool)
         if name == "ledger" and seen.any() and not seen.all():
             voucher = frame["village_code"].astype("str") + "\x1f" + frame["voucher_no"].astype("str")
             seen &= ~voucher.isin(voucher[~seen]).to_numpy()
         keep = ~seen
         fp.unchanged[name] = int(seen.sum())
         kept = frame.loc[keep].reset_index(drop=True)
-        fp.by_row[name] = pd.Series(h.to_numpy()[keep], index=kept[ROW].to_numpy())
+        fp.by_row[name] = pd.Series(h[keep], index=kept[ROW].to_numpy())
         out.tables[name] = RawTable(raw.table, raw.file, kept, raw.malformed, raw.ignored_columns, raw.encoding)
     return out, fp
 
@@ -117,9 +115,9 @@ def remember_loaded(engine: sa.Engine, validated: dict[str, Validated], fp: Fing
         hashes = fp.by_row.get(name)
         if hashes is None or v.clean.empty:
             continue
-        warned = {w["source_row"] for w in v.warnings}
-        rows = [r for r in v.clean[ROW].to_numpy() if r not in warned]
-        n += store.remember_rows(engine, name, hashes.reindex(rows).dropna().to_numpy(dtype="int64"), run_id)
+        rows = v.clean[ROW]
+        rows = rows[~rows.isin([w["source_row"] for w in v.warnings])]
+        n += store.remember_rows(engine, name, hashes.reindex(rows.to_numpy()).dropna().to_numpy(dtype="int64"), run_id)
     return n
 
 
@@ -201,12 +199,13 @@ def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[L
 # ---- load ----------------------------------------------------------------------------------------
 
 def load(engine: sa.Engine, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
-    written = {}
-    quarantined = []
-    for name, v in validated.items():
-        written[name] = store.load_warehouse(engine, name, v.clean, run_id)
-        quarantined.extend(v.quarantine)
-    store.write_quarantine(engine, run_id, quarantined)
+    return load_frames(engine, {name: v.clean for name, v in validated.items()},
+                       [q for v in validated.values() for q in v.quarantine], run_id)
+
+
+def load_frames(engine: sa.Engine, frames: dict[str, pd.DataFrame], quarantine: list[dict], run_id: int) -> dict[str, int]:
+    written = {name: store.load_warehouse(engine, name, df, run_id) for name, df in frames.items()}
+    store.write_quarantine(engine, run_id, quarantine)
     return written
 
 
@@ -214,15 +213,15 @@ def load(engine: sa.Engine, validated: dict[str, Validated], run_id: int) -> dic
 
 def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: int, config: Config,
                    url: str | None = None) -> DetectorInput:
-    """Tonight's validated rows plus the warehouse history they did not replace. With ``url``, history comes
-    from the warehouse snapshot when it matches the database, and the snapshot is renewed for the next night."""
+    """Tonight's validated rows plus the warehouse history they do not replace. With ``url``, history comes from
+    the warehouse snapshot when the warehouse still matches it: call this before tonight's load starts."""
     tables: dict[str, pd.DataFrame] = {}
     for name, t in TABLES.items():
         tonight = validated[name].clean[t.column_names] if name in validated else None
-        history = (store.read_history(engine, url, name, run_id, tonight) if url
+        history = (store.read_history(engine, url, name, exclude_run=run_id) if url
                    else store.read_warehouse(engine, name, exclude_run=run_id))
-        if tonight is not None and len(tonight) and history is not None and len(history):
-            # rows tonight replaces, whether or not the load (which may run alongside) has reached them yet
+        if tonight is not None and len(tonight) and len(history):
+            # rows tonight replaces (read before the load, history still holds their old versions)
             keys = store._row_keys(t, history)
             history = history[~keys.isin(set(store._row_keys(t, tonight))).to_numpy()]
         parts = [x for x in (tonight, history) if x is not None and len(x)]
@@ -234,27 +233,29 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
     return DetectorInput(tables, config)
 
 
-def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput, run_id: int) -> None:
+def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput) -> None:
     """After tonight's load has finished: the warehouse as it now stands, for the next night's history."""
     for name, frame in data.tables.items():
-        store.write_snapshot(engine, url, name, frame, run_id)
+        store.write_snapshot(engine, url, name, frame)
 
 
 # Above this many rows the load runs in its own process, alongside detection (SQLite inserts are bound to one
 # core by Python; detection is bound to the other): a full 300-village night saves about 18 s.
 BACKGROUND_LOAD_ROWS = 200_000
-LAST_LOAD_PROCESS_RSS_MB = [0.0]  # the last background load's peak, for the benchmark
+
+
+@dataclass
+class Loaded:
+    rows: dict[str, int]  # written per table
+    process_peak_mb: float = 0.0  # the background load process's own peak memory (0 when loaded in-process)
 
 
 def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, int]:
     """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited. Tonight's rows
     arrive as Parquet files (pickling them would hold a second copy of every row in the parent)."""
-    engine = store.connect(url)
-    out = {f.stem: store.load_warehouse(engine, f.stem, pd.read_parquet(f), run_id)
-           for f in sorted(Path(folder).glob("*.parquet"))}
-    store.write_quarantine(engine, run_id, quarantine)
-    out["_peak_rss_mb"] = peak_rss_mb()
-    return out
+    frames = {f.stem: pd.read_parquet(f) for f in sorted(Path(folder).glob("*.parquet"))}
+    written = load_frames(store.connect(url), frames, quarantine, run_id)
+    return {**written, "_peak_mb": peak_rss_mb()}
 
 
 def peak_rss_mb() -> float:
@@ -271,11 +272,11 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
+def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> Loaded:
     """Load tonight's rows, in a separate process when there are many (see BACKGROUND_LOAD_ROWS)."""
     rows = sum(len(v.clean) for v in validated.values())
     if rows < BACKGROUND_LOAD_ROWS:
-        return load(store.connect(url), validated, run_id)
+        return Loaded(load(store.connect(url), validated, run_id))
     import multiprocessing as mp
     import shutil
     import tempfile
@@ -289,8 +290,7 @@ def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> di
         quarantine = [q for v in validated.values() for q in v.quarantine]
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
             written = pool.submit(load_in_process, url, folder, quarantine, run_id).result()
-        LAST_LOAD_PROCESS_RSS_MB[0] = written.get("_peak_rss_mb", 0.0)
-        return {name: written.get(name, 0) for name in validated}
+        return Loaded({name: written.get(name, 0) for name in validated}, written["_peak_mb"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -519,48 +519,49 @@ def _snapshot_files(url: str, table: str) -> tuple[Path, Path] | None:
     return None if d is None else (d / f"wh_{table}.parquet", d / f"wh_{table}.json")
 
 
-def read_history(engine: sa.Engine, url: str, table: str, run_id: int, tonight: pd.DataFrame | None) -> pd.DataFrame:
-    """The warehouse rows of ``table`` not (re)loaded by ``run_id``: from the snapshot when it matches the
-    database, else from the database (read_warehouse)."""
-    files = _snapshot_files(url, table)
-    if files is not None and files[0].exists() and files[1].exists():
-        try:
-            meta = json.loads(files[1].read_text(encoding="utf-8"))
-            t = WAREHOUSE[table]
-            with engine.connect() as conn:
-                last, n = conn.execute(sa.select(sa.func.max(t.c.loaded_run), sa.func.count()).select_from(t)
-                                       .where(t.c.loaded_run != run_id)).one()
-            if meta.get("last_run") == last:
-                snap = pd.read_parquet(files[0])
-                if tonight is not None and len(tonight):
-                    snap = snap[~_row_keys(TABLES[table], snap).isin(set(_row_keys(TABLES[table], tonight)))]
-                if len(snap) == n:
-                    return snap.reset_index(drop=True)
-            log.info("warehouse snapshot of %s is stale: reading the database", table)
-        except Exception as exc:  # a damaged cache is never a reason to fail a run
-            log.warning("warehouse snapshot of %s unreadable (%s): reading the database", table, exc)
-    return read_warehouse(engine, table, exclude_run=run_id)
-
-
-def write_snapshot(engine: sa.Engine, url: str, table: str, frame: pd.DataFrame, run_id: int) -> None:
-    """Store the warehouse as it stands after ``run_id`` (tonight's rows plus history), for the next night."""
-    files = _snapshot_files(url, table)
-    if files is None:
-        return
+def _warehouse_state(engine: sa.Engine, table: str) -> dict:
+    """What a snapshot of ``table`` must match: the last run that loaded rows and the row count."""
     t = WAREHOUSE[table]
     with engine.connect() as conn:
         last, n = conn.execute(sa.select(sa.func.max(t.c.loaded_run), sa.func.count()).select_from(t)).one()
-    if n != len(frame):  # not the warehouse's state (a limited run, a failed load): keep no snapshot
+    return {"last_run": last, "rows": n}
+
+
+def _snapshot_state(files: tuple[Path, Path]) -> dict | None:
+    try:
+        return json.loads(files[1].read_text(encoding="utf-8")) if files[0].exists() else None
+    except (OSError, ValueError):
+        return None
+
+
+def read_history(engine: sa.Engine, url: str, table: str, exclude_run: int | None = None) -> pd.DataFrame:
+    """The warehouse rows of ``table``: from the snapshot when the warehouse is still in the state the snapshot
+    recorded (so read history before tonight's load), else from the database, leaving out ``exclude_run``."""
+    files = _snapshot_files(url, table)
+    if files is not None and (state := _snapshot_state(files)) is not None:
+        try:
+            if state == _warehouse_state(engine, table):
+                return pd.read_parquet(files[0])
+            log.info("warehouse snapshot of %s is stale: reading the database", table)
+        except Exception as exc:  # a damaged cache is never a reason to fail a run
+            log.warning("warehouse snapshot of %s unreadable (%s): reading the database", table, exc)
+    return read_warehouse(engine, table, exclude_run=exclude_run)
+
+
+def write_snapshot(engine: sa.Engine, url: str, table: str, frame: pd.DataFrame) -> None:
+    """Store ``frame`` as the warehouse's state after tonight's load (tonight's rows plus history), for the
+    next night; nothing is written when it is not that state (a limited run) or the snapshot is already it."""
+    files = _snapshot_files(url, table)
+    if files is None:
+        return
+    state = _warehouse_state(engine, table)
+    if state["rows"] != len(frame):
         files[1].unlink(missing_ok=True)
         return
-    if files[0].exists() and files[1].exists():
-        try:
-            if json.loads(files[1].read_text(encoding="utf-8")) == {"last_run": last, "rows": n}:
-                return  # nothing was loaded since: the snapshot on disk is this state already
-        except ValueError:
-            pass
+    if _snapshot_state(files) == state:
+        return  # nothing was loaded since
     files[0].parent.mkdir(parents=True, exist_ok=True)
     tmp = files[0].with_suffix(".tmp")
     frame.to_parquet(tmp, index=False)
     tmp.replace(files[0])
-    files[1].write_text(json.dumps({"last_run": last, "rows": n}), encoding="utf-8")
+    files[1].write_text(json.dumps(state), encoding="utf-8")

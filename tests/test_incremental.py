@@ -70,7 +70,7 @@ def test_the_warehouse_snapshot_matches_the_database_or_is_not_used(tmp_path, sm
     assert (snap_dir / "wh_ledger.parquet").exists()
     for table in ("ledger", "claims", "contracts", "residents", "officials"):
         from_sql = store.read_warehouse(engine, table, exclude_run=999)
-        from_snap = store.read_history(engine, db, table, 999, None)
+        from_snap = store.read_history(engine, db, table, 999)
         key = from_sql.columns[0]
         a = from_sql.sort_values(key).reset_index(drop=True)
         b = from_snap.sort_values(key).reset_index(drop=True)
@@ -80,8 +80,8 @@ def test_the_warehouse_snapshot_matches_the_database_or_is_not_used(tmp_path, sm
     # someone deletes rows behind the pipeline's back: the snapshot no longer matches and is not used
     with engine.begin() as c:
         c.execute(sa.text("DELETE FROM wh_ledger WHERE rowid IN (SELECT rowid FROM wh_ledger LIMIT 3)"))
-    hist = store.read_history(engine, db, "ledger", 999, None)
+    hist = store.read_history(engine, db, "ledger", 999)
     assert len(hist) == len(store.read_warehouse(engine, "ledger")) == len(from_sql_ledger) - 3
     # a damaged file is not a reason to fail either
     (snap_dir / "wh_claims.parquet").write_bytes(b"not parquet")
-    assert len(store.read_history(engine, db, "claims", 999, None)) == len(store.read_warehouse(engine, "claims"))
+    assert len(store.read_history(engine, db, "claims", 999)) == len(store.read_warehouse(engine, "claims"))

@@ -134,8 +134,7 @@ def test_the_fast_reader_gives_what_the_careful_reader_gives(small_county, tmp_p
             (src / f.name).write_bytes(f.read_text(encoding="utf-8").encode(encoding))
     fast = extract(src)
     calls = []
-    monkeypatch.setattr(sources, "_read_body_arrow", lambda *a: calls.append(1))
-    monkeypatch.setattr(sources, "_read_utf8_without_decoding", lambda *a: None)
+    monkeypatch.setattr(sources, "_read_fast", lambda *a: calls.append(1))
     careful = extract(src)
     assert len(calls) == 5
     for name, raw in careful.tables.items():
@@ -156,4 +155,4 @@ def test_files_the_fast_reader_refuses_go_to_the_careful_one(tmp_path, body, why
 
     header = "x\n"
     data = (header + body.replace("a", "1").replace("b", "2")).encode()
-    assert sources._read_body_arrow(data, data.decode(), "utf-8", 1, 1) is None, why
+    assert sources._read_body_arrow(data, 1, 1) is None, why
