@@ -88,19 +88,28 @@ def test_a_bulk_first_load_rebuilds_its_indexes_even_when_it_fails(tmp_path, sma
     before = indexes()
     assert before
     monkeypatch.setattr(store, "CHUNK_ROWS", 100)
-    real = store._records
+    real = store._arrow_chunks
 
-    def broken(df, date_as_text):
-        if df.index[0] >= 300:
-            raise RuntimeError("disk full")
-        return real(df, date_as_text)
+    def broken(df):
+        for n, batch in enumerate(real(df)):
+            if n == 3:
+                raise RuntimeError("disk full")
+            yield batch
 
-    monkeypatch.setattr(store, "_records", broken)
-    with pytest.raises(RuntimeError, match="disk full"):
+    monkeypatch.setattr(store, "_arrow_chunks", broken)
+    with pytest.raises(RuntimeError, match="disk full"):  # fails while staging
+        store.load_warehouse(engine, "ledger", ledger, 1)
+    monkeypatch.setattr(store, "_arrow_chunks", real)
+    with engine.begin() as c:  # the database fails half-way through the upsert, after the indexes were dropped
+        c.execute(sa.text("CREATE TRIGGER fail AFTER INSERT ON wh_ledger WHEN NEW.rowid > 300 "
+                          "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+    with pytest.raises(sa.exc.IntegrityError, match="disk full"):
         store.load_warehouse(engine, "ledger", ledger, 1)
     assert indexes() == before
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM wh_ledger")).scalar() == 0  # all or nothing
-    monkeypatch.setattr(store, "_records", real)
+    assert not list(tmp_path.glob(".*.stage"))  # the staging files are gone
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TRIGGER fail"))
     assert store.load_warehouse(engine, "ledger", ledger, 1) == len(ledger)
     assert indexes() == before
