@@ -7,6 +7,8 @@ other leases of the same kind of asset in its township (the county when the town
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -53,11 +55,20 @@ class LeaseRents(Detector):
             c.loc[title.str.contains(k, regex=False), "kind"] = k
         c["unit_"] = c["unit"].fillna("单位")
         c["town"] = c["village_code"].str[:9]
+        # the median of the *other* leases of the kind, in the township and in the county, for every lease at once;
+        # only leases below ratio × one of them are looked at one by one
+        town_med, town_n = _others_median(c, ["kind", "unit_", "town"])
+        county_med, county_n = _others_median(c, ["kind", "unit_"])
+        med = town_med.where(town_n >= p.min_comparables, county_med.where(county_n >= p.min_comparables))
+        flagged = c[c["rent"] < p.ratio * med]
+        if flagged.empty:
+            return []
         insiders = data.official_labels
-        receipts = self._receipts(data)
+        receipts = self._receipts(data, set(flagged["contract_no"]))
         leads = []
-        for (kind, unit), g in c.groupby(["kind", "unit_"], sort=True):
-            for r in g.itertuples():
+        for (kind, unit), f in flagged.groupby(["kind", "unit_"], sort=True):
+            g = c[(c["kind"] == kind) & (c["unit_"] == unit)]
+            for r in f.itertuples():
                 others = g[(g["town"] == r.town) & (g["contract_no"] != r.contract_no)]
                 where = "本乡镇"
                 if len(others) < p.min_comparables:
@@ -90,12 +101,35 @@ class LeaseRents(Detector):
         return leads
 
     @staticmethod
-    def _receipts(data: DetectorInput) -> dict[str, list[str]]:
+    def _receipts(data: DetectorInput, contracts: set[str]) -> dict[str, list[str]]:
+        """The first ten income lines booked against each of ``contracts``."""
         if not data.has("ledger"):
             return {}
         led = data["ledger"]
-        rec = led[led["contract_no"].notna() & (led["credit"].fillna(0) > 0)]
-        return rec.groupby("contract_no")["entry_id"].agg(lambda s: list(s)[:10]).to_dict()
+        rec = led[led["contract_no"].isin(contracts) & (led["credit"].fillna(0) > 0)]
+        return rec.groupby("contract_no").head(10).groupby("contract_no")["entry_id"].agg(list).to_dict()
+
+
+def _others_median(c: pd.DataFrame, keys: list[str]) -> tuple[pd.Series, pd.Series]:
+    """For each row, the median rent of the other rows of its group (leaving the row itself out) and how many
+    others there are. In a group sorted by rent, leaving out the row at rank i shifts every later rank down by
+    one, so the median of the rest is read straight from the sorted values."""
+    s = c.sort_values([*keys, "rent"], kind="stable")
+    vals = s["rent"].to_numpy(dtype="float64")
+    g = s.groupby(keys, sort=False)
+    rank = g.cumcount().to_numpy()
+    size = g["rent"].transform("size").to_numpy()
+    start = np.arange(len(s)) - rank
+    m = size - 1  # how many others
+
+    def at(j):  # the j-th smallest of the others
+        j = np.clip(j, 0, None)
+        return vals[np.clip(start + np.where(j < rank, j, j + 1), 0, max(len(vals) - 1, 0))]
+
+    odd = at((m - 1) // 2)
+    even = (at(m // 2 - 1) + at(m // 2)) / 2
+    med = np.where(m <= 0, np.nan, np.where(m % 2 == 1, odd, even))
+    return pd.Series(med, index=s.index).reindex(c.index), pd.Series(m, index=s.index).reindex(c.index)
 
 
 

@@ -6,6 +6,8 @@ number skips all three (or hides a contract that was never registered).
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -39,9 +41,11 @@ class UncontractedPayments(Detector):
         pay = pay.assign(category=cat)[cat.notna()]
         if pay.empty:
             return []
-        limits = {(v, c): data.config.thresholds_for(v).tender_limit_for(c)
-                  for v, c in set(zip(pay["village_code"], pay["category"], strict=True))}
-        pay = pay.assign(limit=[limits[(v, c)] for v, c in zip(pay["village_code"], pay["category"], strict=True)])
+        limit = pd.Series(np.nan, index=pay.index)
+        for c in pay["category"].unique():
+            m = pay["category"] == c
+            limit[m] = data.per_village(pay.loc[m, "village_code"], lambda t, c=c: t.tender_limit_for(c))
+        pay = pay.assign(limit=limit)
         leads = []
         for r in pay[pay["debit"] >= p.share * pay["limit"]].itertuples():
             leads.append(self.lead(
