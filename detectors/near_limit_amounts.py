@@ -50,6 +50,9 @@ class NearLimitAmounts(Detector):
         p = self.params
         limit = data.per_village(pay["village_code"], lambda th: th.cash_payment_limit)
         band = pay[(pay["settlement"] == "现金") & (pay["debit"] >= limit * (1 - p.band)) & (pay["debit"] < limit)]
+        # most payees have one or two such payments: leave them out before looking at groups one by one
+        band = band[band.groupby(["village_code", "payee"])["entry_id"].transform("size") >= p.min_count]
+        band = band[["village_code", "payee", "entry_id", "entry_date", "voucher_no", "debit", "who"]]
         leads = []
         for (village, payee), g in band.groupby(["village_code", "payee"], sort=True):
             if len(g) < p.min_count:
