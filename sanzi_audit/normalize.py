@@ -73,7 +73,8 @@ def to_arrow(s: pd.Series) -> pa.Array:
 
 
 def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
-    return pd.Series(arr.to_pandas(types_mapper={pa.string(): STR}.get), index=index)
+    """An Arrow string array (string or large_string) as a str Series, without a copy through Python objects."""
+    return pd.Series(STR.__from_arrow__(arr), index=index, copy=False)
 
 
 def _clean_text_arrow(arr: pa.Array) -> pa.Array:
@@ -89,10 +90,6 @@ def _clean_text_arrow(arr: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_in(arr, value_set=_MISSING), pa.scalar(None, pa.string()), arr)
 
 
-def _has(arr: pa.Array, *needles: str) -> bool:
-    return any(pc.any(pc.match_substring(arr, n)).as_py() for n in needles)
-
-
 def clean_text(s: pd.Series) -> pd.Series:
     """Strip, fold full-width ASCII, and turn empty strings into missing values."""
     return _series(_clean_text_arrow(to_arrow(s)), s.index)
@@ -104,7 +101,7 @@ def clean_code(s: pd.Series) -> pd.Series:
     A code read from a spreadsheet as a number arrives as '123.0'; the suffix is dropped.
     """
     arr = _clean_text_arrow(to_arrow(s))
-    if _has(arr, " ", "\t", "\n", "\r", "\xa0"):
+    if pc.any(pc.match_substring_regex(arr, "[ \t\n\r\xa0]")).as_py():
         arr = pc.replace_substring_regex(arr, r"\s+", "")
     arr = pc.ascii_upper(arr) if pc.all(pc.string_is_ascii(arr)).as_py() else pc.utf8_upper(arr)
     if pc.any(pc.ends_with(arr, ".0")).as_py():
