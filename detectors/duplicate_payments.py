@@ -37,7 +37,9 @@ class DuplicatePayments(Detector):
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params
         pay = data.payments
-        pay = pay[(pay["debit"] >= p.min_amount) & ~pay["level1"].isin(p.excluded_accounts)].copy()
+        pay = pay.loc[(pay["debit"] >= p.min_amount) & ~pay["level1"].isin(p.excluded_accounts),
+                      ["entry_id", "village_code", "voucher_no", "entry_date", "debit", "counterparty", "invoice_no",
+                       "summary", "contract_no"]]
         if pay.empty:
             return []
         pay["entity"] = pay["entry_id"].map(data.entities.for_source("ledger")["entity"])
@@ -49,6 +51,7 @@ class DuplicatePayments(Detector):
 
     def _same_invoice(self, pay: pd.DataFrame) -> list[Lead]:
         inv = pay[pay["invoice_no"].notna()]
+        inv = inv[inv["invoice_no"].duplicated(keep=False)]  # most invoices are booked once: leave them out first
         vouchers_per_invoice = inv.groupby("invoice_no")["voucher"].nunique()
         inv = inv[inv["invoice_no"].isin(vouchers_per_invoice.index[vouchers_per_invoice > 1])]
         per_voucher = inv.groupby(["invoice_no", "voucher"], sort=True).agg(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pydantic import Field
 from pypinyin import lazy_pinyin
@@ -34,9 +33,6 @@ class PayeeAliases(Detector):
         if k.empty:
             return []
         k = k[k["name_norm"].notna()]
-        amounts = _amounts(data)
-        pos = amounts.index.get_indexer(k["source"].astype("str") + "\x1f" + k["record_id"].astype("str"))
-        k = k.assign(amount=np.where(pos >= 0, amounts.to_numpy()[pos], 0.0))
         leads = self._same_id(k)
         seen = {r for ld in leads for r in ld.evidence}
         leads += self._homophones_on_account(k, seen)
@@ -92,20 +88,3 @@ class PayeeAliases(Detector):
                              f"可能是同一人以同音名字重复领取，建议核实实际提供劳务或领取补贴的人员。"),
                 evidence=ev, key=("homophone", str(acct), str(_sound)), details=dict(pinyin=g["sound"].iloc[0])))
         return leads
-
-
-def _amounts(data: DetectorInput) -> pd.Series:
-    """Amount per (source, record id): payments, contracts and claims, indexed for a vectorised lookup."""
-    parts = [pd.DataFrame({"source": "ledger", "record_id": data.payments["entry_id"].astype("str"),
-                           "amount": data.payments["debit"].astype("float64")})]
-    if data.has("contracts"):
-        c = data["contracts"]
-        parts.append(pd.DataFrame({"source": "contracts", "record_id": c["contract_no"].astype("str"),
-                                   "amount": c["amount"].fillna(0).astype("float64")}))
-    if data.has("claims"):
-        c = data["claims"]
-        parts.append(pd.DataFrame({"source": "claims", "record_id": c["claim_id"].astype("str"),
-                                   "amount": c["amount"].fillna(0).astype("float64")}))
-    a = pd.concat(parts, ignore_index=True)
-    a.index = pd.Index(a["source"] + "\x1f" + a["record_id"])
-    return a.loc[~a.index.duplicated(keep="last"), "amount"]

@@ -29,7 +29,7 @@ _PUNCT = re.compile(r"[\s\(\)（）\[\]【】<>《》\-_.,，。、·:：;；'\"
 _ORG = re.compile(r"(?:公司|经营部|工程队|部|厂|店|站|社|局|中心|合作社|银行|所|院|队|场)$")
 _SUFFIXES = [("有限责任公司", "有限公司"), ("股份有限公司", "有限公司"), ("个体工商户", ""), ("个体", "")]
 
-COLUMNS = ["source", "record_id", "village_code", "name", "name_norm", "pid", "account", "entity"]
+COLUMNS = ["source", "record_id", "village_code", "name", "name_norm", "pid", "account", "amount", "entity"]
 
 # Level-1 accounts whose debit pays someone (2024 chart; 2004 codes that differ are included).
 PAYMENT_ACCOUNTS = {"121", "151", "153", "154", "211", "212", "213", "401", "511", "513", "514", "515",
@@ -73,7 +73,8 @@ def is_org(names: pd.Series) -> pd.Series:
 
 @dataclass
 class EntityIndex:
-    """Entity key and display name for every payee-like row, by (source, record_id)."""
+    """Entity key and display name for every payee-like row, by (source, record_id), with the row's amount (the
+    payment's debit, the contract's or the claim's amount; 0 when missing)."""
 
     keys: pd.DataFrame  # COLUMNS; strings are pandas' Arrow-backed str, source is a category
     _by_source: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
@@ -86,25 +87,26 @@ class EntityIndex:
             p = data.payments
             parts.append(pd.DataFrame({"source": "ledger", "record_id": p["entry_id"], "village_code": p["village_code"],
                                        "name": p["counterparty"], "pid": p["counterparty_id"],
-                                       "account": p["counterparty_account"]}))
+                                       "account": p["counterparty_account"], "amount": p["debit"]}))
         if data.has("contracts"):
             c = data["contracts"]
             parts.append(pd.DataFrame({"source": "contracts", "record_id": c["contract_no"],
                                        "village_code": c["village_code"], "name": c["vendor"], "pid": c["vendor_id"],
-                                       "account": c["vendor_account"]}))
+                                       "account": c["vendor_account"], "amount": c["amount"]}))
         if data.has("claims"):
             c = data["claims"]
             parts.append(pd.DataFrame({"source": "claims", "record_id": c["claim_id"], "village_code": c["village_code"],
                                        "name": c["claimant_name"], "pid": c["claimant_id"],
-                                       "account": c["bank_account"]}))
+                                       "account": c["bank_account"], "amount": c["amount"]}))
         k = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if k.empty:
-            return cls(pd.DataFrame({c: pd.Series(dtype=STR) for c in COLUMNS}))
+            return cls(pd.DataFrame({c: pd.Series(dtype="float64" if c == "amount" else STR) for c in COLUMNS}))
         # Arrow-backed strings throughout: a county has millions of payee rows, and Python str objects would cost
         # several times the memory (2.5 GB at 1,000 villages).
         for col in ("record_id", "village_code", "name", "pid", "account"):
             k[col] = k[col].astype(STR)
         k["source"] = k["source"].astype("category")
+        k["amount"] = k["amount"].astype("float64").fillna(0.0)
         k["name_norm"] = norm(k["name"]).astype(STR)
         name, village = k["name_norm"], k["village_code"]
         entity = "id:" + k["pid"]
