@@ -43,6 +43,7 @@ class RelatedPartyPayees(Detector):
         cadre_name = o[o["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")["name"]
         acct_owner = data.official_accounts
         name_idx = unique_or_none(o, ["village_code", "name"], "person_id")
+        official_names = set(o["name"].dropna())
 
         rows = []
         region = data.config.region.name
@@ -53,9 +54,10 @@ class RelatedPartyPayees(Detector):
             distinct = pd.Series(name.fillna("").unique())
             person_name = name.fillna("").map(dict(zip(distinct, distinct.map(lambda n: _strip_trade(n, region)),
                                                        strict=True)))
-            key = pd.MultiIndex.from_arrays([village, person_name])
-            by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index).where(
-                by_id.isna() & by_acct.isna() & pid.isna())
+            # by name only where nothing else matched and the name is an official's (a small share of the rows)
+            ask = by_id.isna() & by_acct.isna() & pid.isna() & person_name.isin(official_names)
+            key = pd.MultiIndex.from_arrays([village[ask], person_name[ask]])
+            by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index[ask]).reindex(df.index)
             matched = by_id.fillna(by_acct).fillna(by_name)
             how = pd.Series(None, index=df.index, dtype="object")
             how[by_name.notna()] = "姓名"
