@@ -42,7 +42,7 @@ class DuplicatePayments(Detector):
                        "summary", "contract_no"]]
         if pay.empty:
             return []
-        pay["entity"] = pay["entry_id"].map(data.entities.for_source("ledger")["entity"])
+        pay = pay.assign(entity=data.entities.of_payments(pay.index)["entity"])
         pay["voucher"] = pay["village_code"] + "/" + pay["voucher_no"]
         leads = self._same_invoice(pay)
         seen = {e for ld in leads for _, e in ld.evidence}

@@ -40,9 +40,9 @@ class SharedAccounts(Detector):
         p = self.params
         pay = data.payments
         pay = pay[pay["counterparty_account"].notna() & ~pay["level1"].isin(["212"])].copy()
-        ent = data.entities.for_source("ledger")
-        pay["name_norm"] = pay["entry_id"].map(ent["name_norm"])
-        pay["entity"] = pay["entry_id"].map(ent["entity"])
+        ent = data.entities.of_payments(pay.index)
+        pay["name_norm"] = ent["name_norm"]
+        pay["entity"] = ent["entity"]
         # one payee counts once: by household when known, else by resolved entity
         pid_house = pay["counterparty_id"].map(household)
         pay["who"] = pid_house.where(pid_house.notna(), pay["entity"])

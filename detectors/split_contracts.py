@@ -117,8 +117,7 @@ class SplitContracts(Detector):
             }))
         loose = pay[~pay["contract_no"].isin(registered)].copy()
         if len(loose):
-            pe = ent.for_source("ledger")
-            loose["entity"] = loose["entry_id"].map(pe["entity"])
+            loose["entity"] = ent.of_payments(loose.index)["entity"]
             loose["event_id"] = np.where(loose["contract_no"].notna(), "HT:" + loose["contract_no"].fillna(""),
                                          "E:" + loose["entry_id"])
             # Only events big enough to be a piece somewhere in the county need their lines listed: most loose

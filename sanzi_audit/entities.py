@@ -77,6 +77,7 @@ class EntityIndex:
     payment's debit, the contract's or the claim's amount; 0 when missing)."""
 
     keys: pd.DataFrame  # COLUMNS; strings are pandas' Arrow-backed str, source is a category
+    payments: int = 0  # the first rows of keys are data.payments, in its order
     _by_source: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -127,7 +128,15 @@ class EntityIndex:
             known = pd.Series(vn.reindex(idx).to_numpy(), index=k.index[person]).astype(STR)
             entity[person] = ("id:" + known).fillna("name:" + village[person].fillna("") + ":" + name[person])
         k["entity"] = entity.fillna("unknown:" + k["source"].astype(STR) + ":" + k["record_id"].fillna(""))
-        return cls(k[COLUMNS])
+        return cls(k[COLUMNS], payments=len(data.payments) if data.has("ledger") else 0)
+
+    def of_payments(self, index: pd.Index) -> pd.DataFrame:
+        """The rows of ``data.payments`` rows by their index labels (a filtered payments frame keeps them): label i
+        is row i here, so no string lookup is needed."""
+        pos = index.to_numpy()
+        if len(pos) and (pos.min() < 0 or pos.max() >= self.payments):
+            raise IndexError("of_payments takes index labels of data.payments")
+        return self.keys.iloc[pos].set_axis(index)
 
     def for_source(self, source: str) -> pd.DataFrame:
         """The rows of one source, indexed by record_id (computed once per source: several detectors ask)."""
