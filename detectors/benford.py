@@ -64,7 +64,9 @@ class Benford(Detector):
         x = pay["debit"].to_numpy(dtype="float64")
         mag = np.floor(np.log10(x) + 1e-9)
         d2 = np.clip(np.floor(x / 10 ** (mag - 1) + 1e-6), 10, 99).astype(int)  # 1e-6: 2.9999999 → 30
-        pay = pay.assign(d1=d2 // 10, d2=d2, yr=pay["entry_date"].dt.year, who=pay["handler"].fillna("（未填经办人）"))
+        pay = pd.DataFrame({"entry_id": pay["entry_id"], "village_code": pay["village_code"], "debit": pay["debit"],
+                            "d1": d2 // 10, "d2": d2, "yr": pay["entry_date"].dt.year,
+                            "who": pay["handler"].fillna("（未填经办人）")})  # only what the groups below read
         leads: list[Lead] = []
         small: dict[tuple[str, int], list[str]] = {}
         for (village, yr), g in pay.groupby(["village_code", "yr"], sort=True):

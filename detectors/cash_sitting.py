@@ -8,6 +8,7 @@ whole reached the bank within deposit_days, while cash payments were made in tho
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -42,11 +43,19 @@ class CashSitting(Detector):
             return []
         leads = []
         window = np.timedelta64(p.deposit_days, "D")
+        lines_of = dict(tuple(cash[cash["village_code"].isin(receipts["village_code"].unique())]
+                              .groupby("village_code", sort=False)))
         for village, rec in receipts.groupby("village_code", sort=True):
-            lines = cash[cash["village_code"] == village]
+            lines = lines_of[village]
             dep = lines[lines["kind"] == "deposit"]
             pay = lines[lines["kind"] == "payment"]
-            for r in rec.itertuples():
+            # banked and spent within each receipt's window, for all receipts at once (cumulative sums over dates),
+            # only to pick the receipts worth a closer look (a cent of slack for rounding): those are summed exactly
+            lo_all = rec["entry_date"].to_numpy()
+            amount = rec["amount"].to_numpy()
+            look = ((amount - _within(dep, lo_all, lo_all + window) > p.tolerance * amount - 0.01)
+                    & (_within(pay, lo_all, lo_all + window) >= p.min_spent_share * amount - 0.01))
+            for r in rec[look].itertuples():
                 lo, hi = r.entry_date, r.entry_date + window
                 banked = float(-dep.loc[(dep["entry_date"] >= lo) & (dep["entry_date"] <= hi), "amount"].sum())
                 short = r.amount - banked
@@ -75,3 +84,10 @@ class CashSitting(Detector):
                     details=dict(receipt=float(r.amount), banked=banked, spent=spent, deposit_days=p.deposit_days),
                 ))
         return leads
+
+
+def _within(lines: pd.DataFrame, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """−(sum of amount) of ``lines`` (sorted by date) dated within [lo, hi], for each pair of bounds."""
+    dates = lines["entry_date"].to_numpy()
+    total = np.concatenate([[0.0], np.cumsum(-lines["amount"].to_numpy(dtype="float64"))])
+    return total[np.searchsorted(dates, hi, side="right")] - total[np.searchsorted(dates, lo, side="left")]

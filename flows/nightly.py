@@ -210,6 +210,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         docs = store.data_docs_dir(db_url, run_id)
         validated = validate_task(ex, config, str(docs) if docs else None)
         ex = ex.without_rows()  # the raw strings are not needed past validation: free them before detection
+        pipeline.release_memory()
         summary.data_docs = str(validated.data_docs) if validated.data_docs else None
         lap("validate")
         # history first, then the load runs alongside detection (tonight's rows are in memory)
@@ -222,6 +223,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         lap("load_wait")
         pipeline.save_snapshot(engine, db_url, data)
         del data
+        pipeline.release_memory()
         ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
