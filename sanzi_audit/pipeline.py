@@ -100,7 +100,7 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
             seen &= ~voucher.isin(voucher[~seen]).to_numpy()
         keep = ~seen
         fp.unchanged[name] = int(seen.sum())
-        kept = frame.loc[keep].reset_index(drop=True)
+        kept = frame if keep.all() else frame.loc[keep].reset_index(drop=True)  # a first night keeps all: no copy
         fp.by_row[name] = pd.Series(h[keep], index=kept[ROW].to_numpy())
         out.tables[name] = RawTable(raw.table, raw.file, kept, raw.malformed, raw.ignored_columns, raw.encoding)
     return out, fp

@@ -57,9 +57,10 @@ class Extract:
     absent: list[str] = field(default_factory=list)  # optional tables with no file
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
 
-    def without_rows(self) -> Extract:
-        """The same extract without its row data (problems, absences and counts stay)."""
-        return Extract(problems=self.problems, absent=self.absent, skipped=self.skipped)
+    def drop_rows(self) -> None:
+        """Let go of the row data in place (problems, absences and counts stay). In place, because Prefect keeps
+        every task's parameters and result until the flow ends: a copy without rows would free nothing."""
+        self.tables.clear()
 
     def restrict(self, prefixes: list[str] | None = None, start: dt.date | None = None,
                  end: dt.date | None = None) -> Extract:

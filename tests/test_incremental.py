@@ -85,3 +85,42 @@ def test_the_warehouse_snapshot_matches_the_database_or_is_not_used(tmp_path, sm
     # a damaged file is not a reason to fail either
     (snap_dir / "wh_claims.parquet").write_bytes(b"not parquet")
     assert len(store.read_history(engine, db, "claims", 999)) == len(store.read_warehouse(engine, "claims"))
+
+
+def test_the_flow_lets_go_of_raw_rows_and_detection_views(tmp_path, small_county, prefect_harness, monkeypatch):
+    """Prefect keeps every task's parameters and result until the flow ends: the flow must empty the raw extract
+    before detection and the detection views after it, or a 1,000-village night holds gigabytes it no longer needs."""
+    import gc
+    import weakref
+
+    from sanzi_audit import pipeline
+    from sanzi_audit.flows import nightly as nightly_module
+
+    raw_frames: list[weakref.ref] = []
+    views: list[weakref.ref] = []
+    alive_at_detection: list[int] = []
+    real_extract, real_detect, real_rank = nightly_module.extract, pipeline.detect, pipeline.rank
+
+    def extract(source):
+        ex = real_extract(source)
+        raw_frames.extend(weakref.ref(t.frame) for t in ex.tables.values())
+        return ex
+
+    def detect(data, config):
+        gc.collect()
+        alive_at_detection.append(sum(r() is not None for r in raw_frames))
+        out = real_detect(data, config)
+        views.extend(weakref.ref(data.__dict__[v]) for v in ("payments", "entities") if v in data.__dict__)
+        return out
+
+    def rank(leads, config, engine=None):
+        gc.collect()
+        assert views and all(r() is None for r in views), "detection views still held after detection"
+        return real_rank(leads, config, engine)
+
+    monkeypatch.setattr(nightly_module, "extract", extract)
+    monkeypatch.setattr(pipeline, "detect", detect)
+    monkeypatch.setattr(pipeline, "rank", rank)
+    summary = nightly_module.nightly(source=str(small_county), db=f"sqlite:///{tmp_path / 'm.db'}")
+    assert summary.status == "success" and raw_frames
+    assert alive_at_detection == [0]
