@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -206,7 +207,8 @@ def load(engine: sa.Engine, validated: dict[str, Validated], run_id: int) -> dic
                        [q for v in validated.values() for q in v.quarantine], run_id)
 
 
-def load_frames(engine: sa.Engine, frames: dict[str, pd.DataFrame], quarantine: list[dict], run_id: int) -> dict[str, int]:
+def load_frames(engine: sa.Engine, frames: dict[str, pd.DataFrame | Iterable[pd.DataFrame]], quarantine: list[dict],
+                run_id: int) -> dict[str, int]:
     written = {name: store.load_warehouse(engine, name, df, run_id) for name, df in frames.items()}
     store.write_quarantine(engine, run_id, quarantine)
     return written
@@ -256,7 +258,13 @@ class Loaded:
 def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, int]:
     """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited. Tonight's rows
     arrive as Parquet files (pickling them would hold a second copy of every row in the parent)."""
-    frames = {f.stem: pd.read_parquet(f) for f in sorted(Path(folder).glob("*.parquet"))}
+    import pyarrow.parquet as pq
+
+    def batches(file: Path):  # a row group at a time: this process never holds a whole table
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=store.CHUNK_ROWS):
+            yield batch.to_pandas()
+
+    frames = {f.stem: batches(f) for f in sorted(Path(folder).glob("*.parquet"))}
     written = load_frames(store.connect(url), frames, quarantine, run_id)
     return {**written, "_peak_mb": peak_rss_mb()}
 

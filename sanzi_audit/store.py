@@ -372,23 +372,28 @@ def write_quarantine(engine: sa.Engine, run_id: int, rows: list[dict]) -> None:
 
 # ---- warehouse -----------------------------------------------------------------------------------
 
-def load_warehouse(engine: sa.Engine, table: str, df: pd.DataFrame, run_id: int) -> int:
-    """Upsert validated rows by their key; returns the number of rows written."""
-    if df.empty:
-        return 0
+def load_warehouse(engine: sa.Engine, table: str, rows: pd.DataFrame | Iterable[pd.DataFrame], run_id: int) -> int:
+    """Upsert validated rows by their key, in one transaction; returns the number of rows written.
+
+    ``rows`` is a frame or, to keep memory to one batch, an iterable of frames of the table (the background load
+    streams Parquet row groups). Either way they are converted CHUNK_ROWS at a time."""
     t = TABLES[table]
-    target = WAREHOUSE[table]
+    frames = [rows] if isinstance(rows, pd.DataFrame) else rows
+    batches = (_warehouse_rows(t, df.iloc[i:i + CHUNK_ROWS], run_id)
+               for df in frames for i in range(0, len(df), CHUNK_ROWS))
+    cols = ["row_key", *t.column_names, "source_file", "source_row", "loaded_run"]
+    if engine.dialect.name == "postgresql":
+        return _copy_upsert(engine, WAREHOUSE[table], batches, cols)
+    return _sqlite_upsert(engine, WAREHOUSE[table], batches, cols)
+
+
+def _warehouse_rows(t: Table, df: pd.DataFrame, run_id: int) -> pd.DataFrame:
     out = pd.DataFrame({c: df[c] for c in t.column_names})
     out.insert(0, "row_key", _row_keys(t, df))
     out["source_file"] = df[FILE].to_numpy()
     out["source_row"] = df[ROW].to_numpy()
     out["loaded_run"] = run_id
-    cols = list(out.columns)
-    if engine.dialect.name == "postgresql":
-        _copy_upsert(engine, target, out, cols)
-    else:
-        _sqlite_upsert(engine, target, out, cols)
-    return len(out)
+    return out
 
 
 def _row_keys(t: Table, df: pd.DataFrame) -> pd.Series:
@@ -418,37 +423,35 @@ def _records(df: pd.DataFrame) -> list[tuple]:
 CHUNK_ROWS = 100_000  # rows converted at once when loading (Arrow batches for SQLite, Python rows for COPY)
 
 
-def _arrow_chunks(df: pd.DataFrame):
-    """``df`` as Arrow tables of CHUNK_ROWS rows, typed as SQLite stores them: text, REAL, INTEGER, dates as
-    'YYYY-MM-DD' text (as SQLAlchemy writes a Date), and missing values (NaN, NaT, None) as NULL."""
+def _arrow_table(df: pd.DataFrame):
+    """``df`` as an Arrow table typed as SQLite stores it: text, REAL, INTEGER, dates as 'YYYY-MM-DD' text (as
+    SQLAlchemy writes a Date), and missing values (NaN, NaT, None) as NULL."""
     import pyarrow as pa
 
-    for i in range(0, len(df), CHUNK_ROWS):
-        part = df.iloc[i:i + CHUNK_ROWS]
-        arrays = []
-        for c in part.columns:
-            s = part[c]
-            if s.dtype.kind == "M":  # a date32 prints as YYYY-MM-DD, a hundred times faster than strftime
-                a = pa.array(s, from_pandas=True).cast(pa.date32(), safe=False).cast(pa.large_string())
-            elif s.dtype.kind == "f":
-                a = pa.array(s.to_numpy(), from_pandas=True)
-            elif s.dtype.kind in "iu":
-                a = pa.array(s.to_numpy(), type=pa.int64())
-            else:
-                a = pa.array(s.astype("object").where(s.notna(), None) if s.dtype == object else s,
-                             type=pa.large_string(), from_pandas=True)
-            arrays.append(a)
-        yield pa.table(arrays, names=list(part.columns))
+    arrays = []
+    for c in df.columns:
+        s = df[c]
+        if s.dtype.kind == "M":  # a date32 prints as YYYY-MM-DD, a hundred times faster than strftime
+            a = pa.array(s, from_pandas=True).cast(pa.date32(), safe=False).cast(pa.large_string())
+        elif s.dtype.kind == "f":
+            a = pa.array(s.to_numpy(), from_pandas=True)
+        elif s.dtype.kind in "iu":
+            a = pa.array(s.to_numpy(), type=pa.int64())
+        else:
+            a = pa.array(s.astype("object").where(s.notna(), None) if s.dtype == object else s,
+                         type=pa.large_string(), from_pandas=True)
+        arrays.append(a)
+    return pa.table(arrays, names=list(df.columns))
 
 
-def _sqlite_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:
+def _sqlite_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.DataFrame], cols: list[str]) -> int:
     """Stage the rows in a private SQLite file through ADBC, then upsert them with one INSERT … SELECT.
 
     ADBC's C loop binds the values (Python's sqlite3 executemany spends microseconds per value: 23 s for a
     million ledger lines, against 4 s staged). ADBC carries its own copy of the SQLite library, and two copies
     must never have one file open in the same process (closing it in one drops the other's POSIX locks: see
     "How To Corrupt An SQLite Database File", 2.2.1). So ADBC only ever opens the staging file, and has closed it
-    before sqlite3 attaches it. The upsert is one transaction: the table gets all of ``df`` or none of it.
+    before sqlite3 attaches it. The upsert is one transaction: the table gets all of the rows or none of them.
     """
     import adbc_driver_sqlite.dbapi as adbc
 
@@ -463,14 +466,18 @@ def _sqlite_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: 
     # table is never left without them.
     indexes: list[sa.Index] = []
     try:
+        rows = 0
         with adbc.connect(str(stage)) as conn:
             with conn.cursor() as cur:
-                for n, batch in enumerate(_arrow_chunks(df)):
-                    cur.adbc_ingest("rows", batch, mode="append" if n else "create")
+                for batch in batches:
+                    cur.adbc_ingest("rows", _arrow_table(batch[cols]), mode="append" if rows else "create")
+                    rows += len(batch)
             conn.commit()
+        if not rows:
+            return 0
         with engine.connect() as conn:
             empty = conn.execute(sa.text(f'SELECT 1 FROM "{target.name}" LIMIT 1')).first() is None
-        if empty and len(df) >= CHUNK_ROWS:
+        if empty and rows >= CHUNK_ROWS:
             indexes = list(target.indexes)
             with engine.begin() as conn:
                 for ix in indexes:
@@ -495,22 +502,27 @@ def _sqlite_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: 
                 for ix in indexes:
                     cols_ = ", ".join(f'"{c.name}"' for c in ix.columns)
                     conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "{ix.name}" ON "{target.name}" ({cols_})'))
+    return rows
 
 
-def _copy_upsert(engine: sa.Engine, target: sa.Table, df: pd.DataFrame, cols: list[str]) -> None:
+def _copy_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.DataFrame], cols: list[str]) -> int:
     pk = [c.name for c in target.primary_key.columns]
     quoted = ", ".join(f'"{c}"' for c in cols)
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
+    rows = 0
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
             cur.execute(f'CREATE TEMP TABLE _stage (LIKE "{target.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
             with cur.copy(f"COPY _stage ({quoted}) FROM STDIN") as copy:
-                for i in range(0, len(df), CHUNK_ROWS):
-                    for r in _records(df.iloc[i:i + CHUNK_ROWS]):
+                for batch in batches:
+                    for r in _records(batch[cols]):
                         copy.write_row(r)
-            cur.execute(f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM _stage '
-                        f'ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
+                    rows += len(batch)
+            if rows:
+                cur.execute(f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM _stage '
+                            f'ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {sets}')
+    return rows
 
 
 def read_warehouse(engine: sa.Engine, table: str, villages: Iterable[str] | None = None,

@@ -88,18 +88,19 @@ def test_a_bulk_first_load_rebuilds_its_indexes_even_when_it_fails(tmp_path, sma
     before = indexes()
     assert before
     monkeypatch.setattr(store, "CHUNK_ROWS", 100)
-    real = store._arrow_chunks
+    real = store._arrow_table
+    calls = []
 
     def broken(df):
-        for n, batch in enumerate(real(df)):
-            if n == 3:
-                raise RuntimeError("disk full")
-            yield batch
+        calls.append(len(df))
+        if len(calls) == 4:
+            raise RuntimeError("disk full")
+        return real(df)
 
-    monkeypatch.setattr(store, "_arrow_chunks", broken)
+    monkeypatch.setattr(store, "_arrow_table", broken)
     with pytest.raises(RuntimeError, match="disk full"):  # fails while staging
         store.load_warehouse(engine, "ledger", ledger, 1)
-    monkeypatch.setattr(store, "_arrow_chunks", real)
+    monkeypatch.setattr(store, "_arrow_table", real)
     with engine.begin() as c:  # the database fails half-way through the upsert, after the indexes were dropped
         c.execute(sa.text("CREATE TRIGGER fail AFTER INSERT ON wh_ledger WHEN NEW.rowid > 300 "
                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))

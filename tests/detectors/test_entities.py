@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from .helpers import V, V2, contract, data, pay
+from .helpers import V2, V, contract, data, pay
 
 PID = "330599198001011234"
 USCC = "91330599AAAAAAAAA1"
