@@ -156,3 +156,18 @@ def test_files_the_fast_reader_refuses_go_to_the_careful_one(tmp_path, body, why
     header = "x\n"
     data = (header + body.replace("a", "1").replace("b", "2")).encode()
     assert sources._read_body_arrow(data, 1, 1) is None, why
+
+
+def test_validation_holds_no_table_once_it_has_run(small_county):
+    """GX keeps its last context globally, and that context's engine kept every batch it validated: the whole
+    typed table stayed in memory through detection and into the next run (or the next county on a worker)."""
+    import gc
+
+    import pandas as pd
+
+    validated = validate_all(extract(small_county))
+    assert validated["ledger"].rows_loaded > 1000
+    del validated
+    gc.collect()
+    held = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "_pos" in o.columns]
+    assert not held, f"GX still holds {len(held)} validated batches"
