@@ -175,6 +175,7 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None,
         return _run(source, db_url, config, engine, townships, limited=bool(period_start or period_end), full=full)
     finally:
         store.release_run_lock(engine)
+        pipeline.release_memory()  # the next run in this process (a province worker's next county) starts clean
 
 
 def _run(source: str, db_url: str, config: Config, engine, townships: list[str], limited: bool,
