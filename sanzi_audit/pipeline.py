@@ -95,7 +95,7 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
     for name, raw in ex.tables.items():
         frame = raw.frame
         h = fingerprints(frame).to_numpy()
-        seen = np.isin(h, store.known_rows(engine, name)) if use_known else np.zeros(len(h), dtype=bool)
+        seen = store.is_known(h, store.known_rows(engine, name)) if use_known else np.zeros(len(h), dtype=bool)
         if name == "ledger" and seen.any() and not seen.all():
             voucher = frame["village_code"].astype("str") + "\x1f" + frame["voucher_no"].astype("str")
             seen &= ~voucher.isin(voucher[~seen]).to_numpy()

@@ -169,17 +169,34 @@ source_rows = sa.Table(
 )
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """np.unique for int64 fingerprints by sort and compare: numpy 2.4's np.unique takes a hash path that spent
+    8.5 s on the 6M fingerprints of a 1,000-village county, against about 0.5 s sorted."""
+    a = np.sort(np.asarray(a, dtype="<i8"))
+    if len(a) < 2:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
+
+
+def is_known(hashes: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Whether each of ``hashes`` is in ``known``: pandas' hash table (0.5 s for 3.5M against 3.5M, where
+    np.isin took 5.6 s and a binary search 2.6 s)."""
+    if not len(known):
+        return np.zeros(len(hashes), dtype=bool)
+    return pd.Series(hashes).isin(known).to_numpy(copy=True)
+
+
 def known_rows(engine: sa.Engine, table: str) -> np.ndarray:
     """The fingerprints remembered for ``table``, as a sorted int64 array."""
     with engine.connect() as conn:
         blobs = conn.execute(sa.select(source_rows.c.hashes).where(source_rows.c.table_name == table)).scalars().all()
     if not blobs:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in blobs]))
+    return sorted_unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in blobs]))
 
 
 def remember_rows(engine: sa.Engine, table: str, hashes: np.ndarray, run_id: int) -> int:
-    hashes = np.unique(np.asarray(hashes, dtype="<i8"))
+    hashes = sorted_unique(hashes)
     if not len(hashes):
         return 0
     with engine.begin() as conn:
@@ -189,7 +206,7 @@ def remember_rows(engine: sa.Engine, table: str, hashes: np.ndarray, run_id: int
         # a year of nights leaves a year of small arrays: fold them into one now and then
         parts = conn.execute(sa.select(source_rows.c.hashes).where(source_rows.c.table_name == table)).scalars().all()
         if len(parts) > 60:
-            merged = np.unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in parts]))
+            merged = sorted_unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in parts]))
             conn.execute(source_rows.delete().where(source_rows.c.table_name == table))
             conn.execute(source_rows.insert().values(table_name=table, run_id=run_id, row_count=len(merged),
                                                      hashes=merged.tobytes()))

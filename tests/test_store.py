@@ -114,3 +114,16 @@ def test_a_bulk_first_load_rebuilds_its_indexes_even_when_it_fails(tmp_path, sma
         c.execute(sa.text("DROP TRIGGER fail"))
     assert store.load_warehouse(engine, "ledger", ledger, 1) == len(ledger)
     assert indexes() == before
+
+
+def test_fingerprint_set_helpers_agree_with_numpy():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(-50, 50, 1000, dtype=np.int64)
+    known = store.sorted_unique(a)
+    assert known.tolist() == np.unique(a).tolist()
+    probe = rng.integers(-80, 80, 500, dtype=np.int64)
+    seen = store.is_known(probe, known)
+    assert seen.tolist() == np.isin(probe, a).tolist() and seen.flags.writeable
+    assert not store.is_known(probe, store.sorted_unique(np.zeros(0, dtype=np.int64))).any()
