@@ -55,8 +55,6 @@ class NearLimitAmounts(Detector):
         band = band[["village_code", "payee", "entry_id", "entry_date", "voucher_no", "debit", "who"]]
         leads = []
         for (village, payee), g in band.groupby(["village_code", "payee"], sort=True):
-            if len(g) < p.min_count:
-                continue
             g = g.sort_values("entry_date")
             dates = pd.to_datetime(g["entry_date"]).to_numpy()
             # the longest run of payments within window_days of its first one

@@ -14,7 +14,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from sanzi_audit import pipeline, quality, review, store
+from sanzi_audit import pipeline, review, store
 from sanzi_audit.config import Config, load_config
 from sanzi_audit.detectors.base import DetectorInput, Lead
 from sanzi_audit.pipeline import RunSummary
@@ -197,7 +197,6 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         clock = time.perf_counter()
 
     try:
-        quality.warm_up()
         # Prefect keeps every task's parameters and result until the flow ends, so big inputs are emptied in place
         # (drop_rows, release) once used: at 1,000 villages the raw extract alone is 1.7 GB.
         raw = extract_task(str(source))

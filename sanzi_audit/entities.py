@@ -131,8 +131,8 @@ class EntityIndex:
         return cls(k[COLUMNS], payments=len(data.payments) if data.has("ledger") else 0)
 
     def of_payments(self, index: pd.Index) -> pd.DataFrame:
-        """The rows of ``data.payments`` rows by their index labels (a filtered payments frame keeps them): label i
-        is row i here, so no string lookup is needed."""
+        """The index rows of ``data.payments`` rows, given their index labels (a filtered payments frame keeps
+        them): label i is row i here, so no string lookup is needed."""
         pos = index.to_numpy()
         if len(pos) and (pos.min() < 0 or pos.max() >= self.payments):
             raise IndexError("of_payments takes index labels of data.payments")

@@ -60,20 +60,6 @@ def parameters(county_code: str, villages: list[str] | None, period_start: dt.da
             "today": pd.Timestamp(today or dt.date.today())}
 
 
-def warm_up() -> None:
-    """Import Great Expectations (about 5 s) in a background thread while the files are read: the reader works
-    in Arrow's C++ code, so the two overlap. An empty night pays for it in that thread only."""
-    import threading
-
-    def _import() -> None:
-        try:
-            import great_expectations  # noqa: F401
-        except Exception:  # the real import in validate() will report it
-            pass
-
-    threading.Thread(target=_import, name="gx-warm-up", daemon=True).start()
-
-
 class Validator:
     """Runs the table suites. The GX context (a few seconds to import and set up) is created on the first
     non-empty table, so a night with nothing new costs nothing here."""

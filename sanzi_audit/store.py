@@ -1,9 +1,9 @@
 """The review database: warehouse tables, runs, quarantine, and the review table (leads, evidence, events).
 
 One module and one schema serve the pipeline and the review page. SQLite is the embedded default;
-PostgreSQL is production. Bulk writes take each dialect's fast path (SQLite: Arrow batches through ADBC into a temporary
-table; PostgreSQL: COPY into a temporary table) and upsert from there on the record key, so reloading the same
-file never duplicates rows.
+PostgreSQL is production. Bulk writes take each dialect's fast path (SQLite: Arrow batches through ADBC into a staging
+file; PostgreSQL: COPY into a temporary table) and upsert from there on the record key, so reloading the same file
+never duplicates rows.
 """
 
 from __future__ import annotations
@@ -398,7 +398,7 @@ def load_warehouse(engine: sa.Engine, table: str, rows: pd.DataFrame | Iterable[
     frames = [rows] if isinstance(rows, pd.DataFrame) else rows
     batches = (_warehouse_rows(t, df.iloc[i:i + CHUNK_ROWS], run_id)
                for df in frames for i in range(0, len(df), CHUNK_ROWS))
-    cols = ["row_key", *t.column_names, "source_file", "source_row", "loaded_run"]
+    cols = ["row_key", *t.column_names, "source_file", "source_row", "loaded_run"]  # as _warehouse_rows orders them
     if engine.dialect.name == "postgresql":
         return _copy_upsert(engine, WAREHOUSE[table], batches, cols)
     return _sqlite_upsert(engine, WAREHOUSE[table], batches, cols)
@@ -455,8 +455,7 @@ def _arrow_table(df: pd.DataFrame):
         elif s.dtype.kind in "iu":
             a = pa.array(s.to_numpy(), type=pa.int64())
         else:
-            a = pa.array(s.astype("object").where(s.notna(), None) if s.dtype == object else s,
-                         type=pa.large_string(), from_pandas=True)
+            a = pa.array(s, type=pa.large_string(), from_pandas=True)  # None and NaN become NULL
         arrays.append(a)
     return pa.table(arrays, names=list(df.columns))
 
@@ -487,7 +486,7 @@ def _sqlite_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.Dat
         with adbc.connect(str(stage)) as conn:
             with conn.cursor() as cur:
                 for batch in batches:
-                    cur.adbc_ingest("rows", _arrow_table(batch[cols]), mode="append" if rows else "create")
+                    cur.adbc_ingest("rows", _arrow_table(batch), mode="append" if rows else "create")
                     rows += len(batch)
             conn.commit()
         if not rows:
@@ -533,7 +532,7 @@ def _copy_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.DataF
             cur.execute(f'CREATE TEMP TABLE _stage (LIKE "{target.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
             with cur.copy(f"COPY _stage ({quoted}) FROM STDIN") as copy:
                 for batch in batches:
-                    for r in _records(batch[cols]):
+                    for r in _records(batch):
                         copy.write_row(r)
                     rows += len(batch)
             if rows:
