@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 
 from .books import WORKS, Books, _active, _pick
-from .world import Identities, Person, Vendor, Village, name_variant, person_name
+from .world import Identities, Person, Vendor, Village, name_variant
 
 FRAUD_TYPES = {
     "split_contract": "化整为零: one job split into pieces each under the tender limit",
@@ -264,7 +264,7 @@ class Injector:
         case = self.case("claim_nonresident")
         ghost_birth = dt.date(int(rng.integers(1940, 1964)), int(rng.integers(1, 13)), int(rng.integers(1, 28)))
         ghost = Person(self.ids.ric(ghost_birth, bool(rng.random() < 0.5), area=str(rng.choice(["330521", "330522"]))),
-                       person_name(rng), v.code, "", ghost_birth, True, self.ids.bank_account())
+                       self.ids.person_name(), v.code, "", ghost_birth, True, self.ids.bank_account())
         for m in range(int(rng.integers(1, 7)), 13):
             c = b.claim(v, "最低生活保障金", f"{b.year}-{m:02d}", ghost, 780.0, b.working_day_near(dt.date(b.year, m, 15)))
             self.mark(case, "claim_nonresident", "claims", c["claim_id"])

@@ -72,6 +72,21 @@ class Identities:
         self._seq: dict[str, int] = {}
         self._accounts: set[str] = set()
         self._acct_buf: list[str] = []
+        self._name_buf: list[tuple[str, str]] = []
+
+    def person_name(self, surname: str | None = None) -> str:
+        """A weighted (surname, given name) draw, one numpy draw per 4096 names instead of one per name.
+
+        The buffer belongs to this generation: a module-level one keyed on ``id(rng)`` handed a new generator
+        whose id happened to be recycled the previous generation's leftover names, so one seed gave two
+        different counties in one process.
+        """
+        if not self._name_buf:
+            sur = self.rng.choice(len(_SURNAMES), size=4096, p=_SURNAME_W)
+            giv = self.rng.choice(len(_GIVEN), size=4096, p=_GIVEN_W)
+            self._name_buf = [(_SURNAMES[a], _GIVEN[b]) for a, b in zip(sur, giv, strict=True)]
+        s, g = self._name_buf.pop()
+        return (surname or s) + g
 
     def ric(self, birth: dt.date, male: bool, area: str | None = None) -> str:
         area = area or self.county
@@ -115,30 +130,6 @@ def _luhn_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-class _NamePool:
-    """Draws names in batches: one weighted numpy draw per 4096 names instead of one per name."""
-
-    def __init__(self) -> None:
-        self._buf: list[tuple[str, str]] = []
-        self._rng_id = -1
-
-    def draw(self, rng: np.random.Generator) -> tuple[str, str]:
-        if not self._buf or id(rng) != self._rng_id:
-            self._rng_id = id(rng)
-            sur = rng.choice(len(_SURNAMES), size=4096, p=_SURNAME_W)
-            giv = rng.choice(len(_GIVEN), size=4096, p=_GIVEN_W)
-            self._buf = [(_SURNAMES[a], _GIVEN[b]) for a, b in zip(sur, giv, strict=True)]
-        return self._buf.pop()
-
-
-_POOL = _NamePool()
-
-
-def person_name(rng: np.random.Generator, surname: str | None = None) -> str:
-    s, g = _POOL.draw(rng)
-    return (surname or s) + g
-
-
 def place_name(rng: np.random.Generator) -> str:
     return "".join(rng.choice(_PLACE, 2, replace=False))
 
@@ -172,26 +163,26 @@ def _populate(rng: np.random.Generator, ids: Identities, v: Village, year: int) 
     n_households = int(rng.integers(100, 220))
     for h in range(n_households):
         hid = f"{v.code}{h + 1:04d}"
-        surname = person_name(rng)[0]
+        surname = ids.person_name()[0]
         members: list[Person] = []
         head_male = rng.random() < 0.85
         head_birth = _birth(rng, 30, 85, year)
-        head = Person(ids.ric(head_birth, head_male), person_name(rng, surname) if head_male else person_name(rng),
+        head = Person(ids.ric(head_birth, head_male), ids.person_name(surname) if head_male else ids.person_name(),
                       v.code, hid, head_birth, head_male, ids.bank_account(), head=True,
                       contracted_area=round(float(rng.uniform(1.5, 6.0)), 2))
         members.append(head)
         if rng.random() < 0.85:  # spouse
             sb = head_birth + dt.timedelta(days=int(rng.integers(-1500, 1500)))
             spouse_account = head.account if (year - sb.year >= 60 and rng.random() < 0.3) else ids.bank_account()
-            members.append(Person(ids.ric(sb, not head_male), person_name(rng), v.code, hid, sb, not head_male,
+            members.append(Person(ids.ric(sb, not head_male), ids.person_name(), v.code, hid, sb, not head_male,
                                   spouse_account))
         for _ in range(int(rng.integers(0, 3))):  # children
             cb = head_birth + dt.timedelta(days=int(rng.integers(20 * 365, 35 * 365)))
             if cb.year > year - 1:
                 continue
             male = bool(rng.random() < 0.5)
-            members.append(Person(ids.ric(cb, male), person_name(rng, surname) if male or rng.random() < 0.7
-                                  else person_name(rng), v.code, hid, cb, male, ids.bank_account()))
+            members.append(Person(ids.ric(cb, male), ids.person_name(surname) if male or rng.random() < 0.7
+                                  else ids.person_name(), v.code, hid, cb, male, ids.bank_account()))
         # roughly 1.1% die and 0.8% move out during the year (most of them keep no subsidy afterwards)
         for p in members:
             r = rng.random()
