@@ -223,8 +223,8 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
     tables: dict[str, pd.DataFrame] = {}
     for name, t in TABLES.items():
         tonight = validated[name].clean[t.column_names] if name in validated else None
-        history = (store.read_history(engine, url, name, exclude_run=run_id) if url
-                   else store.read_warehouse(engine, name, exclude_run=run_id))
+        history = store.contiguous(store.read_history(engine, url, name, exclude_run=run_id) if url
+                                   else store.read_warehouse(engine, name, exclude_run=run_id))
         if tonight is not None and len(tonight) and len(history):
             # rows tonight replaces (read before the load, history still holds their old versions)
             keys = store._row_keys(t, history)

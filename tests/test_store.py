@@ -127,3 +127,22 @@ def test_fingerprint_set_helpers_agree_with_numpy():
     seen = store.is_known(probe, known)
     assert seen.tolist() == np.isin(probe, a).tolist() and seen.flags.writeable
     assert not store.is_known(probe, store.sorted_unique(np.zeros(0, dtype=np.int64))).any()
+
+
+def test_history_from_a_snapshot_goes_to_detection_in_one_chunk(tmp_path):
+    """Parquet returns a chunk per row group; detection takes rows from history many times, and pyarrow's take
+    costs more per row the more chunks there are. contiguous() joins them without changing a value or a dtype."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = pd.DataFrame({"name": pd.array(["张三", None, "李四", "王五"] * 50, dtype="str"),
+                       "amount": [1.5, float("nan"), 3.0, 4.0] * 50,
+                       "day": pd.to_datetime(["2024-01-02"] * 200).astype("datetime64[us]")})
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "h.parquet", row_group_size=30)
+    read = pd.read_parquet(tmp_path / "h.parquet")
+    assert read["name"].array._pa_array.num_chunks > 1
+    before = read.copy()
+    out = store.contiguous(read)
+    assert out["name"].array._pa_array.num_chunks == 1
+    assert out.dtypes.equals(before.dtypes) and out.equals(before)
+    assert out["name"].isna().sum() == 50 and out["name"].dtype.na_value is before["name"].dtype.na_value
