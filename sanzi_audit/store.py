@@ -623,9 +623,8 @@ def contiguous(frame: pd.DataFrame) -> pd.DataFrame:
     """
     for name in frame.columns:
         arr = frame[name].array
-        chunked = getattr(arr, "_pa_array", None)
-        if chunked is not None and getattr(chunked, "num_chunks", 1) > 1:
-            frame[name] = pd.Series(arr.dtype.__from_arrow__(chunked.combine_chunks()), index=frame.index, name=name)
+        if isinstance(arr, pd.arrays.ArrowExtensionArray) and arr._pa_array.num_chunks > 1:
+            frame[name] = arr.dtype.__from_arrow__(arr._pa_array.combine_chunks())  # same dtype, one chunk
     return frame
 
 
