@@ -40,7 +40,7 @@ def county(villages: int, seed: int, work: Path) -> tuple[Path, float | None]:
     from sanzi_audit.synth import SynthOptions, generate, write
 
     src = work / f"county-{villages}"
-    if (src / "truth.csv").exists():
+    if (src / "_truth" / "truth.csv").exists():
         return src, None
     t = time.perf_counter()
     write(generate(SynthOptions(villages=villages, seed=seed), load_config()), src)
@@ -96,7 +96,7 @@ def stages(villages: int, seed: int, work: Path) -> dict:
     ranked = pipeline.rank(leads, cfg)
     pipeline.publish(engine, ranked, run_id)
     stage("rank + publish", len(ranked), t)
-    truth = pd.read_csv(src / "truth.csv", dtype=str)
+    truth = pd.read_csv(src / "_truth" / "truth.csv", dtype=str)
     report = evaluate(engine, truth, [50, 100, 200], baseline=False)
     return dict(villages=villages, rows=rows, synth_seconds=synth_s, stages=out,
                 detectors=[dict(name=r.name, status=r.status, leads=r.leads, seconds=round(r.seconds, 2))

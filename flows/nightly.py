@@ -27,9 +27,13 @@ _TASK = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
 @task(name="extract", retries=2, retry_delay_seconds=10, **_TASK)
-def extract_task(source: str) -> Extract:
-    ex = extract(source)
+def extract_task(source: str, config: Config | None = None) -> Extract:
+    ex = extract(source, config=config)
     log = get_run_logger()
+    for f in ex.files:
+        for sh in f.sheets:
+            log.info("extract %s [%s]: %s, %d data rows, layout %s, village %s", f.path, sh.sheet,
+                     sh.profile or "-", sh.data_rows, sh.layout, sh.village_code or "-")
     for name, raw in ex.tables.items():
         log.info("extract %s: %d rows from %s (%s)", name, raw.rows_read, raw.file, raw.encoding)
     for p in ex.problems:
@@ -199,7 +203,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
     try:
         # Prefect keeps every task's parameters and result until the flow ends, so big inputs are emptied in place
         # (drop_rows, release) once used: at 1,000 villages the raw extract alone is 1.7 GB.
-        raw = extract_task(str(source))
+        raw = extract_task(str(source), config)
         ex = raw
         if townships or limited:
             ex = ex.restrict(townships, config.validation.period_start, config.validation.period_end)

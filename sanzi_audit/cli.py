@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .web.auth import AuthError
 
+
 EXIT_FATAL = 2
 
 
@@ -50,7 +51,7 @@ def table(headers: list[str], rows: list[list], max_width: int = 60) -> str:
 
 def cmd_synth(a) -> int:
     from .config import load_config
-    from .synth import SynthOptions, generate, write
+    from .synth import SynthOptions, generate, truth_dir, write
 
     def progress(i, n):
         if i == n or i % max(1, n // 10) == 0:
@@ -67,8 +68,8 @@ def cmd_synth(a) -> int:
     out = write(res, a.out, messy=a.messy, seed=a.seed)
     rows = [[k, len(v)] for k, v in res.tables.items()]
     print(table(["表", "行数"], rows))
-    print(f"注入疑点案例 {res.truth['case_id'].nunique()} 个（{out / 'truth.csv'}），"
-          f"相似但正常的记录 {len(res.lookalikes)} 条（{out / 'lookalikes.csv'}）")
+    print(f"注入疑点案例 {res.truth['case_id'].nunique()} 个（{truth_dir(out) / 'truth.csv'}），"
+          f"相似但正常的记录 {len(res.lookalikes)} 条（{truth_dir(out) / 'lookalikes.csv'}）")
     print(f"数据源目录: {out}")
     return 0
 
@@ -196,7 +197,7 @@ def cmd_leads(a) -> int:
 
 def cmd_demo(a) -> int:
     from .config import load_config
-    from .synth import SynthOptions, generate, write
+    from .synth import SynthOptions, generate, truth_dir, write
 
     base = Path(a.dir).resolve()
     src = base / "source"
@@ -211,7 +212,7 @@ def cmd_demo(a) -> int:
     print("\n排名前 15 的疑点线索:")
     cmd_leads(argparse.Namespace(db=str(db), top=15, detector=None, village=None, explain=False))
     print(f"\n审查库（SQLite）: {db}\n查看更多: sanzi leads --db {db} --top 50 --explain\n"
-          f"评估: sanzi eval --truth {src / 'truth.csv'} --db {db}")
+          f"评估: sanzi eval --truth {truth_dir(src) / 'truth.csv'} --db {db}")
     return 0
 
 

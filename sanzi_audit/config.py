@@ -23,6 +23,24 @@ class _Strict(BaseModel):
 class Region(_Strict):
     name: str = Field(description="County (or region) name shown to users")
     county_code: str = Field(pattern=r"^\d{6}$", description="6-digit county part of the 统计用区划代码")
+    village_directory: str | None = Field(
+        None, description="The county's 统计用区划代码 list (CSV or XLSX with 代码 and 名称, optionally 乡镇 and 别名), "
+        "relative to this config file: places each export in its village by the names in titles, files and folders")
+
+
+class FilePin(_Strict):
+    glob: str = Field(description="Files (relative to the source folder, or a file name) this applies to, e.g. "
+                      "\"城关镇/新塘村/*.xls\"")
+    profile: str | None = Field(None, description="The import profile to use (see `sanzi inspect`), when the guess is wrong")
+    village: str | None = Field(None, description="The village of these files: a 12-digit code or a directory name")
+
+
+class Imports(_Strict):
+    profiles: list[str] = Field(default_factory=list, description="The county's own import profiles (YAML files, "
+                                "relative to this config file), in the format of the built-in ones")
+    files: list[FilePin] = Field(default_factory=list, description="Pins of a profile or a village for file globs")
+    ignore: list[str] = Field(default_factory=list, description="Globs of files in the source folder that are not "
+                              "exports (names starting with . or _ are always left out)")
 
 
 class Thresholds(_Strict):
@@ -83,6 +101,7 @@ class Config(_Strict):
     validation: Validation = Field(default_factory=Validation)
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     townships: dict[str, TownshipOverride] = Field(default_factory=dict)
+    imports: Imports = Field(default_factory=Imports)
     source_file: str | None = None
 
     def detector(self, name: str) -> DetectorSettings:

@@ -89,6 +89,9 @@ LEDGER = Table(
         C("handler", "text", aliases=("经办人",)),
         C("approver", "text", aliases=("审批人",)),
         C("settlement", "text", aliases=("结算方式",), doc="现金/转账/村务卡"),
+        C("counterparty_source", "text", doc="where the counterparty was read: column, aux (辅助核算), item (K/3 核算项目), "
+          "subaccount (科目 sub-account), voucher (another line of the voucher), summary (a 摘要 pattern: weak)"),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for (kept, not dropped)"),
     ),
 )
 
@@ -116,6 +119,10 @@ CONTRACTS = Table(
         C("unit", "text", aliases=("计量单位", "单位"), doc="leases: 亩/平方米/间"),
         C("term_years", "number", aliases=("租期", "租期（年）", "期限（年）"),
           doc="leases: years the contract amount covers"),
+        C("start_date", "date", aliases=("起始日期", "开始日期"), doc="first day of the contract term"),
+        C("end_date", "date", aliases=("终止日期", "结束日期", "到期日期"), doc="last day of the contract term"),
+        C("annual_rent", "amount", aliases=("年租金", "年承包费")),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
     ),
 )
 
@@ -138,6 +145,11 @@ CLAIMS = Table(
         C("amount", "amount", True, ("发放金额", "金额")),
         C("quantity", "number", aliases=("面积", "数量")),
         C("pay_date", "date", True, ("发放日期",)),
+        C("payee_name", "text", aliases=("收款人姓名", "持卡人"), doc="一卡通: the card holder paid (may differ from the claimant)"),
+        C("payee_id", "code", aliases=("收款人身份证号", "持卡人身份证号")),
+        C("household_head_name", "text", aliases=("户主姓名",)),
+        C("household_head_id", "code", aliases=("户主身份证号",)),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
     ),
 )
 
@@ -155,6 +167,8 @@ RESIDENTS = Table(
         C("status", "text", aliases=("状态", "户籍状态"), doc="在册/死亡/迁出"),
         C("status_date", "date", aliases=("变动日期",)),
         C("contracted_area", "number", aliases=("承包面积", "确权面积")),
+        C("relation_to_head", "text", aliases=("与户主关系",)),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
     ),
 )
 
@@ -174,6 +188,8 @@ OFFICIALS = Table(
         C("relation", "text", aliases=("关系",), doc="本人/配偶/子女/父母/兄弟姐妹/其他"),
         C("term_start", "date", aliases=("任期开始",)),
         C("term_end", "date", aliases=("任期结束",)),
+        C("employer", "text", aliases=("工作单位",), doc="a relative's 工作单位: can name the business that wins work"),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
     ),
 )
 

@@ -33,8 +33,10 @@ def on_distinct(fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series
 
     @functools.wraps(fn)
     def wrapper(s: pd.Series):
-        if s.dtype == object:
-            s = _series(to_arrow(s), s.index)  # factorizing Arrow strings is several times faster than objects
+        if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+            # objects, and a column of no text at all (all empty: float NaN) or of numbers, become Arrow strings:
+            # factorizing them is several times faster, and the parsers' string methods always apply
+            s = _series(to_arrow(s), s.index)
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         res = fn(pd.Series(uniques, dtype="object"))
         parts = res if isinstance(res, tuple) else (res,)
@@ -68,8 +70,14 @@ def to_arrow(s: pd.Series) -> pa.Array:
     try:
         return pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([None if x is None or (isinstance(x, float) and x != x) else str(x) for x in values],
-                        type=pa.string())
+        return pa.array([None if x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
+                         else _text(x) for x in values], type=pa.string())
+
+
+def _text(x) -> str:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))  # 12.0 read from a spreadsheet is the code 12
+    return str(x)
 
 
 def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
@@ -114,6 +122,8 @@ def parse_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse '1,234.50', '１２３４．５', '¥1 234', '(12.00)' (negative) into float; return (values, bad_mask)."""
     txt = clean_text(s)
     present = txt.notna()
+    if not present.any():  # nothing but blanks: string methods on an all-missing column would fail
+        return pd.Series(np.nan, index=s.index, dtype="float64"), pd.Series(False, index=s.index)
     t = txt.str.replace(r"[,，\s¥￥元]", "", regex=True)
     neg = t.str.match(r"^\(.*\)$", na=False)
     t = t.str.strip("()")
@@ -128,6 +138,8 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305 (time parts ignored); return (dates, bad)."""
     txt = clean_text(s)
     present = txt.notna()
+    if not present.any():  # every cadre still in office: term_end blank everywhere is a column, not an error
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]"), pd.Series(False, index=s.index)
     t = txt.str.split(r"[ T]", n=1, regex=True).str[0]
     t = t.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True)
     t = t.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)

@@ -75,9 +75,9 @@ class Fingerprints:
 
 def fingerprints(frame: pd.DataFrame) -> pd.Series:
     """A 64-bit hash of each raw row's values (not its file or row number), indexed like ``frame``."""
-    from .sources import FILE, ROW
+    from .sources import META
 
-    cols = [c for c in frame.columns if c not in (FILE, ROW)]
+    cols = [c for c in frame.columns if c not in META]
     return pd.util.hash_pandas_object(frame[cols], index=False).astype("int64")
 
 
@@ -88,9 +88,10 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
     so they are validated again. Detection still sees the whole history: it reads the warehouse."""
     import numpy as np
 
-    from .sources import ROW, RawTable
+    from .sources import SEQ, RawTable
 
-    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped))
+    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped), files=ex.files,
+                  layout=ex.layout, subtotal_issues=ex.subtotal_issues)
     fp = Fingerprints()
     for name, raw in ex.tables.items():
         frame = raw.frame
@@ -102,22 +103,22 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
         keep = ~seen
         fp.unchanged[name] = int(seen.sum())
         kept = frame if keep.all() else frame.loc[keep].reset_index(drop=True)  # a first night keeps all: no copy
-        fp.by_row[name] = pd.Series(h[keep], index=kept[ROW].to_numpy())
+        fp.by_row[name] = pd.Series(h[keep], index=kept[SEQ].to_numpy())
         out.tables[name] = RawTable(raw.table, raw.file, kept, raw.malformed, raw.ignored_columns, raw.encoding)
     return out, fp
 
 
 def remember_loaded(engine: sa.Engine, validated: dict[str, Validated], fp: Fingerprints, run_id: int) -> int:
     """Remember the fingerprints of rows that loaded without a warning."""
-    from .sources import ROW
+    from .sources import SEQ
 
     n = 0
     for name, v in validated.items():
         hashes = fp.by_row.get(name)
         if hashes is None or v.clean.empty:
             continue
-        rows = v.clean[ROW]
-        rows = rows[~rows.isin([w["source_row"] for w in v.warnings])]
+        rows = v.clean[SEQ]
+        rows = rows[~rows.isin([w["seq"] for w in v.warnings])]
         n += store.remember_rows(engine, name, hashes.reindex(rows.to_numpy()).dropna().to_numpy(dtype="int64"), run_id)
     return n
 

@@ -21,8 +21,11 @@ import pandas as pd
 from .contract import TABLES, Table, header_map
 from .normalize import to_halfwidth
 
-ROW = "_row"  # 1-based row number in the source file (the header is row 1)
-FILE = "_file"
+ROW = "_row"  # 1-based row number in the source file as the spreadsheet shows it (title and header rows included)
+FILE = "_file"  # the file, relative to the source folder
+SHEET = "_sheet"  # the sheet of a workbook (None for CSV and text)
+SEQ = "_seq"  # position of the row in the table's extract (unique across files), for fingerprints
+META = (ROW, FILE, SHEET, SEQ)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,8 @@ class RawTable:
     table: str
     file: str
     frame: pd.DataFrame  # canonical column names, all values str or None, plus _row and _file
-    malformed: list[tuple[int, list[str], str]] = field(default_factory=list)  # (row, raw fields, reason)
+    # (row, raw fields, reason) or (row, raw fields, reason, file) when the table comes from several files
+    malformed: list[tuple] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
 
@@ -56,6 +60,9 @@ class Extract:
     problems: list[FileProblem] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # optional tables with no file
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
+    files: list = field(default_factory=list)  # imports.reader.FileReport per file read through a profile
+    layout: dict[str, int] = field(default_factory=dict)  # layout rows (title, header, subtotal …) by kind
+    subtotal_issues: list[dict] = field(default_factory=list)  # 合计 rows that do not equal their lines
 
     def drop_rows(self) -> None:
         """Let go of the row data in place (problems, absences and counts stay). In place, because Prefect keeps
@@ -72,7 +79,8 @@ class Extract:
         """
         from .normalize import clean_code, parse_date
 
-        out = Extract(problems=self.problems, absent=self.absent)
+        out = Extract(problems=self.problems, absent=self.absent, files=self.files, layout=self.layout,
+                      subtotal_issues=self.subtotal_issues)
         for name, raw in self.tables.items():
             frame, keep = raw.frame, np.ones(len(raw.frame), dtype=bool)
             if prefixes and "village_code" in frame:
@@ -109,13 +117,21 @@ def check_source(source: str | Path) -> None:
         raise SourceError(f"数据源目录不存在: {path}（应为导出文件所在目录，或数据库 URL）")
 
 
-def extract(source: str | Path, retries: int = 3, retry_delay: float = 2.0) -> Extract:
-    """Read every contract table of ``source``; a database source retries transient errors per table."""
+def extract(source: str | Path, retries: int = 3, retry_delay: float = 2.0, config=None) -> Extract:
+    """Read every contract table of ``source``; a database source retries transient errors per table.
+
+    A folder may hold files in the contract (``ledger.csv`` …, read as before) and any other exports, in
+    subfolders and under any names, which are read through the import profiles (``imports/``) and placed in
+    villages with the county's directory (``config.region.village_directory``)."""
     check_source(source)
     s = str(source)
     if "://" in s:
-        return _extract_database(s, retries, retry_delay)
-    return _extract_folder(Path(s))
+        ex = _extract_database(s, retries, retry_delay)
+    else:
+        ex = _extract_folder(Path(s), config)
+    for raw in ex.tables.values():
+        raw.frame[SEQ] = np.arange(len(raw.frame), dtype="int64")
+    return ex
 
 
 # ---- folder of exports ---------------------------------------------------------------------------
@@ -130,17 +146,45 @@ def _find_file(folder: Path, table: Table) -> list[Path]:
     return found
 
 
-def _extract_folder(folder: Path) -> Extract:
+def _extract_folder(folder: Path, config=None) -> Extract:
+    from .config import load_config
+    from .imports import reader
+
     out = Extract()
+    config = config or load_config()
+    try:
+        settings = reader.ImportSettings.from_config(config)
+    except ValueError as exc:  # a bad directory or profile: nothing can be placed, say so once
+        raise SourceError(str(exc)) from exc
+    canonical = {t.name: _find_file(folder, t) for t in TABLES.values()}
+    exclude = {f for fs in canonical.values() for f in fs}
+    if settings.directory is not None:
+        exclude.add(Path(settings.directory.source))
+    if config.source_file:
+        exclude.add(Path(config.source_file))
+    parts, reports, _other = reader.read_folder(folder, settings, exclude)
+    out.files = reports
+    for rep in reports:
+        for msg in rep.problems:
+            out.problems.append(FileProblem("?", rep.path, f"{rep.path}: {msg}"))
+        for sh in rep.sheets:
+            for k, v in sh.layout.items():
+                out.layout[k] = out.layout.get(k, 0) + v
     for table in TABLES.values():
-        files = _find_file(folder, table)
+        files = canonical[table.name]
+        imported = parts.get(table.name, [])
+        if not files and imported:
+            out.tables[table.name] = _imported_table(table, imported)
+            for p in imported:
+                out.subtotal_issues += [dict(i, table=table.name, file=p.frame[FILE].iat[0]) for i in p.subtotal_issues]
+            continue
         if not files:
             if table.optional:
                 out.absent.append(table.name)
             else:
                 out.problems.append(FileProblem(table.name, str(folder / f"{table.name}.csv"),
                                                 f"缺少必需的表 {table.name}（{table.title}）: 未找到 {table.name}.csv 或 "
-                                                f"{table.name}.xlsx"))
+                                                f"{table.name}.xlsx，也没有可识别为{table.title}的导出文件"))
             continue
         if len(files) > 1:
             out.problems.append(FileProblem(table.name, str(files[0]),
@@ -154,8 +198,25 @@ def _extract_folder(folder: Path) -> Extract:
         except _Problem as exc:
             out.problems.append(FileProblem(table.name, str(f), f"{f.name}: {exc}"))
             continue
+        if imported:  # the contract's file plus exports of the same table: one table, every row kept
+            merged = _imported_table(table, imported)
+            raw.frame[SHEET] = None
+            frame = pd.concat([raw.frame, merged.frame], ignore_index=True)
+            raw = RawTable(table.name, raw.file, frame, [*raw.malformed, *merged.malformed],
+                           raw.ignored_columns + merged.ignored_columns, raw.encoding)
         out.tables[table.name] = raw
     return out
+
+
+def _imported_table(table: Table, parts: list) -> RawTable:
+    from .imports.reader import merge_parts
+
+    frame = merge_parts(parts)
+    malformed = [m for p in parts for m in p.malformed]
+    ignored = sorted({h for p in parts for h in p.ignored})
+    files = sorted({p.frame[FILE].iat[0] for p in parts if len(p.frame)} | {m[3] for m in malformed})
+    label = files[0] if len(files) == 1 else f"{len(files)} 个文件"
+    return RawTable(table.name, label, frame, malformed, ignored, ",".join(sorted({p.encoding or "" for p in parts})))
 
 
 class _Problem(Exception):

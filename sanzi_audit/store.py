@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .contract import TABLES, Table
-from .sources import FILE, ROW, safe_url
+from .sources import FILE, ROW, SHEET, safe_url
 
 DEFAULT_DB_FILE = "sanzi.db"
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def _warehouse_table(t: Table) -> sa.Table:
     cols = [sa.Column("row_key", sa.Text, primary_key=True)]
     cols += [sa.Column(c.name, _SA_TYPES[c.kind]()) for c in t.columns]
     cols += [sa.Column("source_file", sa.Text), sa.Column("source_row", sa.Integer),
-             sa.Column("loaded_run", sa.Integer)]
+             sa.Column("loaded_run", sa.Integer), sa.Column("source_sheet", sa.Text)]
     idx = [sa.Index(f"ix_wh_{t.name}_village", "village_code")]
     if t.record_id != t.unique_key[0] or t.key:
         idx.append(sa.Index(f"ix_wh_{t.name}_record", t.record_id))
@@ -69,6 +69,7 @@ quarantine = sa.Table(
     sa.Column("source_file", sa.Text),
     sa.Column("source_row", sa.Integer),
     sa.Column("raw", sa.Text),
+    sa.Column("source_sheet", sa.Text),
     sa.Column("reasons", sa.Text),  # JSON list of {check, column, message, severity}
 )
 
@@ -382,7 +383,7 @@ def write_quarantine(engine: sa.Engine, run_id: int, rows: list[dict]) -> None:
     if not rows:
         return
     payload = [dict(run_id=run_id, table_name=r["table"], source_file=r["source_file"], source_row=r["source_row"],
-                    raw=r["raw"], reasons=json.dumps(r["reasons"], ensure_ascii=False)) for r in rows]
+                    source_sheet=r.get("source_sheet"), raw=r["raw"], reasons=json.dumps(r["reasons"], ensure_ascii=False)) for r in rows]
     with engine.begin() as conn:
         conn.execute(quarantine.insert(), payload)
 
@@ -398,7 +399,7 @@ def load_warehouse(engine: sa.Engine, table: str, rows: pd.DataFrame | Iterable[
     frames = [rows] if isinstance(rows, pd.DataFrame) else rows
     batches = (_warehouse_rows(t, df.iloc[i:i + CHUNK_ROWS], run_id)
                for df in frames for i in range(0, len(df), CHUNK_ROWS))
-    cols = ["row_key", *t.column_names, "source_file", "source_row", "loaded_run"]  # as _warehouse_rows orders them
+    cols = ["row_key", *t.column_names, "source_file", "source_row", "loaded_run", "source_sheet"]  # as _warehouse_rows
     if engine.dialect.name == "postgresql":
         return _copy_upsert(engine, WAREHOUSE[table], batches, cols)
     return _sqlite_upsert(engine, WAREHOUSE[table], batches, cols)
@@ -410,6 +411,7 @@ def _warehouse_rows(t: Table, df: pd.DataFrame, run_id: int) -> pd.DataFrame:
     out["source_file"] = df[FILE].to_numpy()
     out["source_row"] = df[ROW].to_numpy()
     out["loaded_run"] = run_id
+    out["source_sheet"] = df[SHEET].to_numpy() if SHEET in df else None
     return out
 
 

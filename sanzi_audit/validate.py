@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ import pandas as pd
 from .contract import TABLES, Table
 from .normalize import STR, clean_code, clean_text, parse_amount, parse_date
 from .quality import Validator
-from .sources import FILE, ROW, RawTable
+from .sources import FILE, META, ROW, SEQ, SHEET, RawTable
 
 REJECT = "reject"
 WARN = "warn"
@@ -134,26 +135,37 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
         col.add(mask, reasons, severity)
 
     rejected = col.rejected()
-    typed[ROW] = df[ROW].to_numpy()
-    typed[FILE] = df[FILE].to_numpy()
+    for m in META:
+        typed[m] = df[m].to_numpy() if m in df else None
+    files, sheets = typed[FILE], typed[SHEET]
     bad_pos = np.flatnonzero(rejected)
     reasons = col.reasons_for(bad_pos)
-    raw_records = df.drop(columns=[ROW, FILE]).iloc[bad_pos].to_dict("records")
-    quarantine = [dict(table=table.name, source_file=raw.file, source_row=int(df[ROW].iat[p]),
-                       raw=json.dumps(r, ensure_ascii=False, default=str), reasons=reasons[int(p)])
+    raw_records = df.drop(columns=[m for m in META if m in df]).iloc[bad_pos].to_dict("records")
+    quarantine = [dict(table=table.name, source_file=_file_of(raw, files.iat[p]), source_sheet=sheets.iat[p],
+                       source_row=int(df[ROW].iat[p]), raw=json.dumps(r, ensure_ascii=False, default=str),
+                       reasons=reasons[int(p)])
                   for p, r in zip(bad_pos, raw_records, strict=True)]
-    for row_no, fields, why in raw.malformed:
-        quarantine.append(dict(table=table.name, source_file=raw.file, source_row=row_no,
-                               raw=json.dumps(fields, ensure_ascii=False),
+    for row_no, fields, why, *where in raw.malformed:
+        quarantine.append(dict(table=table.name, source_file=where[0] if where else raw.file, source_sheet=None,
+                               source_row=row_no, raw=json.dumps(fields, ensure_ascii=False),
                                reasons=[Reason("malformed_row", None, why).as_dict()]))
     warn_pos = np.flatnonzero(col.warned() & ~rejected)
     wreasons = col.reasons_for(warn_pos)
     amount = _amount(table.name, typed)
     warnings = [dict(table=table.name, record_id=rid.iat[p], village_code=typed["village_code"].iat[p],
-                     source_file=raw.file, source_row=int(df[ROW].iat[p]), amount=float(amount[p]),
+                     source_file=_file_of(raw, files.iat[p]), source_sheet=sheets.iat[p],
+                     source_row=int(df[ROW].iat[p]), seq=int(typed[SEQ].iat[p]) if SEQ in df else None,
+                     amount=float(amount[p]),
                      reasons=[r for r in wreasons[int(p)] if r["severity"] == WARN]) for p in warn_pos]
     clean = typed.loc[~rejected].reset_index(drop=True) if rejected.any() else typed
     return Validated(table.name, raw.file, clean, quarantine, warnings, raw.rows_read, quality.outcomes)
+
+
+def _file_of(raw: RawTable, row_file) -> str:
+    """The file a row came from: its own (a table read from several exports), else the table's file."""
+    if row_file is None or (isinstance(row_file, float) and row_file != row_file):
+        return raw.file
+    return raw.file if Path(raw.file).name == row_file else str(row_file)
 
 
 def _amount(table: str, typed: pd.DataFrame) -> np.ndarray:

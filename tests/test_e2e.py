@@ -68,7 +68,7 @@ def test_cli_leads_and_eval(nightly_db, small_county_messy):
                        capture_output=True, text=True, check=True)
     assert "排名" in r.stdout and "疑点" in r.stdout
     r = subprocess.run([sys.executable, "-m", "sanzi_audit.cli", "eval", "--db", db, "--truth",
-                        str(small_county_messy / "truth.csv"), "--k", "10"], capture_output=True, text=True, check=True)
+                        str(small_county_messy / "_truth" / "truth.csv"), "--k", "10"], capture_output=True, text=True, check=True)
     assert "split_contract" in r.stdout and "precision@K" in r.stdout
 
 

@@ -111,8 +111,8 @@ def test_the_flow_lets_go_of_raw_rows_and_detection_views(tmp_path, small_county
     alive_at_detection: list[int] = []
     real_extract, real_detect, real_rank = nightly_module.extract, pipeline.detect, pipeline.rank
 
-    def extract(source):
-        ex = real_extract(source)
+    def extract(source, **kw):
+        ex = real_extract(source, **kw)
         raw_frames.extend(weakref.ref(t.frame) for t in ex.tables.values())
         return ex
 

@@ -161,6 +161,11 @@ def _officials(villages, year: int) -> list[dict]:
 
 # ---- writing -------------------------------------------------------------------------------------
 
+def truth_dir(out: str | Path) -> Path:
+    """Where the answer key goes: inside the source folder, under a name the reader leaves out (``_``)."""
+    return Path(out) / "_truth"
+
+
 def write(result: SynthResult, out: str | Path, messy: bool = False, seed: int = 0) -> Path:
     """Write the source folder. ``messy`` makes it look like real platform exports (see docs)."""
     out = Path(out)
@@ -179,8 +184,9 @@ def write(result: SynthResult, out: str | Path, messy: bool = False, seed: int =
         else:
             enc = {"ledger": "gbk", "claims": "utf-8-sig", "residents": "gb18030"}[name]
             m.to_csv(out / f"{name}.csv", index=False, encoding=enc)
-    result.truth.to_csv(out / "truth.csv", index=False, encoding="utf-8")
-    result.lookalikes.to_csv(out / "lookalikes.csv", index=False, encoding="utf-8")
+    truth_dir(out).mkdir(exist_ok=True)
+    result.truth.to_csv(truth_dir(out) / "truth.csv", index=False, encoding="utf-8")
+    result.lookalikes.to_csv(truth_dir(out) / "lookalikes.csv", index=False, encoding="utf-8")
     return out
 
 

@@ -1,0 +1,398 @@
+"""From a profile's fields to the contract's columns, one function per table.
+
+Everything stays text here: validation types the values and quarantines what cannot be typed, quoting it. The only
+values computed are the ones a layout hides (a voucher number split from 记-12, an account code split from
+"22410053 其他应付款_某公司", a debit from 金额 + 方向) and where a counterparty was read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..contract import TABLES
+from .apply import _blank, amounts_float, dates_of, excel_serial_to_iso, extra_json, fill_down
+from .profiles import Profile
+
+
+@dataclass
+class Context:
+    profile: Profile
+    village_code: str | None
+    village_name: str | None
+    year: int | None  # from the title, sheet or file name
+    month: int | None
+    title: str = ""
+    file_stem: str = ""
+
+
+def _col(f: pd.DataFrame, name: str) -> pd.Series:
+    return f[name] if name in f else pd.Series([""] * len(f), index=f.index, dtype=object)
+
+
+def _col_or(f: pd.DataFrame, name: str, default) -> pd.Series:
+    """The field where the file has it, else ``default`` on every row."""
+    if _has(f, name):
+        return f[name]
+    return pd.Series([default if default is not None else ""] * len(f), index=f.index, dtype=object)
+
+
+def _has(f: pd.DataFrame, name: str) -> bool:
+    return name in f and not _blank(f[name]).all()
+
+
+# ---- counterparties ---------------------------------------------------------------------------------------
+
+# level-1 account names whose sub-accounts are parties (payables, receivables, 往来)
+_PARTY_ACCOUNT = re.compile(r"应付|应收|往来|预付|预收|借款|暂付|暂收|劳务费|专项应付")
+_COMPANY = (r"有限责任公司|股份有限公司|有限公司|公司|厂|商店|商行|经营部|门市部|五金店|建材店|店|合作社|工作室|服务部|"
+            r"工程队|施工队|中心|研究院|设计院|事务所|超市|饭店|酒店|农家乐")
+_PAY = r"(?:支付|付给|付|预付|报销|借给|借支|退还|付还|结算)"
+_SUMMARY_COMPANY = re.compile(_PAY + r"\s*(?P<n>[\u4e00-\u9fa5A-Za-z0-9()（）]{2,40}?(?:" + _COMPANY + r"))")
+_SUMMARY_PERSON = re.compile(_PAY + r"\s*(?P<n>[\u4e00-\u9fa5]{2,4}?)(?:同志)?的?(?:\d{4}年|\d{1,2}月)?"
+                             r"(?:工程款|材料款|货款|劳务费|工资|工钱|误工费|误工补贴|报酬|借款|租金|运费|维修费|务工费|补助)")
+_NOT_NAME = re.compile(r"^(本月|上月|全年|村委|村里|村级|部分|剩余|尾款|工程|材料|货款|税费|电费|水费|网费|话费|利息|手续费|"
+                       r"保险|社保|医保|公积金|工资|款项|费用|往来|本期|本年|上年|预算|合同)")
+
+
+def summary_party(s: pd.Series) -> pd.Series:
+    """A payee named only in 摘要 (支付新塘建材店材料款, 付张三误工费): a weak source."""
+    txt = s.fillna("").astype("str")
+    out = txt.str.extract(_SUMMARY_COMPANY)["n"]
+    person = txt.str.extract(_SUMMARY_PERSON)["n"]
+    out = out.where(out.notna(), person)
+    return out.where(~out.fillna("").str.match(_NOT_NAME), None)
+
+
+def aux_items_party(s: pd.Series) -> pd.Series:
+    """K/3 核算项目 "供应商---0001---新塘建材店,部门---01---村委" → the party (客户/供应商/职员/个人) name."""
+    def one(v: str) -> str | None:
+        if not v:
+            return None
+        for part in re.split(r"[,，;；]", v):
+            bits = [b.strip() for b in part.split("---")]
+            if len(bits) >= 3 and re.search(r"客户|供应商|职员|个人|往来|客商|人员", bits[0]) and bits[-1]:
+                return bits[-1]
+        return None
+    return s.fillna("").astype("str").map(one)
+
+
+def aux_text_party(s: pd.Series) -> pd.Series:
+    """NC/用友 辅助项 "客商:新塘建材店 / 项目:道路" → 新塘建材店."""
+    m = s.fillna("").astype("str").str.extract(r"(?:客商|客户|供应商|个人|职员|往来单位)[:：]\s*(?P<n>[^/／;；,，【】\[\]]+)")
+    return m["n"].str.strip()
+
+
+def _first_of(parts: list[tuple[pd.Series, str]], n: int, index) -> tuple[pd.Series, pd.Series]:
+    name = pd.Series([None] * n, index=index, dtype=object)
+    source = pd.Series([None] * n, index=index, dtype=object)
+    for s, label in parts:
+        s = s.where(~_blank(s), None)
+        take = name.isna() & s.notna()
+        name = name.where(~take, s)
+        source = source.where(~take, label)
+    return name, source
+
+
+# ---- ledger -----------------------------------------------------------------------------------------------
+
+_VOUCHER = re.compile(r"^\s*(?P<w>[^\d\s]*?)\s*[-－—_#第]?\s*(?P<n>\d+)\s*号?\s*$")
+
+
+def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    p = ctx.profile
+    fill_down(f, p.fill_down)
+    n = len(f)
+    out = pd.DataFrame(index=f.index)
+
+    # 科目: one cell "code name_l2_l3", or code and name apart
+    sub_party = pd.Series([None] * n, index=f.index, dtype=object)
+    if _has(f, "subject"):
+        parts = f["subject"].astype("str").str.extract(r"^\s*(?P<code>[0-9][0-9.\-]*)\s*(?P<name>.*)$")
+        code = parts["code"].where(parts["code"].notna(), "")
+        name = parts["name"].where(parts["code"].notna(), f["subject"])
+    else:
+        code, name = _col(f, "account_code").astype("str"), _col(f, "account_name").astype("str")
+    code = code.str.replace(r"[.\-\s]", "", regex=True).where(~code.str.strip().isin(["未找到", "无", "NONE", "*"]), "")
+    sep = re.escape(p.name_separator) if p.name_separator else "-"
+    levels = name.fillna("").astype("str").str.split(rf"\s*(?:{sep}|-|_)\s*", regex=True)
+    first_level = levels.str[0].fillna("")
+    last_level = levels.str[-1].fillna("")
+    many = levels.str.len().fillna(0) > 1
+    sub_party = last_level.where(many & first_level.str.contains(_PARTY_ACCOUNT), None)
+    out["account_code"] = code
+    out["account_name"] = levels.map(lambda x: "-".join(y for y in x if y) if isinstance(x, list) else "")
+
+    # dates: a date cell, or 年/月/日 columns with the year from the title when there is no 年
+    if _has(f, "entry_date"):
+        date = excel_serial_to_iso(f["entry_date"].astype("str"))
+    else:
+        year = _col(f, "year").astype("str").str.extract(r"(\d{4})")[0]
+        year = year.fillna(str(ctx.year) if ctx.year else "")
+        month = _col(f, "month").astype("str").str.extract(r"(\d{1,2})")[0]
+        if ctx.month:
+            month = month.fillna(str(ctx.month))
+        day = _col(f, "day").astype("str").str.extract(r"(\d{1,2})")[0]
+        ok = (year != "") & month.notna() & day.notna()
+        date = pd.Series("", index=f.index, dtype=object)
+        date[ok] = year[ok] + "-" + month[ok].str.zfill(2) + "-" + day[ok].str.zfill(2)
+    out["entry_date"] = date
+
+    # vouchers: 记-12, or 凭证字 + 凭证号; numbered per period (month) or per year
+    if _has(f, "voucher_no") and not (_has(f, "voucher") or _has(f, "voucher_num")):
+        out["voucher_no"] = f["voucher_no"]
+    else:
+        if _has(f, "voucher"):
+            vp = f["voucher"].astype("str").str.extract(_VOUCHER)
+            word, num = vp["w"].fillna(""), vp["n"]
+            raw = f["voucher"].astype("str")
+        else:
+            word = _col(f, "voucher_word").astype("str").str.strip()
+            num = _col(f, "voucher_num").astype("str").str.extract(r"(\d+)")[0]
+            raw = (word + _col(f, "voucher_num").astype("str")).str.strip()
+        d = dates_of(date)
+        yr = d.dt.year
+        period = _col(f, "period").astype("str").str.extract(r"(\d{1,2})")[0]
+        mo = pd.to_numeric(period, errors="coerce").where(period.notna(), d.dt.month)
+        ok = num.notna() & yr.notna() & (mo.notna() | (p.voucher_numbering == "year"))
+        numbered = pd.Series(raw.to_numpy(), index=f.index, dtype=object)
+        y4 = yr.astype("Int64").astype("str")
+        m2 = mo.astype("Int64").astype("str").str.zfill(2)
+        w = word.where(word == "", word + "-")
+        n4 = num.fillna("0").astype("str").str.zfill(4)
+        label = (y4 + "-" + w + n4) if p.voucher_numbering == "year" else (y4 + "-" + m2 + "-" + w + n4)
+        numbered[ok] = label[ok]
+        out["voucher_no"] = numbered.where(raw.str.strip() != "", "")
+
+    # line numbers: 分录号 from the file (K/3 starts at 0), else the position within the voucher
+    if _has(f, "line_no"):
+        ln = pd.to_numeric(f["line_no"].astype("str").str.extract(r"(\d+)")[0], errors="coerce")
+        out["line_no"] = (ln - p.line_base + 1).astype("Int64").astype("str").where(ln.notna(), "")
+    else:
+        out["line_no"] = (out.groupby("voucher_no", sort=False).cumcount() + 1).astype("str")
+
+    # amounts: 借方/贷方, or 金额 + 方向, or one signed amount; a red entry stays a negative on its side
+    if _has(f, "debit") or _has(f, "credit"):
+        debit, credit = _col(f, "debit").astype("str"), _col(f, "credit").astype("str")
+        if p.placeholders or p.line_base == 0:  # K/3 writes the empty side as 0
+            dv, cv = amounts_float(debit), amounts_float(credit)
+            debit = debit.where(~((dv == 0) & (cv != 0)), "")
+            credit = credit.where(~((cv == 0) & (dv != 0)), "")
+    elif _has(f, "amount"):
+        amount = f["amount"].astype("str")
+        if _has(f, "direction"):
+            dirn = f["direction"].astype("str").str.strip().str.upper()
+            is_d = dirn.isin(["借", "借方", "J", "D", "1", "DR"])
+            is_c = dirn.isin(["贷", "贷方", "C", "-1", "CR"])
+            debit, credit = amount.where(is_d, ""), amount.where(is_c, "")
+            unknown = ~(is_d | is_c) & (amount.str.strip() != "")
+            debit = debit.where(~unknown, amount)  # left for validation: both sides set → quarantined
+            credit = credit.where(~unknown, amount)
+        else:
+            v = amounts_float(amount)
+            neg = v < 0
+            debit = amount.where(~neg & ~np.isnan(v), "")
+            credit = pd.Series(np.where(neg, np.abs(v), np.nan), index=f.index).map(
+                lambda x: "" if x != x else f"{x:.2f}")
+            bad = np.isnan(v) & (amount.str.strip() != "")
+            debit = debit.where(~bad, amount)  # unparseable: validation quotes it
+    else:
+        debit = credit = pd.Series([""] * n, index=f.index, dtype=object)
+    out["debit"], out["credit"] = debit, credit
+
+    for c in ("summary", "counterparty_account", "counterparty_id", "contract_no", "invoice_no", "handler",
+              "approver", "settlement"):
+        out[c] = _col(f, c)
+    out["summary"] = out["summary"].astype("str").str.replace(r"\s*\n\s*", " ", regex=True)
+
+    # counterparties, strongest source first
+    aux = [(_col(f, c), "aux") for c in ("aux_supplier", "aux_customer", "aux_employee")]
+    party, source = _first_of([(_col(f, "counterparty"), "column"), *aux,
+                               (aux_items_party(_col(f, "aux_items")), "item"),
+                               (aux_text_party(_col(f, "aux_text")), "aux"),
+                               (sub_party, "subaccount")], n, f.index)
+    # a line without a party takes its voucher's one party (the expense line of 借 管理费用 / 贷 应付款-XX公司)
+    key = out["voucher_no"].astype("str")
+    known = party.notna()
+    per_voucher = pd.DataFrame({"k": key[known], "p": party[known]}).drop_duplicates()
+    single = per_voucher.groupby("k")["p"].agg(lambda x: x.iloc[0] if len(x) == 1 else None).dropna()
+    take = party.isna() & key.isin(single.index)
+    party = party.where(~take, key.map(single))
+    source = source.where(~take, "voucher")
+    weak = summary_party(out["summary"])
+    take = party.isna() & weak.notna()
+    party, source = party.where(~take, weak), source.where(~take, "summary")
+    out["counterparty"] = party
+    out["counterparty_source"] = source
+
+    if ctx.village_code and not _has(f, "village_code"):
+        out["village_code"] = ctx.village_code
+    else:
+        out["village_code"] = _col(f, "village_code")
+    out["village_name"] = _col_or(f, "village_name", ctx.village_name or "")
+    vc = out["village_code"].astype("str")
+    out["entry_id"] = (vc + "-" + out["voucher_no"].astype("str") + "-" + out["line_no"].astype("str")).where(
+        (vc != "") & (out["voucher_no"].astype("str") != ""), "")
+    more = {k: _col(f, c) for c, k in (("preparer", "制单人"), ("reviewer", "审核人"), ("aux_project", "项目"),
+                                        ("aux_department", "部门"), ("aux_custom", "自定义辅助核算"),
+                                        ("aux_items", "核算项目"), ("aux_text", "辅助项"))
+            if _has(f, c)}
+    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    return _finish(out, "ledger")
+
+
+def _finish(out: pd.DataFrame, table: str) -> pd.DataFrame:
+    cols = [c for c in TABLES[table].column_names if c in out]
+    return out[cols].astype(object).where(out[cols].notna(), "")
+
+
+# ---- 一卡通 rolls -----------------------------------------------------------------------------------------
+
+_ROLL_WORDS = re.compile(r"(\d{4}\s*年度?|第[一二三四1-4]季度|[一二三四1-4]季度|\d{1,2}\s*月份?|上半年|下半年|第\d+批|"
+                         r"发放花名册|发放清册|发放明细表?|发放表|发放名单|花名册|清册|明细表|名册|汇总表|统计表|一览表|"
+                         r"惠民惠农|一卡通|补贴资金|资金|资金发放|[（(].*?[)）]|村|乡|镇|街道|[\s:：_\-—])")
+
+
+def program_of(title: str, stem: str, profile: Profile) -> str | None:
+    if profile.program:
+        return profile.program
+    for t in (title, stem):
+        t = re.sub(r"单位[:：].*$|制表.*$", "", t or "")
+        core = _ROLL_WORDS.sub("", t)
+        core = re.sub(r"^.*?(?=[\u4e00-\u9fa5]{2,}(?:补贴|补助|津贴|保障金|救助|养老金|抚恤|奖励|保险))", "", core)
+        m = re.search(r"[\u4e00-\u9fa5]{2,16}(?:补贴|补助|津贴|保障金|保障|救助金|救助|养老金|抚恤金|奖励|补偿)", core)
+        if m:
+            return m.group(0)
+    return None
+
+
+def period_of(title: str, stem: str) -> str | None:
+    for t in (title, stem):
+        t = t or ""
+        m = re.search(r"(\d{4})\s*年\s*(?:第)?([一二三四1-4])\s*季度", t)
+        if m:
+            q = "一二三四".find(m.group(2)) + 1 if not m.group(2).isdigit() else int(m.group(2))
+            return f"{m.group(1)}Q{q}"
+        m = re.search(r"(\d{4})\s*年\s*(\d{1,2})\s*月", t)
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}"
+        m = re.search(r"(\d{4})\s*年", t)
+        if m:
+            return m.group(1)
+    return None
+
+
+def derive_claims(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
+    fill_down(f, ctx.profile.fill_down)
+    out = pd.DataFrame(index=f.index)
+    # the claimant is the 享受人; where a roll has none, the card holder, then the household head
+    name, _ = _first_of([(_col(f, "claimant_name"), "a"), (_col(f, "payee_name"), "b"),
+                         (_col(f, "household_head_name"), "c")], len(f), f.index)
+    pid, _ = _first_of([(_col(f, "claimant_id"), "a"), (_col(f, "payee_id"), "b"),
+                        (_col(f, "household_head_id"), "c")], len(f), f.index)
+    out["claimant_name"], out["claimant_id"] = name, pid
+    for c in ("payee_name", "payee_id", "household_head_name", "household_head_id", "bank_account", "amount",
+              "quantity", "claim_id"):
+        out[c] = _col(f, c)
+    out["program"] = _col_or(f, "program", program_of(ctx.title, ctx.file_stem, ctx.profile))
+    out["period"] = _col_or(f, "period", period_of(ctx.title, ctx.file_stem))
+    date = excel_serial_to_iso(_col(f, "pay_date").astype("str"))
+    if not _has(f, "pay_date"):
+        m = re.search(r"(?:发放|填报|制表)(?:日期|时间)[:：]?\s*(\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?)",
+                      ctx.title or "")
+        date = pd.Series(m.group(1) if m else "", index=f.index, dtype=object)
+    out["pay_date"] = date
+    _village(out, f, ctx, directory)
+    more = {k: _col(f, c) for c, k in (("bank_name", "开户银行"), ("group", "村民小组"), ("standard", "补贴标准"))
+            if _has(f, c)}
+    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    return _finish(out, "claims")
+
+
+def _village(out: pd.DataFrame, f: pd.DataFrame, ctx: Context, directory) -> None:
+    """The row's own village code, else its 村(居)委会 name looked up in the directory, else the file's village."""
+    code = _col(f, "village_code").astype("str").str.strip()
+    if _has(f, "village_name") and directory is not None:
+        looked = directory.lookup_names(f["village_name"].where(~_blank(f["village_name"])))
+        code = code.where(code != "", looked.fillna(""))
+    if ctx.village_code:
+        code = code.where(code != "", ctx.village_code)
+    out["village_code"] = code
+
+
+# ---- registers --------------------------------------------------------------------------------------------
+
+def split_term(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """起止日期 "2020.01.01-2030.12.31" / "2020年1月1日至2030年12月31日" → (start, end)."""
+    parts = s.fillna("").astype("str").str.extract(
+        r"^\s*(?P<a>\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?)\s*(?:至|到|-|—|－|~|～|–)+\s*"
+        r"(?P<b>\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?)\s*$")
+    return parts["a"].fillna(""), parts["b"].fillna("")
+
+
+def derive_contracts(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
+    fill_down(f, ctx.profile.fill_down)
+    out = pd.DataFrame(index=f.index)
+    for c in ("contract_no", "title", "category", "vendor", "vendor_id", "vendor_account", "amount", "method",
+              "decision_ref", "quantity", "unit", "term_years", "annual_rent"):
+        out[c] = _col(f, c)
+    start, end = _col(f, "start_date").astype("str"), _col(f, "end_date").astype("str")
+    if _has(f, "term"):
+        a, b = split_term(f["term"])
+        start, end = start.where(start.str.strip() != "", a), end.where(end.str.strip() != "", b)
+    out["start_date"], out["end_date"] = excel_serial_to_iso(start), excel_serial_to_iso(end)
+    sign = excel_serial_to_iso(_col(f, "sign_date").astype("str"))
+    more = {}
+    if not _has(f, "sign_date"):  # registers often keep only the term: its start stands for the signing
+        sign = out["start_date"]
+        more["签订日期来源"] = pd.Series(np.where(sign != "", "合同起始日期", ""), index=f.index)
+    out["sign_date"] = sign
+    _village(out, f, ctx, directory)
+    if _has(f, "term"):
+        more["起止日期"] = f["term"]
+    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    return _finish(out, "contracts")
+
+
+_STATUS = {"正常": "在册", "在册": "在册", "在籍": "在册", "现住": "在册", "在户": "在册", "死亡": "死亡", "已故": "死亡",
+           "去世": "死亡", "迁出": "迁出", "户口迁出": "迁出", "外迁": "迁出", "迁入": "迁入", "新迁入": "迁入", "出生": "在册"}
+
+
+def derive_residents(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
+    fill_down(f, [*ctx.profile.fill_down, "household_id"])  # 户号 is often one merged cell over the household
+    out = pd.DataFrame(index=f.index)
+    for c in ("person_id", "name", "household_id", "status_date", "contracted_area", "relation_to_head"):
+        out[c] = _col(f, c)
+    raw = _col(f, "status").astype("str").str.strip()
+    out["status"] = raw.map(lambda v: _STATUS.get(v, v))
+    out["status_date"] = excel_serial_to_iso(out["status_date"].astype("str"))
+    _village(out, f, ctx, directory)
+    more = {"原状态": raw.where(raw.map(lambda v: _STATUS.get(v, v)) != raw, "")}
+    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    return _finish(out, "residents")
+
+
+def derive_officials(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
+    """One row per relative → the cadre once (本人) and each relative (related_to = the cadre's ID), both numbered
+    with the source row. A register already in the contract's shape (person_id, related_to) passes through."""
+    fill_down(f, [*ctx.profile.fill_down, "cadre_name", "cadre_id", "role"])  # merged cells over a cadre's relatives
+    ex = extra_json(other.set_index(f.index) if len(other.columns) else other).to_numpy()
+    cadre = pd.DataFrame({"person_id": _col(f, "cadre_id"), "name": _col(f, "cadre_name"), "role": _col(f, "role"),
+                          "related_to": "", "relation": "本人", "term_start": _col(f, "term_start"),
+                          "term_end": _col(f, "term_end"), "employer": "", "extra": ex}, index=f.index)
+    rel = pd.DataFrame({"person_id": _col(f, "relative_id"), "name": _col(f, "relative_name"), "role": "",
+                        "related_to": _col(f, "cadre_id"), "relation": _col(f, "relation"), "term_start": "",
+                        "term_end": "", "employer": _col(f, "employer"), "extra": ex}, index=f.index)
+    has_rel = ~(_blank(rel["person_id"]) & _blank(rel["name"]))
+    first = ~cadre["person_id"].where(~_blank(cadre["person_id"]), cadre["name"]).duplicated()
+    parts = pd.concat([cadre[first], rel[has_rel]]).sort_index(kind="stable")
+    out = parts.copy()
+    _village(out, f.loc[parts.index].reset_index(drop=True).set_index(parts.index), ctx, directory)
+    return _finish(out, "officials")
+
+
+DERIVE = {"ledger": lambda f, o, c, d=None: derive_ledger(f, o, c), "claims": derive_claims,
+          "contracts": derive_contracts, "residents": derive_residents, "officials": derive_officials}

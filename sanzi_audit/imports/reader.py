@@ -1,0 +1,325 @@
+"""A folder of real exports → contract tables, with a report per file that says what was read and why.
+
+Walks the folder (subfolders per township and village, any file names), reads each file (``grid``), picks the
+profile and header for each sheet (``apply``), places the file in a village (config pin, a village column, the
+title rows, 账套/单位名称, the sheet, the file name, the folders — matched against the county's village directory)
+and derives the contract's columns (``derive``). A file that fits no profile, or whose village cannot be told, is
+reported by name with what was tried; the other files still load.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..contract import TABLES
+from .apply import (
+    ParsedSheet,
+    amounts_float,
+    choose_header,
+    classify,
+    frame_of,
+    month_hint,
+    title_text,
+    year_hint,
+)
+from .derive import DERIVE, Context
+from .grid import GridError, Sheet, Workbook, read_workbook
+from .profiles import Profile, all_profiles
+from .villages import Match, VillageDirectory
+
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".ods", ".htm", ".html", ".xml", ".et"}
+ROW, FILE, SHEET = "_row", "_file", "_sheet"
+
+
+@dataclass
+class FilePin:
+    glob: str
+    profile: str | None = None
+    village: str | None = None
+
+
+@dataclass
+class ImportSettings:
+    profiles: list[Profile]
+    directory: VillageDirectory | None = None
+    pins: list[FilePin] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    county_code: str | None = None
+
+    @classmethod
+    def from_config(cls, config) -> ImportSettings:
+        base = Path(config.source_file).parent if getattr(config, "source_file", None) else Path.cwd()
+        imp = config.imports
+        profiles = all_profiles([(base / p) for p in imp.profiles])
+        directory = None
+        if config.region.village_directory:
+            directory = VillageDirectory.load(base / config.region.village_directory)
+        pins = [FilePin(p.glob, p.profile, p.village) for p in imp.files]
+        return cls(profiles, directory, pins, list(imp.ignore), config.region.county_code)
+
+
+@dataclass
+class SheetReport:
+    sheet: str
+    profile: str | None = None
+    profile_title: str | None = None
+    table: str | None = None
+    header_rows: list[int] = field(default_factory=list)  # spreadsheet row numbers
+    mapping: dict[str, str] = field(default_factory=dict)  # header text → field
+    ignored: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    village_code: str | None = None
+    village_name: str | None = None
+    village_how: str = ""
+    data_rows: int = 0
+    layout: dict[str, int] = field(default_factory=dict)
+    sample: list[dict] = field(default_factory=list)
+    problem: str | None = None
+    tried: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileReport:
+    path: str  # relative to the source folder
+    format: str | None = None
+    encoding: str | None = None
+    sheets: list[SheetReport] = field(default_factory=list)
+    problem: str | None = None  # the file as a whole could not be read or placed
+
+    @property
+    def problems(self) -> list[str]:
+        out = [self.problem] if self.problem else []
+        out += [f"工作表“{s.sheet}”: {s.problem}" for s in self.sheets if s.problem]
+        return out
+
+
+@dataclass
+class ImportedPart:
+    table: str
+    frame: pd.DataFrame  # contract columns as text, plus _row, _file, _sheet
+    malformed: list[tuple[int, list[str], str, str]]  # (row, raw fields, reason, file)
+    subtotal_issues: list[dict]
+    ignored: list[str]
+    encoding: str | None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def candidate_files(root: Path, settings: ImportSettings, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[Path]]:
+    """(table files, other files) under root; names starting with . or _ and the ignore globs are left out."""
+    files, other = [], []
+    excluded = {p.resolve() for p in exclude}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if any(part.startswith((".", "_", "~$")) for part in rel.parts) or not p.is_file():
+            continue
+        if p.resolve() in excluded or any(fnmatch.fnmatch(rel.as_posix(), g) for g in settings.ignore):
+            continue
+        (files if p.suffix.lower() in TABLE_SUFFIXES else other).append(p)
+    return files, other
+
+
+def _pin_for(rel: str, settings: ImportSettings) -> FilePin | None:
+    for pin in settings.pins:
+        if fnmatch.fnmatch(rel, pin.glob) or fnmatch.fnmatch(Path(rel).name, pin.glob):
+            return pin
+    return None
+
+
+def _place(sheet: Sheet, parsed_title: str, rel: str, settings: ImportSettings, pin: FilePin | None) -> Match:
+    if pin and pin.village:
+        v = pin.village.strip()
+        if re.fullmatch(r"\d{12}", v):
+            name = settings.directory.name_of(v) if settings.directory else None
+            return Match(v, name, f"配置 imports.files 指定（{pin.glob}）")
+        if settings.directory:
+            m = settings.directory.match(v)
+            if m.code:
+                return Match(m.code, m.name, f"配置 imports.files 指定“{v}”")
+        return Match(None, None, f"配置 imports.files 指定的村“{v}”不在村级区划目录中")
+    if settings.directory is None:
+        return Match(None, None, "未配置村级区划目录 (region.village_directory)")
+    path = Path(rel)
+    texts = [parsed_title, sheet.name, path.stem, *reversed(path.parent.parts)]
+    return settings.directory.match(*texts)
+
+
+def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[ImportedPart], FileReport]:
+    rel = _rel(path, root)
+    report = FileReport(rel)
+    try:
+        wb = read_workbook(path)
+    except GridError as exc:
+        report.problem = str(exc)
+        return [], report
+    report.format, report.encoding = wb.kind, wb.encoding
+    pin = _pin_for(rel, settings)
+    profiles = settings.profiles
+    if pin and pin.profile:
+        profiles = [p for p in settings.profiles if p.name == pin.profile]
+        if not profiles:
+            report.problem = (f"配置 imports.files 为 {pin.glob} 指定的导入格式 {pin.profile} 不存在（可用: "
+                              f"{', '.join(p.name for p in settings.profiles)}）")
+            return [], report
+    parts: list[ImportedPart] = []
+    for sheet in wb.sheets:
+        part, sr = _read_sheet(wb, sheet, rel, settings, profiles, pin)
+        report.sheets.append(sr)
+        if part is not None:
+            parts.append(part)
+    if not report.sheets:
+        report.problem = "文件中没有工作表"
+    elif not parts and not report.problem and all(s.problem for s in report.sheets):
+        report.problem = "没有可识别的工作表"
+    return parts, report
+
+
+def _read_sheet(wb: Workbook, sheet: Sheet, rel: str, settings: ImportSettings, profiles: list[Profile],
+                pin: FilePin | None) -> tuple[ImportedPart | None, SheetReport]:
+    sr = SheetReport(sheet.name)
+    if not any(any(str(c).strip() for c in r) for r in sheet.rows):
+        sr.notes.append("空工作表")
+        return None, sr
+    header, tried = choose_header(sheet, profiles)
+    if header is None:
+        if any(re.search(rx, sheet.name) for p in profiles for rx in p.skip_sheets):
+            sr.notes.append("说明性工作表，已跳过")
+            return None, sr
+        sr.problem = "无法识别表格类型（前 40 行中未找到任何导入格式所需的表头）"
+        sr.tried = tried
+        return None, sr
+    p = header.profile
+    sr.profile, sr.profile_title, sr.table = p.name, p.title, p.table
+    sr.header_rows = [sheet.row_number(i) for i in header.rows] if not p.positional else []
+    sr.mapping = {header.headers[i] or f"第{i + 1}列": f for i, f in sorted(header.columns.items())}
+    sr.ignored, sr.duplicates = header.ignored, header.duplicates
+    title = title_text(sheet, header)
+    match = _place(sheet, title, rel, settings, pin)
+    sr.village_code, sr.village_name, sr.village_how = match.code, match.name, match.how
+    data, marks, layout = classify(sheet, header)
+    f, other = frame_of(sheet, header, data)
+    stem = Path(rel).stem
+    ctx = Context(p, match.code, match.name, year_hint(title, sheet.name, stem), month_hint(sheet.name, title), title,
+                  stem)
+    has_village_col = "village_code" in f.columns or (p.table != "ledger" and "village_name" in f.columns)
+    if match.code is None and not has_village_col:
+        amb = f"（可能是 {', '.join(match.ambiguous)}）" if match.ambiguous else ""
+        sr.problem = (f"无法确定所属村: {match.how}{amb}。已尝试: 表头上方的标题行、工作表名、文件名、所在文件夹。"
+                      f"请在县配置 imports.files 中为此文件指定 village")
+        sr.layout = dict(layout)
+        sr.data_rows = len(data)
+        return None, sr
+    try:
+        out = DERIVE[p.table](f, other, ctx, settings.directory)
+    except Exception as exc:  # a profile that does not fit after all must not sink the other files
+        sr.problem = f"按导入格式 {p.name} 解析失败: {exc.__class__.__name__}: {exc}"
+        return None, sr
+    numbers = np.array([sheet.row_number(i) for i in data], dtype="int64")
+    src_rows = numbers[out.index.to_numpy()] if len(out) else numbers[:0]
+    out = out.reset_index(drop=True)
+    out[ROW] = pd.array(src_rows, dtype="int64")
+    out[FILE] = rel
+    out[SHEET] = sheet.name if len(wb.sheets) > 1 or wb.kind in ("xlsx", "xls", "ods") else None
+    sr.data_rows = len(data)
+    sr.layout = {k: v for k, v in layout.items() if v}
+    sr.sample = out.drop(columns=[ROW, FILE, SHEET]).head(3).to_dict("records")
+    if len(out) != len(data):
+        sr.notes.append(f"{len(data)} 个数据行生成 {len(out)} 条记录（每行含干部及其亲属）")
+    issues = _subtotals(sheet, header, data, marks, out, f)
+    malformed = [(line, [text], why, rel) for line, text, why in sheet.broken]
+    return ImportedPart(p.table, out, malformed, issues, header.ignored, wb.encoding or wb.kind), sr
+
+
+def _subtotals(sheet: Sheet, header, data: list[int], marks, out: pd.DataFrame, f: pd.DataFrame) -> list[dict]:
+    """本月合计/小计/合计 rows against the lines above them; 本年累计/累计 against everything since the start."""
+    if not marks or not len(out):
+        return []
+    table = header.profile.table
+    cols = ["debit", "credit"] if table == "ledger" else (["amount"] if table == "claims" else [])
+    if not cols:
+        return []
+    fields = {v: k for k, v in header.columns.items()}
+    src = {"debit": fields.get("debit"), "credit": fields.get("credit"), "amount": fields.get("amount")}
+    if table == "ledger" and src["debit"] is None and src["credit"] is None:
+        return []
+    values = {c: amounts_float(out[c]) if c in out else None for c in cols}
+    issues: list[dict] = []
+    segment_start = 0
+    for i, kind, label in marks:
+        if kind != "subtotal":
+            continue
+        upto = sum(1 for d in data if d < i)
+        cumulative = label in ("本年累计", "累计", "本期累计", "年计")
+        lo = 0 if cumulative else segment_start
+        if label in ("上期结存", "上年结转", "期初余额", "年初余额", "承前页", "承上页", "本月结存", "结转下月", "结转下年",
+                     "期末余额", "过次页", "转下页"):
+            continue
+        for c in cols:
+            col = src.get(c)
+            row = sheet.rows[i]
+            if col is None or col >= len(row) or not str(row[col]).strip():
+                continue
+            stated = amounts_float(pd.Series([str(row[col])]))[0]
+            if np.isnan(stated):
+                continue
+            actual = float(np.nansum(values[c][lo:upto]))
+            if abs(stated - actual) > 0.005 + 1e-9 * abs(actual):
+                issues.append(dict(row=sheet.row_number(i), label=label, column=c, stated=float(stated),
+                                   actual=round(actual, 2), first=lo, last=upto))
+        if not cumulative:
+            segment_start = upto
+    return issues
+
+
+def read_folder(root: Path, settings: ImportSettings, exclude: set[Path] = frozenset()
+                ) -> tuple[dict[str, list[ImportedPart]], list[FileReport], list[Path]]:
+    files, other = candidate_files(root, settings, exclude)
+    by_table: dict[str, list[ImportedPart]] = {}
+    reports = []
+    for path in files:
+        parts, rep = read_file(path, root, settings)
+        reports.append(rep)
+        for part in parts:
+            by_table.setdefault(part.table, []).append(part)
+    return by_table, reports, other
+
+
+def merge_parts(parts: list[ImportedPart]) -> pd.DataFrame:
+    table = parts[0].table
+    cols = [c for c in TABLES[table].column_names]
+    frames = []
+    for p in parts:
+        df = p.frame
+        for c in cols:
+            if c not in df:
+                df[c] = ""
+        frames.append(df[[*cols, ROW, FILE, SHEET]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, ROW, FILE, SHEET])
+
+
+def layout_totals(reports: list[FileReport]) -> Counter:
+    c: Counter = Counter()
+    for r in reports:
+        for s in r.sheets:
+            c.update(s.layout)
+    return c
+
+
+def report_json(reports: list[FileReport]) -> str:
+    from dataclasses import asdict
+
+    return json.dumps([asdict(r) for r in reports], ensure_ascii=False, default=str)
