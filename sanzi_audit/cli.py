@@ -10,7 +10,7 @@ import unicodedata
 from pathlib import Path
 
 from .web.auth import AuthError
-
+from .web.queries import mask_text
 
 EXIT_FATAL = 2
 
@@ -64,14 +64,74 @@ def cmd_synth(a) -> int:
         print(f"省级数据源目录: {out}（{a.counties} 个县，配置 {out / 'province.yaml'}，跨县真值 {out / 'truth.csv'}）")
         return 0
     opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year)
-    res = generate(opts, load_config(a.config), progress=progress)
-    out = write(res, a.out, messy=a.messy, seed=a.seed)
+    config = load_config(a.config)
+    res = generate(opts, config, progress=progress)
+    out = write(res, a.out, messy=a.messy, seed=a.seed, fmt=a.format, config=config)
     rows = [[k, len(v)] for k, v in res.tables.items()]
     print(table(["表", "行数"], rows))
     print(f"注入疑点案例 {res.truth['case_id'].nunique()} 个（{truth_dir(out) / 'truth.csv'}），"
           f"相似但正常的记录 {len(res.lookalikes)} 条（{truth_dir(out) / 'lookalikes.csv'}）")
     print(f"数据源目录: {out}")
+    if a.format != "canonical":
+        print(f"县配置（含村级区划目录）: {out / '_county' / 'county.yaml'}\n"
+              f"运行: sanzi run --source {out} --config {out / '_county' / 'county.yaml'}")
     return 0
+
+
+def cmd_inspect(a) -> int:
+    """What the reader makes of each file: family and profile, header, column mapping, village, rows."""
+    from .config import load_config
+    from .imports import reader
+
+    config = load_config(a.config)
+    settings = reader.ImportSettings.from_config(config)
+    target = Path(a.path)
+    if not target.exists():
+        raise SourceArgError(f"路径不存在: {target}")
+    if target.is_file():
+        root, paths = target.parent, [target]
+    else:
+        root = target
+        paths, other = reader.candidate_files(target, settings)
+        for o in other:
+            print(f"跳过（不是表格文件）: {o.relative_to(root)}")
+    bad = 0
+    for path in paths:
+        parts, rep = reader.read_file(path, root, settings)
+        print(f"\n■ {rep.path}（{rep.format or '?'}{'，' + rep.encoding if rep.encoding else ''}）")
+        if rep.problem:
+            print(f"  ✗ {rep.problem}")
+            bad += 1
+        for s in rep.sheets:
+            print(f"  工作表“{s.sheet}”: " + (f"{s.profile_title}（{s.profile}）→ 表 {s.table}" if s.profile else "未识别"))
+            for n in s.notes:
+                print(f"    {n}")
+            if s.problem:
+                print(f"    ✗ {s.problem}")
+                bad += 1
+                for t in s.tried[: a.tried]:
+                    print(f"      已尝试 {t}")
+            if not s.profile:
+                continue
+            if s.header_rows:
+                print(f"    表头: 第 {'、'.join(map(str, s.header_rows))} 行")
+            print("    列: " + "；".join(f"{h} → {f}" for h, f in s.mapping.items()))
+            if s.ignored:
+                print(f"    未对应字段的列（原样保存在 extra 中）: {'、'.join(s.ignored)}")
+            if s.duplicates:
+                print(f"    重复的列（未使用）: {'、'.join(s.duplicates)}")
+            print(f"    村: {s.village_code or '-'} {s.village_name or ''}（{s.village_how}）")
+            layout = "，".join(f"{LAYOUT_LABELS.get(k, k)} {v}" for k, v in s.layout.items()) or "无"
+            print(f"    数据行 {s.data_rows}；版式行: {layout}")
+            for r in s.sample[: a.rows]:
+                shown = {k: v for k, v in r.items() if v not in ("", None) and k != "extra"}
+                print(f"    例: {mask_text(json.dumps(shown, ensure_ascii=False))}")
+    print(f"\n共 {len(paths)} 个文件" + (f"，{bad} 处无法读取或无法确定村（见 ✗）" if bad else "，全部可读取"))
+    return 1 if bad else 0
+
+
+LAYOUT_LABELS = {"title": "标题行", "header": "表头行", "blank": "空行", "subtotal": "小计/合计行", "end": "以下空白",
+                 "signature": "签字行", "section": "分类标题行"}
 
 
 def _run(source: str, db: str | None, config: str | None, **limits):
@@ -337,10 +397,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--villages", type=int, default=30)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--year", type=int, default=2024)
-    s.add_argument("--messy", action="store_true", help="像真实导出一样: GBK、中文表头、XLSX、千分位")
+    s.add_argument("--messy", action="store_true", help="按数据规范写出，但像平台导出一样: GBK、中文表头、XLSX、千分位")
+    s.add_argument("--format", default="canonical", choices=["canonical", "kingdee", "yonyou", "sanzi-system", "mixed"],
+                   help="canonical: 数据规范格式（每表一个文件）; kingdee/yonyou/sanzi-system/mixed: 按金蝶、用友、三资系统"
+                        "真实导出版式写出（乡镇/村文件夹、标题行、一卡通发放表等）")
     s.add_argument("--config")
     s.add_argument("--counties", type=int, default=0, help="生成含 N 个县的省级数据（每县 --villages 个村）")
     s.set_defaults(fn=cmd_synth)
+
+    ins = sub.add_parser("inspect", help="逐个文件说明读取方式: 格式、表头、列对应、所属村、数据行与版式行")
+    ins.add_argument("path", help="导出文件所在目录，或单个文件")
+    ins.add_argument("--config", help="县配置（含 region.village_directory、imports）")
+    ins.add_argument("--rows", type=int, default=2, help="每个工作表显示的解析示例行数")
+    ins.add_argument("--tried", type=int, default=3, help="无法识别时列出的已尝试导入格式数")
+    ins.set_defaults(fn=cmd_inspect)
 
     pv = sub.add_parser("province", help="省级运行: 各县并行（Dask），再做跨县比对")
     pv.add_argument("--config", required=True, help="province.yaml")

@@ -77,8 +77,37 @@ def _score(truth: pd.DataFrame, flagged: pd.DataFrame, order: list[str], ks: lis
     return types, prec, tp_leads
 
 
+def resolve_truth(engine: sa.Engine, truth: pd.DataFrame) -> pd.DataFrame:
+    """A truth keyed by file, sheet and row (``sanzi synth --format …``) → the record ids the reader gave those rows.
+
+    Rows the warehouse does not hold (quarantined, or never read) keep no record id, so their cases count as
+    missed: the evaluation measures the reader too."""
+    if "source_file" not in truth or truth["source_file"].isna().all():
+        return truth
+    from .contract import TABLES
+
+    out = []
+    for table, part in truth.groupby("source_table", sort=False):
+        if part["source_file"].isna().all():
+            out.append(part)
+            continue
+        rid = TABLES[table].record_id
+        with engine.connect() as conn:
+            wh = pd.read_sql_query(sa.text(f"SELECT {rid} AS rid, source_file, source_sheet, source_row FROM wh_{table}"),
+                                   conn, dtype={"rid": "str", "source_file": "str", "source_sheet": "str"})
+        wh["source_row"] = wh["source_row"].astype("Int64").astype("str")
+        wh["source_sheet"] = wh["source_sheet"].fillna("")
+        p = part.assign(source_row=part["source_row"].astype("str"), source_sheet=part["source_sheet"].fillna(""))
+        merged = p.merge(wh, how="left", on=["source_file", "source_sheet", "source_row"])
+        merged["record_id"] = merged["rid"].where(merged["rid"].notna(), "∅" + merged["source_file"].fillna("")
+                                                  + ":" + merged["source_row"].fillna(""))
+        out.append(merged.drop(columns=["rid"]))
+    return pd.concat(out, ignore_index=True)
+
+
 def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: list[int] = (50, 100, 200), baseline: bool = True) -> EvalReport:
     leads, ev = current_leads(engine)
+    truth = resolve_truth(engine, truth)
     types, prec, tp = _score(truth, ev, list(leads["lead_id"]), list(ks))
     per_det = [(d, len(g), float(g["lead_id"].isin(tp).mean())) for d, g in leads.groupby("detector", sort=True)]
     report = EvalReport(types, prec, len(leads), per_detector=per_det)

@@ -158,6 +158,15 @@ def counts_of(validated: dict[str, Validated]) -> list[TableCount]:
     return out
 
 
+def where(row: dict) -> str:
+    """A source row's file as a reviewer finds it: the path inside the export folder (a full path: its name), and
+    the sheet of a workbook."""
+    f = str(row.get("source_file") or "")
+    label = Path(f).name if Path(f).is_absolute() else f
+    sheet = row.get("source_sheet")
+    return f"{label}［{sheet}］" if sheet and isinstance(sheet, str) else label
+
+
 def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> list[str]:
     out = []
     for name in TABLES:
@@ -166,7 +175,7 @@ def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> 
             continue
         for q in v.quarantine[:per_table]:
             why = "；".join(f"{r['column'] or '整行'}: {r['message']}" for r in q["reasons"])
-            out.append(f"{Path(q['source_file']).name} 第 {q['source_row']} 行 {why}")
+            out.append(f"{where(q)} 第 {q['source_row']} 行 {why}")
         if len(v.quarantine) > per_table:
             out.append(f"{Path(v.file).name} 另有 {len(v.quarantine) - per_table} 行被隔离（见 quarantine 表）")
     return out
@@ -187,7 +196,7 @@ def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[L
     out = []
     for (table, check, village), items in sorted(groups.items()):
         title_msg = items[0][1]["message"].split(": “")[0]
-        shown = [f"{Path(w['source_file']).name} 第 {w['source_row']} 行（{w['record_id']}）: {r['message']}"
+        shown = [f"{where(w)} 第 {w['source_row']} 行（{w['record_id']}）: {r['message']}"
                  for w, r in items[:per_lead]]
         more = f"；另有 {len(items) - per_lead} 条" if len(items) > per_lead else ""
         amount = sum(w["amount"] for w, _ in items)

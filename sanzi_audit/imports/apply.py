@@ -204,7 +204,12 @@ def classify(sheet: Sheet, header: HeaderChoice) -> tuple[list[int], list[tuple[
             layout["blank"] += 1
             continue
         cells = _texts(row)
-        has_key = any(k < len(cells) and cells[k] and cells[k] not in header.profile.placeholders for k in key_cols)
+        nonempty = [c for c in cells if c]
+        if len(nonempty) == 1 and _SECTION.match(nonempty[0]) and not re.search(r"\d{4}", nonempty[0]):
+            layout["section"] += 1  # 一、工程类 (a heading, even when it stands in the key column)
+            continue
+        has_key = any(k < len(cells) and cells[k] and cells[k] not in header.profile.placeholders
+                      and not _SIGNATURE.search(cells[k]) for k in key_cols)
         if header_keys is not None and [_key(str(c)) for c in row[:len(header_keys)]] == header_keys[:len(row)]:
             layout["header"] += 1
             continue
@@ -218,10 +223,6 @@ def classify(sheet: Sheet, header: HeaderChoice) -> tuple[list[int], list[tuple[
             joined = "".join(cells)
             if _SIGNATURE.search(joined):
                 layout["signature"] += 1
-                continue
-            nonempty = [c for c in cells if c]
-            if len(nonempty) == 1 and _SECTION.match(nonempty[0]):
-                layout["section"] += 1
                 continue
         data.append(i)
     return data, marks, layout
@@ -287,19 +288,19 @@ def excel_serial_to_iso(s: pd.Series) -> pd.Series:
     return out
 
 
-def extra_json(other: pd.DataFrame, more: dict[str, pd.Series] | None = None) -> pd.Series:
+def extra_json(other: pd.DataFrame, more: dict[str, pd.Series] | None, index: pd.Index) -> np.ndarray:
     """Per row, the non-empty values of the columns the contract has no place for, as JSON (None when none)."""
-    parts = {**{c: other[c] for c in other.columns}, **(more or {})}
-    n = len(other) if len(other.columns) else (len(next(iter(more.values()))) if more else 0)
+    n = len(index)
+    parts = {**{c: pd.Series(other[c].to_numpy(), index=index) for c in other.columns}, **(more or {})}
     if not parts:
-        return pd.Series([None] * n, dtype=object)
+        return np.array([None] * n, dtype=object)
     cols = list(parts)
     values = [parts[c].astype("str").where(~_blank(parts[c]), "").tolist() for c in cols]
     out = []
     for row in zip(*values, strict=True):
         d = {c: v for c, v in zip(cols, row, strict=True) if v}
         out.append(json.dumps(d, ensure_ascii=False) if d else None)
-    return pd.Series(out, dtype=object)
+    return np.array(out, dtype=object)
 
 
 def amounts_float(s: pd.Series) -> np.ndarray:

@@ -52,10 +52,33 @@ _COMPANY = (r"有限责任公司|股份有限公司|有限公司|公司|厂|商�
             r"工程队|施工队|中心|研究院|设计院|事务所|超市|饭店|酒店|农家乐")
 _PAY = r"(?:支付|付给|付|预付|报销|借给|借支|退还|付还|结算)"
 _SUMMARY_COMPANY = re.compile(_PAY + r"\s*(?P<n>[\u4e00-\u9fa5A-Za-z0-9()（）]{2,40}?(?:" + _COMPANY + r"))")
-_SUMMARY_PERSON = re.compile(_PAY + r"\s*(?P<n>[\u4e00-\u9fa5]{2,4}?)(?:同志)?的?(?:\d{4}年|\d{1,2}月)?"
-                             r"(?:工程款|材料款|货款|劳务费|工资|工钱|误工费|误工补贴|报酬|借款|租金|运费|维修费|务工费|补助)")
+# the hundred most common surnames (about 85% of people): a 摘要 word is taken for a person's name only after one
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+             "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章"
+             "鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+             "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛"
+             "仲虞敖巩明佘池查麻苑迟邝")
+# what a payment to a person is for, right after the name: 付张三购买材料, 支付李四误工补贴, 付王五路灯维护费
+_WHAT = (r"购买|采购|报销|发放|道路|河道|清淤|安装|临时|误工|劳务|工资|工钱|工程|材料|维修|修理|路灯|绿化|保洁|养护|清运|办公|水电|差旅|通讯|租金|运费|补贴|"
+         r"补助|津贴|报酬|务工|借款|货款|垫付|代垫|押金|承包|款|费")
+_SUMMARY_PERSON = re.compile(_PAY + r"\s*(?P<n>[" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2}?)(?=(?:同志)?的?(?:" + _WHAT + r"))")
 _NOT_NAME = re.compile(r"^(本月|上月|全年|村委|村里|村级|部分|剩余|尾款|工程|材料|货款|税费|电费|水费|网费|话费|利息|手续费|"
-                       r"保险|社保|医保|公积金|工资|款项|费用|往来|本期|本年|上年|预算|合同)")
+                       r"保险|社保|医保|公积金|工资|款项|费用|往来|本期|本年|上年|预算|合同|路灯|道路|河道|村道|绿化|保洁|垃圾|"
+                       r"办公|水电|网络|通讯|维修|临时|误工|差旅|干部|上级|转移|财政|租金|补贴|管理|公益|安全|文化|卫生|环境|"
+                       r"党建|宣传|会议|接待|培训|慰问|打印|复印|交通|车辆|燃油|邮寄|快递|银行|现金|发票|税金|房租|电话|报销|购买)")
+# a sub-account that is a category (应付劳务费-临时用工, 应付工资-村干部报酬), not a party
+_CATEGORY = re.compile(r"用工|报酬|工资|补贴|费|款|其他|往来|个人|单位|职工|干部|村民|农户|押金|保证金|暂借|备用金|社员|基本户|"
+                       r"一般户|专户|税|利息|收入|支出|成本")
+_ORG = re.compile(_COMPANY)
+
+
+def _party_like(s: pd.Series) -> pd.Series:
+    """Sub-account names that name a party: an organisation, or a person's name."""
+    t = s.fillna("").astype("str")
+    org = t.str.contains(_ORG)
+    # under a payables account the level itself says it is a party: any 2-4 character name that is not a category
+    person = t.str.fullmatch(r"[\u4e00-\u9fa5]{2,4}") & ~t.str.contains(_CATEGORY)
+    return (org | person) & (t != "")
 
 
 def summary_party(s: pd.Series) -> pd.Series:
@@ -99,6 +122,40 @@ def _first_of(parts: list[tuple[pd.Series, str]], n: int, index) -> tuple[pd.Ser
 
 # ---- ledger -----------------------------------------------------------------------------------------------
 
+_SUMMARY_CONTRACT = re.compile(r"合同(?:编号|号)?\s*[:：]?\s*([A-Za-z]{0,6}[-_]?\d[0-9A-Za-z\-_/]{3,30})")
+_SUMMARY_INVOICE = re.compile(r"(?:发票|票据)(?:号码|号)?\s*[:：]?\s*(\d{8,20})")
+VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM = "__voucher_by_year", "__month", "__num"
+
+
+def numbering_of(frames: list[pd.DataFrame]) -> str:
+    """period or year: a book numbered per month starts each month at 1; one numbered per year goes on.
+
+    Decided over a whole file (a 金蝶 workbook has a sheet per period), from the first number of each month."""
+    parts = [f[[VOUCHER_MONTH, VOUCHER_NUM]] for f in frames if VOUCHER_NUM in f]
+    if not parts:
+        return "period"
+    v = pd.concat(parts).dropna()
+    if v.empty:
+        return "period"
+    first = v.groupby(VOUCHER_MONTH)[VOUCHER_NUM].min()
+    return "period" if (first <= 1).mean() >= 0.5 and len(first) > 1 or (len(first) == 1 and first.iat[0] <= 1) \
+        else "year"
+
+
+def use_numbering(out: pd.DataFrame, numbering: str, positional_lines: bool) -> pd.DataFrame:
+    """Settle a ledger part on the file's numbering: voucher numbers, line numbers by position, entry ids."""
+    if VOUCHER_BY_YEAR in out:
+        if numbering == "year":
+            out["voucher_no"] = out[VOUCHER_BY_YEAR]
+            if positional_lines:
+                out["line_no"] = (out.groupby("voucher_no", sort=False).cumcount() + 1).astype("str")
+        out = out.drop(columns=[VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM])
+    vc = out["village_code"].astype("str")
+    out["entry_id"] = (vc + "-" + out["voucher_no"].astype("str") + "-" + out["line_no"].astype("str")).where(
+        (vc != "") & (out["voucher_no"].astype("str") != ""), "")
+    return out
+
+
 _VOUCHER = re.compile(r"^\s*(?P<w>[^\d\s]*?)\s*[-－—_#第]?\s*(?P<n>\d+)\s*号?\s*$")
 
 
@@ -122,7 +179,7 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
     first_level = levels.str[0].fillna("")
     last_level = levels.str[-1].fillna("")
     many = levels.str.len().fillna(0) > 1
-    sub_party = last_level.where(many & first_level.str.contains(_PARTY_ACCOUNT), None)
+    sub_party = last_level.where(many & first_level.str.contains(_PARTY_ACCOUNT) & _party_like(last_level), None)
     out["account_code"] = code
     out["account_name"] = levels.map(lambda x: "-".join(y for y in x if y) if isinstance(x, list) else "")
 
@@ -157,15 +214,21 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
         yr = d.dt.year
         period = _col(f, "period").astype("str").str.extract(r"(\d{1,2})")[0]
         mo = pd.to_numeric(period, errors="coerce").where(period.notna(), d.dt.month)
-        ok = num.notna() & yr.notna() & (mo.notna() | (p.voucher_numbering == "year"))
-        numbered = pd.Series(raw.to_numpy(), index=f.index, dtype=object)
         y4 = yr.astype("Int64").astype("str")
         m2 = mo.astype("Int64").astype("str").str.zfill(2)
         w = word.where(word == "", word + "-")
         n4 = num.fillna("0").astype("str").str.zfill(4)
-        label = (y4 + "-" + w + n4) if p.voucher_numbering == "year" else (y4 + "-" + m2 + "-" + w + n4)
-        numbered[ok] = label[ok]
-        out["voucher_no"] = numbered.where(raw.str.strip() != "", "")
+        blank = raw.str.strip() == ""
+        by_year = pd.Series(raw.to_numpy(), index=f.index, dtype=object)
+        ok = num.notna() & yr.notna()
+        by_year[ok] = (y4 + "-" + w + n4)[ok]
+        by_period = pd.Series(raw.to_numpy(), index=f.index, dtype=object)
+        ok &= mo.notna()
+        by_period[ok] = (y4 + "-" + m2 + "-" + w + n4)[ok]
+        # which one holds is known only from the whole file (see numbering_of): both are kept until then
+        out["voucher_no"] = (by_year if p.voucher_numbering == "year" else by_period).where(~blank, "")
+        out[VOUCHER_BY_YEAR] = by_year.where(~blank, "")
+        out[VOUCHER_MONTH], out[VOUCHER_NUM] = mo, pd.to_numeric(num, errors="coerce")
 
     # line numbers: 分录号 from the file (K/3 starts at 0), else the position within the voucher
     if _has(f, "line_no"):
@@ -207,6 +270,22 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
               "approver", "settlement"):
         out[c] = _col(f, c)
     out["summary"] = out["summary"].astype("str").str.replace(r"\s*\n\s*", " ", regex=True)
+    # village accountants write the contract and the invoice into 摘要 when the export has no column for them
+    for col, rx in (("contract_no", _SUMMARY_CONTRACT), ("invoice_no", _SUMMARY_INVOICE)):
+        found = out["summary"].str.extract(rx)[0]
+        empty = _blank(out[col])
+        out[col] = out[col].where(~empty | found.isna(), found)
+
+    # 结算方式 where the export has none: the voucher's own cash or bank line says how it was paid
+    if not _has(f, "settlement"):
+        name1 = out["account_name"].astype("str")
+        cr = amounts_float(out["credit"].astype("str"))
+        cash_out = name1.str.match(r"^(库存)?现金") & (cr > 0)
+        bank_out = name1.str.match(r"^银行存款") & (cr > 0)
+        key = out["voucher_no"].astype("str")
+        by_cash = key.isin(set(key[cash_out]))
+        by_bank = key.isin(set(key[bank_out]))
+        out["settlement"] = np.where(by_cash & ~by_bank, "现金", np.where(by_bank & ~by_cash, "转账", ""))
 
     # counterparties, strongest source first
     aux = [(_col(f, c), "aux") for c in ("aux_supplier", "aux_customer", "aux_employee")]
@@ -233,19 +312,18 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
     else:
         out["village_code"] = _col(f, "village_code")
     out["village_name"] = _col_or(f, "village_name", ctx.village_name or "")
-    vc = out["village_code"].astype("str")
-    out["entry_id"] = (vc + "-" + out["voucher_no"].astype("str") + "-" + out["line_no"].astype("str")).where(
-        (vc != "") & (out["voucher_no"].astype("str") != ""), "")
+    out["entry_id"] = ""  # set by use_numbering, once the file's voucher numbering is known
     more = {k: _col(f, c) for c, k in (("preparer", "制单人"), ("reviewer", "审核人"), ("aux_project", "项目"),
                                         ("aux_department", "部门"), ("aux_custom", "自定义辅助核算"),
                                         ("aux_items", "核算项目"), ("aux_text", "辅助项"))
             if _has(f, c)}
-    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    out["extra"] = extra_json(other, more, f.index)
     return _finish(out, "ledger")
 
 
 def _finish(out: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = [c for c in TABLES[table].column_names if c in out]
+    cols += [c for c in (VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM) if c in out]
     return out[cols].astype(object).where(out[cols].notna(), "")
 
 
@@ -256,9 +334,21 @@ _ROLL_WORDS = re.compile(r"(\d{4}\s*年度?|第[一二三四1-4]季度|[一二�
                          r"惠民惠农|一卡通|补贴资金|资金|资金发放|[（(].*?[)）]|村|乡|镇|街道|[\s:：_\-—])")
 
 
+# national programs, longest first, so a roll's title names its program whatever else it says
+PROGRAMS = sorted(["耕地地力保护补贴", "最低生活保障金", "农村最低生活保障", "最低生活保障", "低保金", "特困人员救助供养金",
+                   "特困供养金", "高龄津贴", "高龄补贴", "城乡居民基础养老金", "城乡居民养老保险", "基础养老金", "危房改造补助",
+                   "农村危房改造", "退耕还林补助", "退耕还林", "生态公益林补偿", "公益林补偿", "残疾人两项补贴",
+                   "困难残疾人生活补贴", "重度残疾人护理补贴", "实际种粮农民一次性补贴", "农机购置补贴", "临时救助",
+                   "计划生育奖励扶助", "独生子女父母奖励", "优抚对象补助", "孤儿基本生活费"], key=len, reverse=True)
+
+
 def program_of(title: str, stem: str, profile: Profile) -> str | None:
     if profile.program:
         return profile.program
+    for t in (title, stem):
+        hit = next((p for p in PROGRAMS if p in re.sub(r"\s", "", t or "")), None)
+        if hit:
+            return hit
     for t in (title, stem):
         t = re.sub(r"单位[:：].*$|制表.*$", "", t or "")
         core = _ROLL_WORDS.sub("", t)
@@ -308,7 +398,7 @@ def derive_claims(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
     _village(out, f, ctx, directory)
     more = {k: _col(f, c) for c, k in (("bank_name", "开户银行"), ("group", "村民小组"), ("standard", "补贴标准"))
             if _has(f, c)}
-    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    out["extra"] = extra_json(other, more, f.index)
     return _finish(out, "claims")
 
 
@@ -353,7 +443,7 @@ def derive_contracts(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
     _village(out, f, ctx, directory)
     if _has(f, "term"):
         more["起止日期"] = f["term"]
-    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    out["extra"] = extra_json(other, more, f.index)
     return _finish(out, "contracts")
 
 
@@ -371,7 +461,7 @@ def derive_residents(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
     out["status_date"] = excel_serial_to_iso(out["status_date"].astype("str"))
     _village(out, f, ctx, directory)
     more = {"原状态": raw.where(raw.map(lambda v: _STATUS.get(v, v)) != raw, "")}
-    out["extra"] = extra_json(other.set_index(f.index) if len(other.columns) else other, more).to_numpy()
+    out["extra"] = extra_json(other, more, f.index)
     return _finish(out, "residents")
 
 
@@ -379,7 +469,7 @@ def derive_officials(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
     """One row per relative → the cadre once (本人) and each relative (related_to = the cadre's ID), both numbered
     with the source row. A register already in the contract's shape (person_id, related_to) passes through."""
     fill_down(f, [*ctx.profile.fill_down, "cadre_name", "cadre_id", "role"])  # merged cells over a cadre's relatives
-    ex = extra_json(other.set_index(f.index) if len(other.columns) else other).to_numpy()
+    ex = extra_json(other, None, f.index)
     cadre = pd.DataFrame({"person_id": _col(f, "cadre_id"), "name": _col(f, "cadre_name"), "role": _col(f, "role"),
                           "related_to": "", "relation": "本人", "term_start": _col(f, "term_start"),
                           "term_end": _col(f, "term_end"), "employer": "", "extra": ex}, index=f.index)

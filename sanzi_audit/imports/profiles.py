@@ -68,7 +68,8 @@ class Profile(BaseModel):
     fill_down: list[str] = Field(default_factory=list, description="fields written only on a voucher's first line")
     name_separator: str = Field("_", description="separator of levels in 科目 names (_ or -)")
     line_base: int = Field(1, description="first 分录号 in the file (K/3 and KIS start at 0)")
-    voucher_numbering: Literal["period", "year"] = "period"
+    voucher_numbering: Literal["auto", "period", "year"] = Field(
+        "auto", description="vouchers numbered per period (month) or per year; auto: told from the file")
     placeholders: list[str] = Field(default_factory=list, description="cell values that mean empty (NONE, *)")
     program: str | None = Field(None, description="claims: the program when no column or title names it")
     source: str | None = Field(None, description="file the profile was loaded from")

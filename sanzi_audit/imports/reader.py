@@ -21,7 +21,6 @@ import pandas as pd
 
 from ..contract import TABLES
 from .apply import (
-    ParsedSheet,
     amounts_float,
     choose_header,
     classify,
@@ -30,7 +29,7 @@ from .apply import (
     title_text,
     year_hint,
 )
-from .derive import DERIVE, Context
+from .derive import DERIVE, Context, numbering_of, use_numbering
 from .grid import GridError, Sheet, Workbook, read_workbook
 from .profiles import Profile, all_profiles
 from .villages import Match, VillageDirectory
@@ -110,6 +109,8 @@ class ImportedPart:
     subtotal_issues: list[dict]
     ignored: list[str]
     encoding: str | None
+    numbering: str = "auto"  # ledger: the profile's voucher numbering
+    positional_lines: bool = False  # ledger: line numbers by position in the voucher (no 分录号 column)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -181,6 +182,14 @@ def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[Im
         report.sheets.append(sr)
         if part is not None:
             parts.append(part)
+    ledgers = [p for p in parts if p.table == "ledger"]
+    if ledgers:  # vouchers numbered per month or per year is a property of the book, so of the whole file
+        fixed = [p for p in ledgers if p.numbering != "auto"]
+        numbering = fixed[0].numbering if fixed else numbering_of([p.frame for p in ledgers])
+        for p, sr in zip(ledgers, [s for s in report.sheets if s.table == "ledger" and not s.problem], strict=False):
+            p.frame = use_numbering(p.frame, numbering if p.numbering == "auto" else p.numbering, p.positional_lines)
+            sr.sample = p.frame.drop(columns=[ROW, FILE, SHEET]).head(3).to_dict("records")
+            sr.notes.append(f"凭证按{'年' if numbering == 'year' else '月（期间）'}连续编号")
     if not report.sheets:
         report.problem = "文件中没有工作表"
     elif not parts and not report.problem and all(s.problem for s in report.sheets):
@@ -210,6 +219,8 @@ def _read_sheet(wb: Workbook, sheet: Sheet, rel: str, settings: ImportSettings, 
     title = title_text(sheet, header)
     match = _place(sheet, title, rel, settings, pin)
     sr.village_code, sr.village_name, sr.village_how = match.code, match.name, match.how
+    if match.code is None and "village_name" in header.columns.values() and p.table != "ledger":
+        sr.village_how = "按行: 以村名列查村级区划目录"
     data, marks, layout = classify(sheet, header)
     f, other = frame_of(sheet, header, data)
     stem = Path(rel).stem
@@ -241,7 +252,8 @@ def _read_sheet(wb: Workbook, sheet: Sheet, rel: str, settings: ImportSettings, 
         sr.notes.append(f"{len(data)} 个数据行生成 {len(out)} 条记录（每行含干部及其亲属）")
     issues = _subtotals(sheet, header, data, marks, out, f)
     malformed = [(line, [text], why, rel) for line, text, why in sheet.broken]
-    return ImportedPart(p.table, out, malformed, issues, header.ignored, wb.encoding or wb.kind), sr
+    return ImportedPart(p.table, out, malformed, issues, header.ignored, wb.encoding or wb.kind,
+                        p.voucher_numbering, "line_no" not in header.columns.values()), sr
 
 
 def _subtotals(sheet: Sheet, header, data: list[int], marks, out: pd.DataFrame, f: pd.DataFrame) -> list[dict]:

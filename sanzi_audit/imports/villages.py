@@ -105,7 +105,7 @@ class VillageDirectory:
             raise DirectoryError(f"村级区划目录 {path} 需要“代码”和“名称”两列（可选“乡镇”“别名”），表头为: {', '.join(rows[0])}")
         out, problems = [], []
         for k, r in enumerate(rows[1:], start=2):
-            def cell(i):
+            def cell(i, r=r):
                 return str(r[i]).strip() if i is not None and i < len(r) else ""
             code = re.sub(r"\D", "", cell(ci))
             if len(code) == 9 and not cell(ti):  # a township's own row

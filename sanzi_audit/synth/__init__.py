@@ -51,6 +51,7 @@ class SynthResult:
     tables: dict[str, pd.DataFrame]
     truth: pd.DataFrame
     lookalikes: pd.DataFrame
+    directory: pd.DataFrame = field(default_factory=pd.DataFrame)  # 代码, 名称, 乡镇: the county's village directory
 
 
 def generate(options: SynthOptions = SynthOptions(), config: Config | None = None,
@@ -109,7 +110,8 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
 
     truth = pd.DataFrame(resolve(books.truth), columns=["case_id", "fraud_type", "source_table", "record_id"])
     look = pd.DataFrame(resolve(books.lookalikes), columns=["kind", "village_code", "source_table", "record_id"])
-    return SynthResult(tables, truth.drop_duplicates(), look)
+    directory = pd.DataFrame([dict(代码=v.code, 名称=v.name, 乡镇=v.township_name) for v in villages])
+    return SynthResult(tables, truth.drop_duplicates(), look, directory)
 
 
 def _number_vouchers(books: Books, names: dict[str, str]) -> tuple[pd.DataFrame, dict]:
@@ -166,10 +168,32 @@ def truth_dir(out: str | Path) -> Path:
     return Path(out) / "_truth"
 
 
-def write(result: SynthResult, out: str | Path, messy: bool = False, seed: int = 0) -> Path:
-    """Write the source folder. ``messy`` makes it look like real platform exports (see docs)."""
+FORMATS = ("canonical", "kingdee", "yonyou", "sanzi-system", "mixed")
+
+
+def write(result: SynthResult, out: str | Path, messy: bool = False, seed: int = 0, fmt: str = "canonical",
+          config: Config | None = None) -> Path:
+    """Write the source folder: in the contract (``canonical``; ``messy`` adds GBK, Chinese headers and XLSX), or
+    the way 金蝶/用友/三资 systems and township offices export it (``kingdee``, ``yonyou``, ``sanzi-system``,
+    ``mixed``: see synth/layouts.py), with ``_county/county.yaml`` and the village directory beside it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if fmt != "canonical":
+        import shutil
+
+        from .layouts import write_layouts
+
+        for old in out.iterdir():  # a rewrite must not leave last time's files for the reader to find
+            if old.is_dir() and not old.name.startswith("."):
+                shutil.rmtree(old)
+            elif old.suffix.lower() in (".csv", ".xlsx", ".xls", ".txt"):
+                old.unlink()
+        truth, look, rows = write_layouts(result, out, fmt, seed, config or load_config())
+        truth_dir(out).mkdir(exist_ok=True)
+        rows.to_csv(truth_dir(out) / "rows.csv", index=False, encoding="utf-8")
+        truth.to_csv(truth_dir(out) / "truth.csv", index=False, encoding="utf-8")
+        look.to_csv(truth_dir(out) / "lookalikes.csv", index=False, encoding="utf-8")
+        return out
     for old in out.glob("*"):
         if old.stem in TABLES and old.suffix in (".csv", ".xlsx"):
             old.unlink()
