@@ -96,8 +96,8 @@ def cmd_inspect(a) -> int:
         for o in other:
             print(f"跳过（不是表格文件）: {o.relative_to(root)}")
     bad = 0
-    for path in paths:
-        parts, rep = reader.read_file(path, root, settings)
+    _parts, reports = reader.read_paths(paths, root, settings)
+    for rep in reports:
         print(f"\n■ {rep.path}（{rep.format or '?'}{'，' + rep.encoding if rep.encoding else ''}）")
         if rep.problem:
             print(f"  ✗ {rep.problem}")
@@ -264,10 +264,15 @@ def cmd_demo(a) -> int:
     db = base / "sanzi.db"
     if db.exists():
         db.unlink()
-    print(f"1/2 生成演示县数据（{a.villages} 个村）…", file=sys.stderr)
-    write(generate(SynthOptions(villages=a.villages, seed=a.seed), load_config()), src, messy=True, seed=a.seed)
+    fmt = getattr(a, "format", "mixed")
+    print(f"1/2 生成演示县数据（{a.villages} 个村，{'金蝶/用友/三资系统导出版式' if fmt != 'canonical' else '数据规范格式'}）…",
+          file=sys.stderr)
+    config = load_config()
+    write(generate(SynthOptions(villages=a.villages, seed=a.seed), config), src, messy=fmt == "canonical",
+          seed=a.seed, fmt=fmt, config=config)
+    county = src / "_county" / "county.yaml"
     print("2/2 运行夜间流程（首次启动 Prefect 临时服务约需 15 秒）…", file=sys.stderr)
-    s = _run(str(src), str(db), None)
+    s = _run(str(src), str(db), str(county) if county.exists() else None)
     print_summary(s)
     print("\n排名前 15 的疑点线索:")
     cmd_leads(argparse.Namespace(db=str(db), top=15, detector=None, village=None, explain=False))
@@ -430,6 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dir", default="demo")
     d.add_argument("--villages", type=int, default=30)
     d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--format", default="mixed", choices=["canonical", "kingdee", "yonyou", "sanzi-system", "mixed"],
+                   help="演示数据的导出版式（默认 mixed: 各村分别为金蝶、用友、三资系统导出）")
     d.set_defaults(fn=cmd_demo)
 
     ls = sub.add_parser("leads", help="列出当前排名靠前的疑点线索")

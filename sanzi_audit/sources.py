@@ -25,7 +25,8 @@ ROW = "_row"  # 1-based row number in the source file as the spreadsheet shows i
 FILE = "_file"  # the file, relative to the source folder
 SHEET = "_sheet"  # the sheet of a workbook (None for CSV and text)
 SEQ = "_seq"  # position of the row in the table's extract (unique across files), for fingerprints
-META = (ROW, FILE, SHEET, SEQ)
+CHECK = "_check"  # a layout check the row failed (its 本月合计 does not add up), a data-quality warning
+META = (ROW, FILE, SHEET, SEQ, CHECK)
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ def _extract_folder(folder: Path, config=None) -> Extract:
         if imported:  # the contract's file plus exports of the same table: one table, every row kept
             merged = _imported_table(table, imported)
             raw.frame[SHEET] = None
+            raw.frame[CHECK] = None
             frame = pd.concat([raw.frame, merged.frame], ignore_index=True)
             raw = RawTable(table.name, raw.file, frame, [*raw.malformed, *merged.malformed],
                            raw.ignored_columns + merged.ignored_columns, raw.encoding)

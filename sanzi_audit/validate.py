@@ -25,7 +25,7 @@ import pandas as pd
 from .contract import TABLES, Table
 from .normalize import STR, clean_code, clean_text, parse_amount, parse_date
 from .quality import Validator
-from .sources import FILE, META, ROW, SEQ, SHEET, RawTable
+from .sources import CHECK, FILE, META, ROW, SEQ, SHEET, RawTable
 
 REJECT = "reject"
 WARN = "warn"
@@ -117,6 +117,11 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
     dup[alive] = (rid[alive].notna() & typed.loc[alive, list(table.unique_key)].fillna("").duplicated()).to_numpy()
     col.add(dup, _per_row(dup, rid, lambda v, t=table: Reason(
         "duplicate_id", t.record_id, f"记录重复: {t.record_id}={v}（同一文件中已出现，保留第一次出现的行）")))
+
+    # layout checks the reader made (a 本月合计 that does not equal its lines): a warning that becomes a lead
+    if CHECK in df and df[CHECK].notna().any():
+        bad = df[CHECK].notna().to_numpy()
+        col.add(bad, _per_row(bad, df[CHECK], lambda m: Reason("subtotal_mismatch", None, m, WARN, lead=True)), WARN)
 
     # 3. the expectation suite, over the rows that typed and are not duplicates
     checked = np.flatnonzero(~col.rejected())

@@ -147,9 +147,12 @@ def choose_header(sheet: Sheet, profiles: list[Profile]) -> tuple[HeaderChoice |
             continue
         aliases = p.aliases()
         p_best: tuple[tuple, HeaderChoice] | None = None
+        hits = [sum(1 for k in row if k in aliases) for row in keyed]
         for r in range(len(scan)):
+            if not hits[r]:
+                continue
             options = [((r,), keyed[r], scan[r])]
-            if r + 1 < len(scan):
+            if r + 1 < len(scan) and hits[r + 1]:  # a two-level header maps fields on both of its rows
                 k2, t2 = _two_level_keys(scan[r], scan[r + 1], aliases)
                 options.append(((r, r + 1), k2, t2))
             for idx, keys, texts in options:
@@ -193,35 +196,36 @@ def classify(sheet: Sheet, header: HeaderChoice) -> tuple[list[int], list[tuple[
     if header.profile.positional:
         layout["title"] += 1  # 填制凭证,V800
     key_cols = [i for i, f in header.columns.items() if f in KEY_FIELDS[header.profile.table]]
-    header_keys = [_key(str(c)) for c in rows[header.rows[-1]]] if not header.profile.positional else None
+    placeholders = set(header.profile.placeholders)
+    header_raw = None if header.profile.positional else [str(c).strip() for c in rows[header.rows[-1]]]
     data: list[int] = []
     marks: list[tuple[int, str, str]] = []
     for i in range(start, len(rows)):
         if i in broken:
             continue  # reported by the reader as a broken line
         row = rows[i]
-        if not any(str(c).strip() for c in row):
+        raw = [c.strip() if isinstance(c, str) else str(c).strip() for c in row]
+        nonempty = [c for c in raw if c]
+        if not nonempty:
             layout["blank"] += 1
             continue
-        cells = _texts(row)
-        nonempty = [c for c in cells if c]
+        if header_raw is not None and raw[:len(header_raw)] == header_raw[:len(raw)]:
+            layout["header"] += 1  # the header again (a new page, a new block)
+            continue
         if len(nonempty) == 1 and _SECTION.match(nonempty[0]) and not re.search(r"\d{4}", nonempty[0]):
             layout["section"] += 1  # 一、工程类 (a heading, even when it stands in the key column)
             continue
-        has_key = any(k < len(cells) and cells[k] and cells[k] not in header.profile.placeholders
-                      and not _SIGNATURE.search(cells[k]) for k in key_cols)
-        if header_keys is not None and [_key(str(c)) for c in row[:len(header_keys)]] == header_keys[:len(row)]:
-            layout["header"] += 1
-            continue
-        if not has_key:
+        has_key = any(k < len(raw) and raw[k] and raw[k] not in placeholders and not _SIGNATURE.search(raw[k])
+                      for k in key_cols)
+        if not has_key:  # only rows without a key field can be layout: a data row is never dropped as one
+            cells = _texts(row)
             label = next((c for c in cells if c and (_SUBTOTAL.match(c) or _END.match(c))), None)
             if label:
                 kind = "end" if _END.match(label) else "subtotal"
                 layout[kind] += 1
                 marks.append((i, kind, label))
                 continue
-            joined = "".join(cells)
-            if _SIGNATURE.search(joined):
+            if _SIGNATURE.search("".join(cells)):
                 layout["signature"] += 1
                 continue
         data.append(i)
@@ -230,17 +234,18 @@ def classify(sheet: Sheet, header: HeaderChoice) -> tuple[list[int], list[tuple[
 
 def frame_of(sheet: Sheet, header: HeaderChoice, data: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The data rows as text: one frame of the profile's fields, one of the other (ignored) columns."""
-    width = max([len(sheet.rows[i]) for i in data] + [len(header.headers)])
+    width = len(header.headers)
+    grid = pd.DataFrame([sheet.rows[i] for i in data], dtype=object) if data else pd.DataFrame(dtype=object)
+    for c in range(grid.shape[1], width):
+        grid[c] = ""
     cols = sorted(header.columns)
-    fields = {header.columns[c]: [(sheet.rows[i][c] if c < len(sheet.rows[i]) else "") for i in data] for c in cols}
-    f = pd.DataFrame(fields, dtype=object) if data else pd.DataFrame({k: [] for k in fields}, dtype=object)
-    other_idx = [c for c in range(width) if c not in header.columns and c < len(header.headers)
-                 and str(header.headers[c]).strip()]
-    other = pd.DataFrame({header.headers[c]: [(sheet.rows[i][c] if c < len(sheet.rows[i]) else "") for i in data]
-                          for c in other_idx}, dtype=object)
+    f = pd.DataFrame({header.columns[c]: grid[c].to_numpy() if c in grid else [] for c in cols}, dtype=object)
+    other_idx = [c for c in range(width) if c not in header.columns and str(header.headers[c]).strip()]
+    other = pd.DataFrame({header.headers[c]: grid[c].to_numpy() if c in grid else [] for c in other_idx},
+                         dtype=object)
     for df in (f, other):
         for c in df.columns:
-            df[c] = df[c].map(lambda v: str(v).strip() if v is not None else "")
+            df[c] = df[c].fillna("").astype("str").str.strip().astype(object)
     if header.profile.placeholders:
         f = f.replace({p: "" for p in header.profile.placeholders})
     return f, other
@@ -250,10 +255,11 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype("str").str.strip() == "")
 
 
-def fill_down(f: pd.DataFrame, names: list[str]) -> None:
+def fill_down(f: pd.DataFrame, names: list[str], groups: pd.Series) -> None:
+    """Fields written only on a voucher's (or a household's) first line, filled down within each sheet."""
     for n in names:
         if n in f:
-            f[n] = f[n].where(~_blank(f[n])).ffill().fillna("")
+            f[n] = f[n].where(~_blank(f[n])).groupby(groups.to_numpy()).ffill().fillna("")
 
 
 def year_hint(*texts: str) -> int | None:
@@ -294,13 +300,18 @@ def extra_json(other: pd.DataFrame, more: dict[str, pd.Series] | None, index: pd
     parts = {**{c: pd.Series(other[c].to_numpy(), index=index) for c in other.columns}, **(more or {})}
     if not parts:
         return np.array([None] * n, dtype=object)
-    cols = list(parts)
-    values = [parts[c].astype("str").where(~_blank(parts[c]), "").tolist() for c in cols]
-    out = []
-    for row in zip(*values, strict=True):
-        d = {c: v for c, v in zip(cols, row, strict=True) if v}
-        out.append(json.dumps(d, ensure_ascii=False) if d else None)
-    return np.array(out, dtype=object)
+    # built column by column with vectorised string operations: json.dumps per row costs a second per 100k rows
+    body = pd.Series("", index=index, dtype=object)
+    for c, v in parts.items():
+        text = v.fillna("").astype("str").str.strip()
+        present = text != ""
+        if not present.any():
+            continue
+        enc = text.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
+        enc = enc.str.replace(r"[\x00-\x1f]", " ", regex=True)
+        item = json.dumps(str(c), ensure_ascii=False) + ': "' + enc + '"'
+        body = body.where(~present, body.where(body == "", body + ", ") + item)
+    return np.where(body.to_numpy() == "", None, "{" + body.astype(object) + "}").astype(object)
 
 
 def amounts_float(s: pd.Series) -> np.ndarray:

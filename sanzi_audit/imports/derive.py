@@ -20,13 +20,16 @@ from .profiles import Profile
 
 @dataclass
 class Context:
+    """What the file around a row says, per row (one derive call covers every sheet of a profile, so a county's
+    hundreds of files cost one pass, not hundreds): columns part (the sheet), file (its file), village_code,
+    village_name (the file's village, "" when unknown), year and month (from the title, sheet or file name, ""
+    when none), title (the text above the header) and stem (the file name without its suffix)."""
+
     profile: Profile
-    village_code: str | None
-    village_name: str | None
-    year: int | None  # from the title, sheet or file name
-    month: int | None
-    title: str = ""
-    file_stem: str = ""
+    rows: pd.DataFrame
+
+    def col(self, name: str) -> pd.Series:
+        return self.rows[name]
 
 
 def _col(f: pd.DataFrame, name: str) -> pd.Series:
@@ -124,44 +127,28 @@ def _first_of(parts: list[tuple[pd.Series, str]], n: int, index) -> tuple[pd.Ser
 
 _SUMMARY_CONTRACT = re.compile(r"合同(?:编号|号)?\s*[:：]?\s*([A-Za-z]{0,6}[-_]?\d[0-9A-Za-z\-_/]{3,30})")
 _SUMMARY_INVOICE = re.compile(r"(?:发票|票据)(?:号码|号)?\s*[:：]?\s*(\d{8,20})")
-VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM = "__voucher_by_year", "__month", "__num"
+def numbering_by_file(file: pd.Series, month: pd.Series, num: pd.Series) -> pd.Series:
+    """Per row, "period" or "year": a book numbered per month starts each month at 1; one numbered per year goes on.
 
-
-def numbering_of(frames: list[pd.DataFrame]) -> str:
-    """period or year: a book numbered per month starts each month at 1; one numbered per year goes on.
-
-    Decided over a whole file (a 金蝶 workbook has a sheet per period), from the first number of each month."""
-    parts = [f[[VOUCHER_MONTH, VOUCHER_NUM]] for f in frames if VOUCHER_NUM in f]
-    if not parts:
-        return "period"
-    v = pd.concat(parts).dropna()
+    Told per file (a 金蝶 workbook has a sheet per period) from the first voucher number of each of its months."""
+    v = pd.DataFrame({"file": file.to_numpy(), "month": month.to_numpy(), "num": num.to_numpy()}).dropna()
     if v.empty:
-        return "period"
-    first = v.groupby(VOUCHER_MONTH)[VOUCHER_NUM].min()
-    return "period" if (first <= 1).mean() >= 0.5 and len(first) > 1 or (len(first) == 1 and first.iat[0] <= 1) \
-        else "year"
-
-
-def use_numbering(out: pd.DataFrame, numbering: str, positional_lines: bool) -> pd.DataFrame:
-    """Settle a ledger part on the file's numbering: voucher numbers, line numbers by position, entry ids."""
-    if VOUCHER_BY_YEAR in out:
-        if numbering == "year":
-            out["voucher_no"] = out[VOUCHER_BY_YEAR]
-            if positional_lines:
-                out["line_no"] = (out.groupby("voucher_no", sort=False).cumcount() + 1).astype("str")
-        out = out.drop(columns=[VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM])
-    vc = out["village_code"].astype("str")
-    out["entry_id"] = (vc + "-" + out["voucher_no"].astype("str") + "-" + out["line_no"].astype("str")).where(
-        (vc != "") & (out["voucher_no"].astype("str") != ""), "")
-    return out
+        return pd.Series("period", index=file.index)
+    first = v.groupby(["file", "month"])["num"].min().reset_index()
+    share = (first["num"] <= 1).groupby(first["file"]).mean()
+    months = first.groupby("file").size()
+    kind = pd.Series(np.where(share >= 0.5, "period", "year"), index=share.index)
+    kind[(months == 1) & (share == 1)] = "period"
+    return file.map(kind).fillna("period")
 
 
 _VOUCHER = re.compile(r"^\s*(?P<w>[^\d\s]*?)\s*[-－—_#第]?\s*(?P<n>\d+)\s*号?\s*$")
 
 
-def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
     p = ctx.profile
-    fill_down(f, p.fill_down)
+    fill_down(f, p.fill_down, ctx.col("part"))
+    fkey = ctx.col("file").astype("str") + "\x1f"  # vouchers, numbering and fill-down never cross a file
     n = len(f)
     out = pd.DataFrame(index=f.index)
 
@@ -188,10 +175,9 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
         date = excel_serial_to_iso(f["entry_date"].astype("str"))
     else:
         year = _col(f, "year").astype("str").str.extract(r"(\d{4})")[0]
-        year = year.fillna(str(ctx.year) if ctx.year else "")
+        year = year.fillna(ctx.col("year").astype("str"))
         month = _col(f, "month").astype("str").str.extract(r"(\d{1,2})")[0]
-        if ctx.month:
-            month = month.fillna(str(ctx.month))
+        month = month.fillna(ctx.col("month").astype("str").where(ctx.col("month").astype("str") != ""))
         day = _col(f, "day").astype("str").str.extract(r"(\d{1,2})")[0]
         ok = (year != "") & month.notna() & day.notna()
         date = pd.Series("", index=f.index, dtype=object)
@@ -225,10 +211,11 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
         by_period = pd.Series(raw.to_numpy(), index=f.index, dtype=object)
         ok &= mo.notna()
         by_period[ok] = (y4 + "-" + m2 + "-" + w + n4)[ok]
-        # which one holds is known only from the whole file (see numbering_of): both are kept until then
-        out["voucher_no"] = (by_year if p.voucher_numbering == "year" else by_period).where(~blank, "")
-        out[VOUCHER_BY_YEAR] = by_year.where(~blank, "")
-        out[VOUCHER_MONTH], out[VOUCHER_NUM] = mo, pd.to_numeric(num, errors="coerce")
+        if p.voucher_numbering == "auto":  # a property of the book, so of the whole file
+            per_year = numbering_by_file(ctx.col("file"), mo, pd.to_numeric(num, errors="coerce")) == "year"
+        else:
+            per_year = pd.Series(p.voucher_numbering == "year", index=f.index)
+        out["voucher_no"] = by_year.where(per_year, by_period).where(~blank, "")
 
     # line numbers: 分录号 from the file (K/3 starts at 0), else the position within the voucher
     if _has(f, "line_no"):
@@ -282,7 +269,7 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
         cr = amounts_float(out["credit"].astype("str"))
         cash_out = name1.str.match(r"^(库存)?现金") & (cr > 0)
         bank_out = name1.str.match(r"^银行存款") & (cr > 0)
-        key = out["voucher_no"].astype("str")
+        key = fkey + out["voucher_no"].astype("str")
         by_cash = key.isin(set(key[cash_out]))
         by_bank = key.isin(set(key[bank_out]))
         out["settlement"] = np.where(by_cash & ~by_bank, "现金", np.where(by_bank & ~by_cash, "转账", ""))
@@ -294,7 +281,7 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
                                (aux_text_party(_col(f, "aux_text")), "aux"),
                                (sub_party, "subaccount")], n, f.index)
     # a line without a party takes its voucher's one party (the expense line of 借 管理费用 / 贷 应付款-XX公司)
-    key = out["voucher_no"].astype("str")
+    key = fkey + out["voucher_no"].astype("str")
     known = party.notna()
     per_voucher = pd.DataFrame({"k": key[known], "p": party[known]}).drop_duplicates()
     single = per_voucher.groupby("k")["p"].agg(lambda x: x.iloc[0] if len(x) == 1 else None).dropna()
@@ -307,12 +294,11 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
     out["counterparty"] = party
     out["counterparty_source"] = source
 
-    if ctx.village_code and not _has(f, "village_code"):
-        out["village_code"] = ctx.village_code
-    else:
-        out["village_code"] = _col(f, "village_code")
-    out["village_name"] = _col_or(f, "village_name", ctx.village_name or "")
-    out["entry_id"] = ""  # set by use_numbering, once the file's voucher numbering is known
+    out["village_code"] = _col(f, "village_code") if _has(f, "village_code") else ctx.col("village_code")
+    out["village_name"] = _col(f, "village_name") if _has(f, "village_name") else ctx.col("village_name")
+    vc = out["village_code"].astype("str")
+    out["entry_id"] = (vc + "-" + out["voucher_no"].astype("str") + "-" + out["line_no"].astype("str")).where(
+        (vc != "") & (out["voucher_no"].astype("str") != ""), "")
     more = {k: _col(f, c) for c, k in (("preparer", "制单人"), ("reviewer", "审核人"), ("aux_project", "项目"),
                                         ("aux_department", "部门"), ("aux_custom", "自定义辅助核算"),
                                         ("aux_items", "核算项目"), ("aux_text", "辅助项"))
@@ -323,7 +309,6 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context) -> pd.Data
 
 def _finish(out: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = [c for c in TABLES[table].column_names if c in out]
-    cols += [c for c in (VOUCHER_BY_YEAR, VOUCHER_MONTH, VOUCHER_NUM) if c in out]
     return out[cols].astype(object).where(out[cols].notna(), "")
 
 
@@ -375,8 +360,15 @@ def period_of(title: str, stem: str) -> str | None:
     return None
 
 
+def _per_file(ctx: Context, fn) -> pd.Series:
+    """fn(title, stem) for every row, computed once per distinct file title."""
+    key = ctx.col("title").astype("str") + "\x1f" + ctx.col("stem").astype("str")
+    done = {k: fn(*k.split("\x1f", 1)) for k in key.unique()}
+    return key.map(done)
+
+
 def derive_claims(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
-    fill_down(f, ctx.profile.fill_down)
+    fill_down(f, ctx.profile.fill_down, ctx.col("part"))
     out = pd.DataFrame(index=f.index)
     # the claimant is the 享受人; where a roll has none, the card holder, then the household head
     name, _ = _first_of([(_col(f, "claimant_name"), "a"), (_col(f, "payee_name"), "b"),
@@ -387,13 +379,16 @@ def derive_claims(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
     for c in ("payee_name", "payee_id", "household_head_name", "household_head_id", "bank_account", "amount",
               "quantity", "claim_id"):
         out[c] = _col(f, c)
-    out["program"] = _col_or(f, "program", program_of(ctx.title, ctx.file_stem, ctx.profile))
-    out["period"] = _col_or(f, "period", period_of(ctx.title, ctx.file_stem))
+    program = _per_file(ctx, lambda t, st: program_of(t, st, ctx.profile) or "")
+    out["program"] = f["program"].where(~_blank(f["program"]), program) if "program" in f else program
+    period = _per_file(ctx, lambda t, st: period_of(t, st) or "")
+    out["period"] = f["period"].where(~_blank(f["period"]), period) if "period" in f else period
     date = excel_serial_to_iso(_col(f, "pay_date").astype("str"))
     if not _has(f, "pay_date"):
-        m = re.search(r"(?:发放|填报|制表)(?:日期|时间)[:：]?\s*(\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?)",
-                      ctx.title or "")
-        date = pd.Series(m.group(1) if m else "", index=f.index, dtype=object)
+        def from_title(t: str, _st: str) -> str:
+            m = re.search(r"(?:发放|填报|制表)(?:日期|时间)[:：]?\s*(\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?)", t)
+            return m.group(1) if m else ""
+        date = _per_file(ctx, from_title)
     out["pay_date"] = date
     _village(out, f, ctx, directory)
     more = {k: _col(f, c) for c, k in (("bank_name", "开户银行"), ("group", "村民小组"), ("standard", "补贴标准"))
@@ -408,8 +403,7 @@ def _village(out: pd.DataFrame, f: pd.DataFrame, ctx: Context, directory) -> Non
     if _has(f, "village_name") and directory is not None:
         looked = directory.lookup_names(f["village_name"].where(~_blank(f["village_name"])))
         code = code.where(code != "", looked.fillna(""))
-    if ctx.village_code:
-        code = code.where(code != "", ctx.village_code)
+    code = code.where(code != "", ctx.col("village_code").astype("str"))
     out["village_code"] = code
 
 
@@ -424,7 +418,7 @@ def split_term(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def derive_contracts(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
-    fill_down(f, ctx.profile.fill_down)
+    fill_down(f, ctx.profile.fill_down, ctx.col("part"))
     out = pd.DataFrame(index=f.index)
     for c in ("contract_no", "title", "category", "vendor", "vendor_id", "vendor_account", "amount", "method",
               "decision_ref", "quantity", "unit", "term_years", "annual_rent"):
@@ -452,7 +446,7 @@ _STATUS = {"正常": "在册", "在册": "在册", "在籍": "在册", "现住":
 
 
 def derive_residents(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
-    fill_down(f, [*ctx.profile.fill_down, "household_id"])  # 户号 is often one merged cell over the household
+    fill_down(f, [*ctx.profile.fill_down, "household_id"], ctx.col("part"))  # 户号: often one merged cell
     out = pd.DataFrame(index=f.index)
     for c in ("person_id", "name", "household_id", "status_date", "contracted_area", "relation_to_head"):
         out[c] = _col(f, c)
@@ -468,7 +462,7 @@ def derive_residents(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
 def derive_officials(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
     """One row per relative → the cadre once (本人) and each relative (related_to = the cadre's ID), both numbered
     with the source row. A register already in the contract's shape (person_id, related_to) passes through."""
-    fill_down(f, [*ctx.profile.fill_down, "cadre_name", "cadre_id", "role"])  # merged cells over a cadre's relatives
+    fill_down(f, [*ctx.profile.fill_down, "cadre_name", "cadre_id", "role"], ctx.col("part"))  # merged cells
     ex = extra_json(other, None, f.index)
     cadre = pd.DataFrame({"person_id": _col(f, "cadre_id"), "name": _col(f, "cadre_name"), "role": _col(f, "role"),
                           "related_to": "", "relation": "本人", "term_start": _col(f, "term_start"),
@@ -477,12 +471,13 @@ def derive_officials(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
                         "related_to": _col(f, "cadre_id"), "relation": _col(f, "relation"), "term_start": "",
                         "term_end": "", "employer": _col(f, "employer"), "extra": ex}, index=f.index)
     has_rel = ~(_blank(rel["person_id"]) & _blank(rel["name"]))
-    first = ~cadre["person_id"].where(~_blank(cadre["person_id"]), cadre["name"]).duplicated()
+    first = ~(ctx.col("file").astype("str") + "\x1f"
+              + cadre["person_id"].where(~_blank(cadre["person_id"]), cadre["name"]).astype("str")).duplicated()
     parts = pd.concat([cadre[first], rel[has_rel]]).sort_index(kind="stable")
     out = parts.copy()
-    _village(out, f.loc[parts.index].reset_index(drop=True).set_index(parts.index), ctx, directory)
+    _village(out, f.loc[parts.index], Context(ctx.profile, ctx.rows.loc[parts.index]), directory)
     return _finish(out, "officials")
 
 
-DERIVE = {"ledger": lambda f, o, c, d=None: derive_ledger(f, o, c), "claims": derive_claims,
+DERIVE = {"ledger": derive_ledger, "claims": derive_claims,
           "contracts": derive_contracts, "residents": derive_residents, "officials": derive_officials}

@@ -86,6 +86,7 @@ class Profile(BaseModel):
 _UNIT = re.compile(r"[(（](元|万元|亩|平方米|㎡|人|户|个|年|月|日|%|％)[)）]$")
 
 
+@functools.lru_cache(maxsize=65536)
 def header_key(text: str) -> str:
     """A header cell as compared with profile aliases: no spaces or marks, half-width, and the common variants
     folded (帐/账, 号码/号, 编码/代码, 名称/名), a trailing unit like （元） dropped."""

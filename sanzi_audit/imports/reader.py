@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import TABLES
+from ..normalize import to_halfwidth
 from .apply import (
     amounts_float,
     choose_header,
@@ -29,13 +30,13 @@ from .apply import (
     title_text,
     year_hint,
 )
-from .derive import DERIVE, Context, numbering_of, use_numbering
+from .derive import DERIVE, Context
 from .grid import GridError, Sheet, Workbook, read_workbook
 from .profiles import Profile, all_profiles
 from .villages import Match, VillageDirectory
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".ods", ".htm", ".html", ".xml", ".et"}
-ROW, FILE, SHEET = "_row", "_file", "_sheet"
+ROW, FILE, SHEET, CHECK = "_row", "_file", "_sheet", "_check"
 
 
 @dataclass
@@ -109,8 +110,6 @@ class ImportedPart:
     subtotal_issues: list[dict]
     ignored: list[str]
     encoding: str | None
-    numbering: str = "auto"  # ledger: the profile's voucher numbering
-    positional_lines: bool = False  # ledger: line numbers by position in the voucher (no 分录号 column)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -159,7 +158,24 @@ def _place(sheet: Sheet, parsed_title: str, rel: str, settings: ImportSettings, 
     return settings.directory.match(*texts)
 
 
-def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[ImportedPart], FileReport]:
+@dataclass
+class SheetFields:
+    """One sheet read through its profile, not yet derived: the profile's fields as text, the other columns, and
+    what the file around it says (village, year, title). Derivation runs once per profile over all such sheets."""
+
+    profile: Profile
+    report: SheetReport
+    fields: pd.DataFrame
+    other: pd.DataFrame
+    rows: np.ndarray  # spreadsheet row of each data row
+    file: str
+    sheet: str | None
+    context: dict
+    checks: list[tuple[int, int, str]]  # (first, last) data-row positions and the message, for 合计 mismatches
+    broken: list[tuple[int, str, str]]
+
+
+def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[SheetFields], FileReport]:
     rel = _rel(path, root)
     report = FileReport(rel)
     try:
@@ -176,29 +192,21 @@ def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[Im
             report.problem = (f"配置 imports.files 为 {pin.glob} 指定的导入格式 {pin.profile} 不存在（可用: "
                               f"{', '.join(p.name for p in settings.profiles)}）")
             return [], report
-    parts: list[ImportedPart] = []
+    out: list[SheetFields] = []
     for sheet in wb.sheets:
-        part, sr = _read_sheet(wb, sheet, rel, settings, profiles, pin)
+        sf, sr = _read_sheet(wb, sheet, rel, settings, profiles, pin)
         report.sheets.append(sr)
-        if part is not None:
-            parts.append(part)
-    ledgers = [p for p in parts if p.table == "ledger"]
-    if ledgers:  # vouchers numbered per month or per year is a property of the book, so of the whole file
-        fixed = [p for p in ledgers if p.numbering != "auto"]
-        numbering = fixed[0].numbering if fixed else numbering_of([p.frame for p in ledgers])
-        for p, sr in zip(ledgers, [s for s in report.sheets if s.table == "ledger" and not s.problem], strict=False):
-            p.frame = use_numbering(p.frame, numbering if p.numbering == "auto" else p.numbering, p.positional_lines)
-            sr.sample = p.frame.drop(columns=[ROW, FILE, SHEET]).head(3).to_dict("records")
-            sr.notes.append(f"凭证按{'年' if numbering == 'year' else '月（期间）'}连续编号")
+        if sf is not None:
+            out.append(sf)
     if not report.sheets:
         report.problem = "文件中没有工作表"
-    elif not parts and not report.problem and all(s.problem for s in report.sheets):
+    elif not out and all(s.problem for s in report.sheets):
         report.problem = "没有可识别的工作表"
-    return parts, report
+    return out, report
 
 
 def _read_sheet(wb: Workbook, sheet: Sheet, rel: str, settings: ImportSettings, profiles: list[Profile],
-                pin: FilePin | None) -> tuple[ImportedPart | None, SheetReport]:
+                pin: FilePin | None) -> tuple[SheetFields | None, SheetReport]:
     sr = SheetReport(sheet.name)
     if not any(any(str(c).strip() for c in r) for r in sheet.rows):
         sr.notes.append("空工作表")
@@ -219,94 +227,150 @@ def _read_sheet(wb: Workbook, sheet: Sheet, rel: str, settings: ImportSettings, 
     title = title_text(sheet, header)
     match = _place(sheet, title, rel, settings, pin)
     sr.village_code, sr.village_name, sr.village_how = match.code, match.name, match.how
-    if match.code is None and "village_name" in header.columns.values() and p.table != "ledger":
-        sr.village_how = "按行: 以村名列查村级区划目录"
     data, marks, layout = classify(sheet, header)
-    f, other = frame_of(sheet, header, data)
-    stem = Path(rel).stem
-    ctx = Context(p, match.code, match.name, year_hint(title, sheet.name, stem), month_hint(sheet.name, title), title,
-                  stem)
-    has_village_col = "village_code" in f.columns or (p.table != "ledger" and "village_name" in f.columns)
-    if match.code is None and not has_village_col:
+    sr.data_rows = len(data)
+    sr.layout = {k: v for k, v in layout.items() if v}
+    fields = set(header.columns.values())
+    per_row = "village_code" in fields or (p.table != "ledger" and "village_name" in fields)
+    if match.code is None and per_row:
+        sr.village_how = "按行: 以村代码或村名列查村级区划目录"
+    elif match.code is None:
         amb = f"（可能是 {', '.join(match.ambiguous)}）" if match.ambiguous else ""
         sr.problem = (f"无法确定所属村: {match.how}{amb}。已尝试: 表头上方的标题行、工作表名、文件名、所在文件夹。"
                       f"请在县配置 imports.files 中为此文件指定 village")
-        sr.layout = dict(layout)
-        sr.data_rows = len(data)
         return None, sr
-    try:
-        out = DERIVE[p.table](f, other, ctx, settings.directory)
-    except Exception as exc:  # a profile that does not fit after all must not sink the other files
-        sr.problem = f"按导入格式 {p.name} 解析失败: {exc.__class__.__name__}: {exc}"
-        return None, sr
+    f, other = frame_of(sheet, header, data)
+    stem = Path(rel).stem
+    year, month = year_hint(title, sheet.name, stem), month_hint(sheet.name, title)
+    context = dict(village_code=match.code or "", village_name=match.name or "", year=str(year or ""),
+                   month=str(month or ""), title=title, stem=stem)
     numbers = np.array([sheet.row_number(i) for i in data], dtype="int64")
-    src_rows = numbers[out.index.to_numpy()] if len(out) else numbers[:0]
-    out = out.reset_index(drop=True)
-    out[ROW] = pd.array(src_rows, dtype="int64")
-    out[FILE] = rel
-    out[SHEET] = sheet.name if len(wb.sheets) > 1 or wb.kind in ("xlsx", "xls", "ods") else None
-    sr.data_rows = len(data)
-    sr.layout = {k: v for k, v in layout.items() if v}
-    sr.sample = out.drop(columns=[ROW, FILE, SHEET]).head(3).to_dict("records")
-    if len(out) != len(data):
-        sr.notes.append(f"{len(data)} 个数据行生成 {len(out)} 条记录（每行含干部及其亲属）")
-    issues = _subtotals(sheet, header, data, marks, out, f)
-    malformed = [(line, [text], why, rel) for line, text, why in sheet.broken]
-    return ImportedPart(p.table, out, malformed, issues, header.ignored, wb.encoding or wb.kind,
-                        p.voucher_numbering, "line_no" not in header.columns.values()), sr
+    sheet_name = sheet.name if len(wb.sheets) > 1 or wb.kind in ("xlsx", "xls", "ods") else None
+    checks = _subtotals(sheet, header, data, marks, f)
+    return SheetFields(p, sr, f, other, numbers, rel, sheet_name, context, checks, sheet.broken), sr
 
 
-def _subtotals(sheet: Sheet, header, data: list[int], marks, out: pd.DataFrame, f: pd.DataFrame) -> list[dict]:
-    """本月合计/小计/合计 rows against the lines above them; 本年累计/累计 against everything since the start."""
-    if not marks or not len(out):
+_CARRY = ("上期结存", "上年结转", "期初余额", "年初余额", "承前页", "承上页", "本月结存", "结转下月", "结转下年", "期末余额",
+          "过次页", "转下页")
+
+
+def _subtotals(sheet: Sheet, header, data: list[int], marks, f: pd.DataFrame) -> list[tuple[int, int, str]]:
+    """本月合计/小计/合计 rows against the lines above them, 本年累计/累计 against everything since the start: each
+    mismatch as (first, last) data-row positions and a message naming the row."""
+    if not marks or not len(f):
         return []
-    table = header.profile.table
-    cols = ["debit", "credit"] if table == "ledger" else (["amount"] if table == "claims" else [])
-    if not cols:
-        return []
-    fields = {v: k for k, v in header.columns.items()}
-    src = {"debit": fields.get("debit"), "credit": fields.get("credit"), "amount": fields.get("amount")}
-    if table == "ledger" and src["debit"] is None and src["credit"] is None:
-        return []
-    values = {c: amounts_float(out[c]) if c in out else None for c in cols}
-    issues: list[dict] = []
+    amount_fields = [c for c in ("debit", "credit", "amount") if c in f]
+    cols = {v: k for k, v in header.columns.items()}
+    values = {c: amounts_float(f[c]) for c in amount_fields}
+    out: list[tuple[int, int, str]] = []
     segment_start = 0
     for i, kind, label in marks:
-        if kind != "subtotal":
+        if kind != "subtotal" or label in _CARRY:
             continue
-        upto = sum(1 for d in data if d < i)
+        upto = int(np.searchsorted(np.asarray(data), i))
         cumulative = label in ("本年累计", "累计", "本期累计", "年计")
         lo = 0 if cumulative else segment_start
-        if label in ("上期结存", "上年结转", "期初余额", "年初余额", "承前页", "承上页", "本月结存", "结转下月", "结转下年",
-                     "期末余额", "过次页", "转下页"):
-            continue
-        for c in cols:
-            col = src.get(c)
-            row = sheet.rows[i]
-            if col is None or col >= len(row) or not str(row[col]).strip():
+        row = sheet.rows[i]
+        for c in amount_fields:
+            col = cols[c]
+            if col >= len(row) or not str(row[col]).strip():
                 continue
-            stated = amounts_float(pd.Series([str(row[col])]))[0]
-            if np.isnan(stated):
+            stated = _number(str(row[col]))
+            seg = values[c][lo:upto]
+            if np.isnan(stated) or upto <= lo:
                 continue
-            actual = float(np.nansum(values[c][lo:upto]))
-            if abs(stated - actual) > 0.005 + 1e-9 * abs(actual):
-                issues.append(dict(row=sheet.row_number(i), label=label, column=c, stated=float(stated),
-                                   actual=round(actual, 2), first=lo, last=upto))
+            sums = [float(np.nansum(seg))]
+            if c == "amount":  # one signed amount: a 合计 may add all of them, or the debits (the positive ones)
+                sums.append(float(np.nansum(np.where(seg > 0, seg, 0))))
+            if all(abs(stated - x) > 0.005 + 1e-9 * abs(x) for x in sums):
+                what = {"debit": "借方", "credit": "贷方", "amount": "金额"}[c]
+                out.append((lo, upto - 1, f"第 {sheet.row_number(i)} 行“{label}”{what} {stated:,.2f} 与其上 "
+                                          f"{upto - lo} 行明细合计 {sums[0]:,.2f} 不符"))
         if not cumulative:
             segment_start = upto
-    return issues
+    return out
+
+
+def _number(text: str) -> float:
+    t = re.sub(r"[,，\s¥￥元]", "", to_halfwidth(text))
+    neg = t.startswith("(") and t.endswith(")")
+    try:
+        v = float(t.strip("()"))
+    except ValueError:
+        return float("nan")
+    return -v if neg else v
+
+
+def derive_all(sheets: list[SheetFields], settings: ImportSettings) -> list[ImportedPart]:
+    """Derive every profile's sheets in one pass each; one part per profile."""
+    parts = []
+    by_profile: dict[str, list[SheetFields]] = {}
+    for sf in sheets:
+        by_profile.setdefault(sf.profile.name, []).append(sf)
+    file_ids: dict[str, int] = {}
+    for group in by_profile.values():
+        p = group[0].profile
+        f = pd.concat([g.fields for g in group], ignore_index=True)
+        f = f.fillna("").astype(object)
+        other = pd.concat([g.other for g in group], ignore_index=True).fillna("").astype(object)
+        ctx_rows = pd.DataFrame({
+            "part": np.repeat(np.arange(len(group)), [len(g.fields) for g in group]),
+            "file": np.repeat([file_ids.setdefault(g.file, len(file_ids)) for g in group], [len(g.fields) for g in group]),
+            **{k: np.repeat([g.context[k] for g in group], [len(g.fields) for g in group])
+               for k in ("village_code", "village_name", "year", "month", "title", "stem")}})
+        try:
+            out = DERIVE[p.table](f, other, Context(p, ctx_rows), settings.directory)
+        except Exception as exc:  # a profile that does not fit after all must not sink the other files
+            for g in group:
+                g.report.problem = f"按导入格式 {p.name} 解析失败: {exc.__class__.__name__}: {exc}"
+            continue
+        src = out.index.to_numpy()
+        rows = np.concatenate([g.rows for g in group]) if group else np.array([], dtype="int64")
+        files = np.concatenate([np.repeat(g.file, len(g.fields)) for g in group]).astype(object)
+        sheet_names = np.concatenate([np.repeat(np.array([g.sheet], dtype=object), len(g.fields)) for g in group])
+        check = np.full(len(f), None, dtype=object)
+        offset = 0
+        for g in group:
+            for lo, hi, msg in g.checks:
+                check[offset + lo: offset + hi + 1] = msg
+            offset += len(g.fields)
+        part_of = ctx_rows["part"].to_numpy()
+        out = out.reset_index(drop=True)
+        out[ROW] = pd.array(rows[src], dtype="int64")
+        out[FILE] = files[src]
+        out[SHEET] = sheet_names[src]
+        out[CHECK] = check[src]
+        for k, g in enumerate(group):
+            mine = out[part_of[src] == k]
+            g.report.sample = mine.drop(columns=[ROW, FILE, SHEET, CHECK]).head(3).to_dict("records")
+            if len(mine) != len(g.fields):
+                g.report.notes.append(f"{len(g.fields)} 个数据行生成 {len(mine)} 条记录（每行含干部及其亲属）")
+            if g.checks:
+                g.report.notes += [m for _, _, m in g.checks]
+        malformed = [(line, [text], why, g.file) for g in group for line, text, why in g.broken]
+        ignored = sorted({h for g in group for h in g.report.ignored})
+        parts.append(ImportedPart(p.table, out, malformed, [], ignored, p.name))
+    return parts
+
+
+def read_paths(paths: list[Path], root: Path, settings: ImportSettings
+               ) -> tuple[dict[str, list[ImportedPart]], list[FileReport]]:
+    sheets: list[SheetFields] = []
+    reports = []
+    for path in paths:
+        got, rep = read_file(path, root, settings)
+        reports.append(rep)
+        sheets += got
+    by_table: dict[str, list[ImportedPart]] = {}
+    for part in derive_all(sheets, settings):
+        by_table.setdefault(part.table, []).append(part)
+    return by_table, reports
 
 
 def read_folder(root: Path, settings: ImportSettings, exclude: set[Path] = frozenset()
                 ) -> tuple[dict[str, list[ImportedPart]], list[FileReport], list[Path]]:
     files, other = candidate_files(root, settings, exclude)
-    by_table: dict[str, list[ImportedPart]] = {}
-    reports = []
-    for path in files:
-        parts, rep = read_file(path, root, settings)
-        reports.append(rep)
-        for part in parts:
-            by_table.setdefault(part.table, []).append(part)
+    by_table, reports = read_paths(files, root, settings)
     return by_table, reports, other
 
 
@@ -319,8 +383,8 @@ def merge_parts(parts: list[ImportedPart]) -> pd.DataFrame:
         for c in cols:
             if c not in df:
                 df[c] = ""
-        frames.append(df[[*cols, ROW, FILE, SHEET]])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, ROW, FILE, SHEET])
+        frames.append(df[[*cols, ROW, FILE, SHEET, CHECK]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, ROW, FILE, SHEET, CHECK])
 
 
 def layout_totals(reports: list[FileReport]) -> Counter:
