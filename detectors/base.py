@@ -98,8 +98,19 @@ class DetectorInput:
         return official_accounts(self)
 
     @cached_property
+    def roles(self) -> pd.Series:
+        """The role of every ledger line's account (sanzi_audit.chart: payroll, admin_expense, construction …), in
+        the line's chart: detectors speak in roles, never in raw codes, so both village charts and enterprise
+        books read the same."""
+        from sanzi_audit import chart
+
+        led = self["ledger"]
+        return chart.roles(led["account_code"], led["entry_date"], led["chart"] if "chart" in led else None)
+
+    @cached_property
     def payments(self) -> pd.DataFrame:
-        """Ledger debit lines that pay someone (expense, asset, payable accounts) with a payee named."""
+        """Ledger debit lines that pay someone (expense, asset, payable accounts) with a payee named; with each
+        line's ``role`` and ``level1`` code."""
         from sanzi_audit.entities import payments
 
         return payments(self)

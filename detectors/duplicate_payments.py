@@ -17,8 +17,8 @@ class DuplicateParams(Params):
     neighbours: int = Field(6, ge=1, le=50, description="How many nearest amounts of the same payee each payment is "
                             "compared with (keeps the search linear)")
     min_amount: float = Field(200.0, ge=0, description="Ignore payments below this amount (元)")
-    excluded_accounts: tuple[str, ...] = Field(("212",), description="Level-1 accounts not checked (e.g. 应付工资: "
-                                               "monthly pay of the same amount is normal)")
+    excluded_roles: tuple[str, ...] = Field(("payroll",), description="Account roles not checked (sanzi_audit.chart; "
+                                            "payroll = 应付工资: monthly pay of the same amount is normal)")
 
 
 class DuplicatePayments(Detector):
@@ -30,14 +30,14 @@ class DuplicatePayments(Detector):
         "county), or the same payee (after entity resolution, so spelling variants of one company match) paid the "
         "same amount within a few days in different vouchers. Basis: 纪委 cases of one invoice reimbursed twice, "
         "voided receipts booked again, and two restaurant bills minutes apart. Fixed monthly fees fall outside "
-        "the window; salaries (212) are excluded.")
+        "the window; salaries (the payroll role: 应付工资) are excluded.")
     requires = ("ledger",)
     Params = DuplicateParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params
         pay = data.payments
-        pay = pay.loc[(pay["debit"] >= p.min_amount) & ~pay["level1"].isin(p.excluded_accounts),
+        pay = pay.loc[(pay["debit"] >= p.min_amount) & ~pay["role"].isin(p.excluded_roles),
                       ["entry_id", "village_code", "voucher_no", "entry_date", "debit", "counterparty", "invoice_no",
                        "summary", "contract_no"]]
         if pay.empty:

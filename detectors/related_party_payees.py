@@ -14,8 +14,9 @@ _TRADE = ("建材经营部", "土石方工程队", "水电安装部", "经营部
 
 
 class RelatedPartyParams(Params):
-    own_pay_accounts: tuple[str, ...] = Field(
-        ("212", "513"), description="Level-1 accounts where payments to a cadre themself are normal (pay, allowances)")
+    own_pay_roles: tuple[str, ...] = Field(
+        ("payroll", "admin_expense"), description="Account roles (sanzi_audit.chart) where payments to a cadre "
+        "themself are normal (pay, allowances)")
     min_amount: float = Field(1000.0, ge=0, description="Ignore matched contracts and payments totalling less than this (元)")
     payment_only_min: float = Field(5000.0, ge=0, description="Without a contract, a relative's own payments (e.g. casual "
                                     "labour) raise a lead only from this total (元), and at a low score")
@@ -70,7 +71,7 @@ class RelatedPartyPayees(Detector):
             return []
         hits = pd.concat(rows, ignore_index=True)
         rel = hits["official"].map(people["relation"]).fillna("本人")
-        own = (rel == "本人") & hits["level1"].isin(self.params.own_pay_accounts)
+        own = (rel == "本人") & hits["role"].isin(self.params.own_pay_roles)
         hits = hits[~own]
         # most matched groups are a relative's small own payments: drop those before the per-group work
         flags = hits.assign(c=hits["source"] == "contracts", a=hits["how"] == "银行账号")
@@ -135,14 +136,14 @@ class RelatedPartyPayees(Detector):
         pay = data.payments
         led = pd.DataFrame({"record_id": pay["entry_id"], "village_code": pay["village_code"],
                             "pid": pay["counterparty_id"], "acct": pay["counterparty_account"],
-                            "payee": pay["counterparty"], "amount": pay["debit"], "level1": pay["level1"],
+                            "payee": pay["counterparty"], "amount": pay["debit"], "role": pay["role"],
                             "contract_no": pay["contract_no"], "title": pay["summary"], "method": None})
         yield "ledger", led, ("pid", "acct", "payee")
         if data.has("contracts"):
             c = data["contracts"]
             con = pd.DataFrame({"record_id": c["contract_no"], "village_code": c["village_code"],
                                 "pid": c["vendor_id"], "acct": c["vendor_account"], "payee": c["vendor"],
-                                "amount": c["amount"], "level1": "contract", "contract_no": c["contract_no"],
+                                "amount": c["amount"], "role": "contract", "contract_no": c["contract_no"],
                                 "title": c["title"], "method": c["method"]})
             yield "contracts", con, ("pid", "acct", "payee")
 

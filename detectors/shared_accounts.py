@@ -39,7 +39,7 @@ class SharedAccounts(Detector):
     def _ledger(self, data, household: pd.Series, cadre_accounts: dict[str, str]) -> list[Lead]:
         p = self.params
         pay = data.payments
-        pay = pay[pay["counterparty_account"].notna() & ~pay["level1"].isin(["212"])].copy()
+        pay = pay[pay["counterparty_account"].notna() & ~pay["role"].isin(["payroll"])].copy()
         ent = data.entities.of_payments(pay.index)
         pay["name_norm"] = ent["name_norm"]
         pay["entity"] = ent["entity"]

@@ -12,8 +12,10 @@ from pydantic import Field
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 _NOISE = re.compile(r"[\d一二三四五六七八九十]+[组期标段]|[（）()\s]|工程|项目|支付|款|预付|进度|尾|首期|二期")
-# Ledger accounts whose payments are procurement (2024 chart; 154 is 在建工程 in the 2004 chart).
-_CATEGORY_BY_ACCOUNT = {"153": "工程", "151": "工程", "154": "工程", "121": "货物", "514": "服务", "511": "服务"}
+# Account roles whose payments are procurement, and their tender category (sanzi_audit.chart.TENDER_CATEGORY,
+# except that a fixed asset built or bought in pieces is judged against the works limit here)
+_CATEGORY_BY_ROLE = {"construction": "工程", "fixed_asset": "工程", "inventory": "货物", "public_welfare": "服务",
+                     "operating_expense": "服务"}
 
 
 # contracts that bring money in (leases of assets, 发包 of resources) are let by auction, not tendered
@@ -99,7 +101,7 @@ class SplitContracts(Detector):
         ent = data.entities
         frames = []
         pay = data.payments
-        pay = pay[pay["level1"].isin(_CATEGORY_BY_ACCOUNT)]
+        pay = pay[pay["role"].isin(_CATEGORY_BY_ROLE)]
         registered: set[str] = set()
         if data.has("contracts") and len(data["contracts"]):
             c = data["contracts"]
@@ -128,13 +130,13 @@ class SplitContracts(Detector):
             agg = loose.groupby("event_id", sort=True).agg(
                 village_code=("village_code", "first"), entity=("entity", "first"), vendor=("counterparty", "first"),
                 amount=("debit", "sum"), date=("entry_date", "min"), title=("summary", "first"),
-                level1=("level1", "first")).reset_index()
+                role=("role", "first")).reset_index()
             lines = loose.groupby("event_id", sort=True)["entry_id"].agg(list)
             agg["entries"] = agg["event_id"].map(lines)
-            agg["category"] = agg["level1"].map(_CATEGORY_BY_ACCOUNT)
+            agg["category"] = agg["role"].map(_CATEGORY_BY_ROLE)
             agg["decision_ref"] = None
             agg["contracts"] = [[] for _ in range(len(agg))]
-            frames.append(agg.drop(columns=["level1"]))
+            frames.append(agg.drop(columns=["role"]))
         if not frames:
             return pd.DataFrame()
         ev = pd.concat(frames, ignore_index=True)

@@ -10,16 +10,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.chart import TENDER_CATEGORY as CATEGORY_BY_ROLE  # works, goods and services by account role
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
-
-# level-1 accounts of works, goods and services, and the category whose tender limit applies to them
-CATEGORY_BY_ACCOUNT = {"153": "工程", "154": "工程", "121": "货物", "151": "货物", "514": "服务", "513": "服务",
-                       "511": "服务", "401": "服务"}
 
 
 class UncontractedParams(Params):
     share: float = Field(1.0, gt=0, le=2, description="Flag a payment of at least share × the tender limit of its "
-                         "category (by account) that cites no contract number")
+                         "category (by account role) that cites no contract number")
 
 
 class UncontractedPayments(Detector):
@@ -37,7 +34,7 @@ class UncontractedPayments(Detector):
         p = self.params
         pay = data.payments
         pay = pay[pay["contract_no"].isna()]
-        cat = pay["level1"].map(CATEGORY_BY_ACCOUNT)
+        cat = pay["role"].map(CATEGORY_BY_ROLE)
         pay = pay.assign(category=cat)[cat.notna()]
         if pay.empty:
             return []

@@ -179,6 +179,31 @@ class ExpectColumnPairValuesToBeAccountInChart(ColumnPairMapExpectation):
     ignore_row_if: str = "either_value_is_missing"  # a missing code or date is the not-null expectations' job
 
 
+class MulticolumnAccountInChart(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.account_in_chart"
+    condition_domain_keys = _MULTI_DOMAIN
+    condition_value_keys = ("switch_date",)
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list: pd.DataFrame, switch_date: str = "2024-01-01", **kwargs):
+        codes, dates = column_list.iloc[:, 0], column_list.iloc[:, 1]
+        charts = column_list.iloc[:, 2] if column_list.shape[1] > 2 else None
+        ok = level1_valid_mask(codes, dates, dt.date.fromisoformat(switch_date), charts)
+        return pd.Series(ok | codes.isna().to_numpy() | dates.isna().to_numpy(), index=column_list.index)
+
+
+class ExpectMulticolumnValuesToBeAccountInChart(MulticolumnMapExpectation):
+    """[account code, entry date, chart]: the code resolves, through its level-1 part, to an account of the row's
+    chart (its chart column: enterprise books use the 小企业会计准则 chart), else of the village chart in force on
+    the date: 2004 before ``switch_date``, 2024 (财会〔2023〕14号) from it. A missing code or date is the not-null
+    expectations' job."""
+
+    map_metric = "multicolumn_values.account_in_chart"
+    success_keys = ("column_list", "ignore_row_if", "mostly", "switch_date")
+    switch_date: str = "2024-01-01"
+    ignore_row_if: str = "never"
+
+
 # ---- ledger lines and vouchers --------------------------------------------------------------------------
 
 class MulticolumnOneSided(MulticolumnMapMetricProvider):

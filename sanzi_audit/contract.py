@@ -89,6 +89,8 @@ LEDGER = Table(
         C("handler", "text", aliases=("经办人",)),
         C("approver", "text", aliases=("审批人",)),
         C("settlement", "text", aliases=("结算方式",), doc="现金/转账/村务卡"),
+        C("chart", "text", aliases=("科目体系", "会计制度"), doc="the chart of the account code: village-2004, village-2024 "
+          "or enterprise (小企业会计准则); empty = the village chart in force on the date (see sanzi_audit/chart.py)"),
         C("counterparty_source", "text", doc="where the counterparty was read: column, aux (辅助核算), item (K/3 核算项目), "
           "subaccount (科目 sub-account), voucher (another line of the voucher), summary (a 摘要 pattern: weak)"),
         C("extra", "text", doc="JSON of the export's columns the contract has no column for (kept, not dropped)"),
@@ -197,12 +199,15 @@ TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESID
 
 
 def header_map(table: Table) -> dict[str, str]:
-    """Map every accepted header (canonical or alias, whitespace-insensitive) to its canonical column."""
+    """Map every accepted header, as ``header_key`` folds it (spaces, full-width, 帐/账, 号码/号, 编码/代码, 名称/名,
+    a unit in brackets), to its canonical column."""
+    from .imports.profiles import header_key
+
     out: dict[str, str] = {}
     for c in table.columns:
-        out[c.name.lower()] = c.name
+        out.setdefault(header_key(c.name), c.name)
         for a in c.aliases:
-            out[a] = c.name
+            out.setdefault(header_key(a), c.name)
     return out
 
 

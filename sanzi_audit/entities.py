@@ -22,6 +22,7 @@ import numpy as np
 import opencc
 import pandas as pd
 
+from . import chart
 from .normalize import STR, on_distinct, to_halfwidth
 
 _T2S = opencc.OpenCC("t2s")
@@ -31,9 +32,6 @@ _SUFFIXES = [("有限责任公司", "有限公司"), ("股份有限公司", "有
 
 COLUMNS = ["source", "record_id", "village_code", "name", "name_norm", "pid", "account", "amount", "entity"]
 
-# Level-1 accounts whose debit pays someone (2024 chart; 2004 codes that differ are included).
-PAYMENT_ACCOUNTS = {"121", "151", "153", "154", "211", "212", "213", "401", "511", "513", "514", "515",
-                    "202", "502", "541", "551"}
 
 
 def make_normaliser(region_name: str | None):
@@ -169,12 +167,14 @@ def official_accounts(data) -> dict[str, str]:
 
 
 def payments(data) -> pd.DataFrame:
-    """Ledger debit lines that pay a named payee."""
+    """Ledger debit lines that pay a named payee: accounts whose role pays someone (chart.PAYMENT_ROLES), in the
+    row's chart. ``role`` and ``level1`` (the level-1 code) come with them."""
     led = data["ledger"]
-    lvl = led["account_code"].fillna("").str.slice(0, 3)
-    m = (led["debit"].fillna(0) > 0) & led["counterparty"].notna() & lvl.isin(PAYMENT_ACCOUNTS)
+    role = data.roles
+    m = (led["debit"].fillna(0) > 0) & led["counterparty"].notna() & role.isin(chart.PAYMENT_ROLES)
     out = led.loc[m].copy()
-    out["level1"] = lvl[m]
+    out["role"] = role[m]
+    out["level1"] = chart.level1(out["account_code"], out["entry_date"], out["chart"] if "chart" in out else None)
     return out.reset_index(drop=True)
 
 
@@ -194,10 +194,11 @@ def vouchers(data) -> pd.DataFrame:
 
 
 def cash_movements(data) -> pd.DataFrame:
-    """See DetectorInput.cash. Lines on 库存现金 (101 in both charts), each with what its voucher did with the cash."""
+    """See DetectorInput.cash. Lines on 库存现金 (role cash: 101 in the village charts, 1001 in the enterprise one),
+    each with what its voucher did with the cash."""
     led = data["ledger"]
-    acct = led["account_code"].astype("str")
-    is_cash, is_bank = acct.str.startswith("101"), acct.str.startswith("102")
+    role = data.roles
+    is_cash, is_bank = role == "cash", role == "bank"
     debit, credit = led["debit"].fillna(0.0), led["credit"].fillna(0.0)
     keys = [led["village_code"], led["voucher_no"]]
     bank_dr = (debit * is_bank).groupby(keys).transform("sum")
@@ -211,5 +212,5 @@ def cash_movements(data) -> pd.DataFrame:
     return cash.sort_values(["village_code", "entry_date", "voucher_no"], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["EntityIndex", "PAYMENT_ACCOUNTS", "cash_movements", "is_org", "make_normaliser", "official_accounts", "payments",
+__all__ = ["EntityIndex", "cash_movements", "is_org", "make_normaliser", "official_accounts", "payments",
            "unique_or_none", "vouchers"]

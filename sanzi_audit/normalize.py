@@ -43,12 +43,15 @@ def on_distinct(fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series
         out = []
         for part in parts:
             arr = part.to_numpy()
-            taken = np.where(codes >= 0, arr.take(np.clip(codes, 0, None)) if len(arr) else arr, None)
             if part.dtype.kind in "fMb":
                 fill = {"f": np.nan, "M": np.datetime64("NaT"), "b": False}[part.dtype.kind]
-                taken = np.where(codes >= 0, arr.take(np.clip(codes, 0, None)) if len(arr) else fill, fill)
+                # no distinct value at all (every cell empty): every row gets the missing value
+                taken = np.where(codes >= 0, arr.take(np.clip(codes, 0, None)), fill) if len(arr) else \
+                    np.full(len(codes), fill)
                 out.append(pd.Series(taken.astype(part.dtype), index=s.index))
             else:
+                taken = np.where(codes >= 0, arr.take(np.clip(codes, 0, None)), None) if len(arr) else \
+                    np.full(len(codes), None, dtype=object)
                 out.append(pd.Series(taken, index=s.index, dtype=part.dtype))
         return tuple(out) if isinstance(res, tuple) else out[0]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table, header_map
-from .normalize import to_halfwidth
+from .imports.profiles import header_key
 
 ROW = "_row"  # 1-based row number in the source file as the spreadsheet shows it (title and header rows included)
 FILE = "_file"  # the file, relative to the source folder
@@ -445,8 +445,8 @@ def _map_header(header: list[str], table: Table, path: Path) -> tuple[list[str |
     ignored: list[str] = []
     seen: dict[str, str] = {}
     for h in header:
-        key = _SPACE.sub("", to_halfwidth(h)).lstrip("\ufeff")
-        canon = aliases.get(key) or aliases.get(key.lower())
+        key = header_key(h)
+        canon = aliases.get(key)
         if canon is None:
             mapped.append(None)
             if key:

@@ -167,9 +167,13 @@ def choose_header(sheet: Sheet, profiles: list[Profile]) -> tuple[HeaderChoice |
         if p_best is None:
             tried.append(f"{p.name}（{p.title}）: 未找到所需表头 {'、'.join(p.match.headers) or '-'}")
             continue
-        score = (p.priority + bonus, *p_best[0])
+        # the profile that explains more of the header wins; equal coverage goes to the more specific family
+        choice = p_best[1]
+        named = sum(1 for t in choice.headers if str(t).strip())
+        coverage = round(len(choice.columns) / max(1, named), 2)
+        score = (coverage, p.priority + bonus, *p_best[0])
         if best is None or score > best[0]:
-            best = (score, p_best[1])
+            best = (score, choice)
     return (best[1] if best else None), tried
 
 
@@ -178,6 +182,12 @@ def title_text(sheet: Sheet, header: HeaderChoice) -> str:
     if header.profile.positional:
         return ""
     return " ".join(str(c).strip() for r in sheet.rows[:first] for c in r if str(c).strip())
+
+
+def _is_label(cell: str) -> bool:
+    """A 小计/合计/以下空白 label, wherever it stands (a merged cell may put it in the key column)."""
+    t = re.sub(r"\s+", "", to_halfwidth(cell))
+    return bool(_SUBTOTAL.match(t) or _END.match(t))
 
 
 def _texts(row: list[str]) -> list[str]:
@@ -216,7 +226,7 @@ def classify(sheet: Sheet, header: HeaderChoice) -> tuple[list[int], list[tuple[
             layout["section"] += 1  # 一、工程类 (a heading, even when it stands in the key column)
             continue
         has_key = any(k < len(raw) and raw[k] and raw[k] not in placeholders and not _SIGNATURE.search(raw[k])
-                      for k in key_cols)
+                      and not _is_label(raw[k]) for k in key_cols)
         if not has_key:  # only rows without a key field can be layout: a data row is never dropped as one
             cells = _texts(row)
             label = next((c for c in cells if c and (_SUBTOTAL.match(c) or _END.match(c))), None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import chart
 from ..contract import TABLES
 from .apply import _blank, amounts_float, dates_of, excel_serial_to_iso, extra_json, fill_down
 from .profiles import Profile
@@ -168,6 +169,9 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
     many = levels.str.len().fillna(0) > 1
     sub_party = last_level.where(many & first_level.str.contains(_PARTY_ACCOUNT) & _party_like(last_level), None)
     out["account_code"] = code
+    # enterprise books (小企业会计准则: four-digit level 1) are told by their codes, per file
+    out["chart"] = pd.Series(code.to_numpy(), index=f.index).groupby(ctx.col("file").to_numpy()).transform(
+        lambda c: chart.detect(c) or "")
     out["account_name"] = levels.map(lambda x: "-".join(y for y in x if y) if isinstance(x, list) else "")
 
     # dates: a date cell, or 年/月/日 columns with the year from the title when there is no 年

@@ -13,6 +13,7 @@ import html
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,6 +232,10 @@ def split_text(text: str, delimiter: str | None = None) -> tuple[list[list[str]]
         lines.pop()
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
     d = delimiter or _delimiter(lines[:50])
+    # the usual record width, from the lines that stand alone: a "continuation" line that is itself a whole record
+    # of that width means the quote before it was stray, not the start of a field with line breaks
+    widths = Counter(len(_split_one(ln, d)) for ln in lines[:2000] if ln.count('"') % 2 == 0 and ln.strip())
+    width = widths.most_common(1)[0][0] if widths else 0
     rows: list[list[str]] = []
     broken: list[tuple[int, str, str]] = []
     i = 0
@@ -241,11 +246,14 @@ def split_text(text: str, delimiter: str | None = None) -> tuple[list[list[str]]
             i += 1
             continue
         # an odd number of quotes: the record goes on over the next lines until the quotes balance
-        j, quotes = i, line.count('"')
+        j, quotes, whole = i, line.count('"'), False
         while quotes % 2 and j + 1 < len(lines) and j - i < MAX_QUOTED_LINES:
             j += 1
             quotes += lines[j].count('"')
-        if quotes % 2 == 0:
+            if quotes % 2 and width > 1 and lines[j].count('"') % 2 == 0 and len(_split_one(lines[j], d)) == width:
+                whole = True  # a complete record inside the "field": the opening quote was stray
+                break
+        if quotes % 2 == 0 and not whole:
             rows.append(_split_one("\n".join(lines[i:j + 1]), d))
             rows.extend([] for _ in range(j - i))  # keep later rows on their own line numbers
             i = j + 1

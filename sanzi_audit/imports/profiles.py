@@ -89,12 +89,12 @@ _UNIT = re.compile(r"[(（](元|万元|亩|平方米|㎡|人|户|个|年|月|日
 @functools.lru_cache(maxsize=65536)
 def header_key(text: str) -> str:
     """A header cell as compared with profile aliases: no spaces or marks, half-width, and the common variants
-    folded (帐/账, 号码/号, 编码/代码, 名称/名), a trailing unit like （元） dropped."""
+    folded (帐/账, 号码/号, 编码/代码, 名称/名), a trailing unit like （元） dropped. 编号 stays: 分录编号 (an id) and
+    分录号 (a line number) are different columns."""
     t = to_halfwidth(str(text)).replace("\ufeff", "")
     t = re.sub(r"[\s\u00a0*★※:：]", "", t)
     t = _UNIT.sub("", t)
     t = t.replace("帐", "账").replace("號", "号").replace("号码", "号").replace("编码", "代码").replace("名称", "名")
-    t = t.replace("编号", "号")
     return t.lower()
 
 

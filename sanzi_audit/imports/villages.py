@@ -28,9 +28,13 @@ def _clean(text: str) -> str:
 def village_core(name: str) -> str:
     """新塘村股份经济合作社 → 新塘; a name that is only a suffix stays as it is."""
     t = _clean(name)
-    for s in _VILLAGE_SUFFIXES:
-        if t.endswith(s) and len(t) > len(s) + 1:
-            return t[: -len(s)]
+    changed = True
+    while changed:  # 后山村股份经济合作社 → 后山村 → 后山
+        changed = False
+        for s in _VILLAGE_SUFFIXES:
+            if t.endswith(s) and len(t) > len(s) + 1:
+                t, changed = t[: -len(s)], True
+                break
     return t
 
 

@@ -1,4 +1,4 @@
-"""Columns for real exports: the sheet of every source row, where a ledger counterparty was read, the export's
+"""Columns for real exports: the sheet of every source row, a ledger line's chart of accounts, where its counterparty was read, the export's
 columns the contract has no column for (extra), the 一卡通 roll's payee and household head, contract terms,
 residents' relation to the household head, relatives' 工作单位
 
@@ -18,7 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW = {
-    "wh_ledger": [("counterparty_source", sa.Text), ("extra", sa.Text)],
+    "wh_ledger": [("chart", sa.Text), ("counterparty_source", sa.Text), ("extra", sa.Text)],
     "wh_contracts": [("start_date", sa.Date), ("end_date", sa.Date), ("annual_rent", sa.Float), ("extra", sa.Text)],
     "wh_claims": [("payee_name", sa.Text), ("payee_id", sa.Text), ("household_head_name", sa.Text),
                   ("household_head_id", sa.Text), ("extra", sa.Text)],
