@@ -174,6 +174,8 @@ class Detector(ABC):
     description: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     uses: ClassVar[tuple[str, ...]] = ()
+    # True when leads rest on who was paid: a payee read only from 摘要 then lowers the score (registry)
+    uses_payee: ClassVar[bool] = False
     Params: ClassVar[type[Params]] = Params
 
     def __init__(self, params: Params | None = None):

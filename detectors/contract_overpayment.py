@@ -27,6 +27,7 @@ class ContractOverpayment(Detector):
                    "tolerance and min_excess, and contract numbers cited by payments totalling unknown_min_total or "
                    "more that are missing from the contract register.")
     requires = ("ledger", "contracts")
+    uses_payee = True
     uses = ()
     Params = OverpaymentParams
 

@@ -32,6 +32,7 @@ class DuplicatePayments(Detector):
         "voided receipts booked again, and two restaurant bills minutes apart. Fixed monthly fees fall outside "
         "the window; salaries (the payroll role: 应付工资) are excluded.")
     requires = ("ledger",)
+    uses_payee = True
     Params = DuplicateParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:

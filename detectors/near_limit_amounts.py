@@ -35,6 +35,7 @@ class NearLimitAmounts(Detector):
                    "that band under a tender limit, more than ratio × (those in [limit, limit·(1+band)) + 1). "
                    "Limits are per township.")
     requires = ("ledger",)
+    uses_payee = True
     uses = ()
     Params = NearLimitParams
 

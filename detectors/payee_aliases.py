@@ -25,6 +25,7 @@ class PayeeAliases(Detector):
         "account detector's. Basis: cases of labour or subsidies paid twice to one person under homophone or "
         "variant names, and companies renamed to spread contracts.")
     requires = ("ledger",)
+    uses_payee = True
     uses = ("contracts", "claims")
     Params = AliasParams
 

@@ -33,6 +33,7 @@ class RelatedPartyPayees(Detector):
         "are excluded. Basis: 纪委 cases where contracts and labour went to cadres' spouses, children and "
         "siblings; the 四议两公开 rule requires such matters to be declared.")
     requires = ("ledger", "officials")
+    uses_payee = True
     uses = ("contracts",)
     Params = RelatedPartyParams
 

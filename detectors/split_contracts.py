@@ -43,6 +43,7 @@ class SplitContracts(Detector):
         "纪委 cases show splits of 2–5 pieces at 70–99% of the limit within 0–90 days. Also flags single "
         "amounts in a narrow band just under the limit without a decision record, at a low score.")
     requires = ("ledger",)
+    uses_payee = True
     uses = ("contracts",)
     Params = SplitParams
 

@@ -119,9 +119,10 @@ def _publish_artifacts(db_url: str, s: RunSummary) -> None:
     from sanzi_audit.web.queries import mask_text
 
     lines = [f"# 三资夜间运行 #{s.run_id}: {s.status}", "",
-             "| 表 | 读取 | 入库 | 隔离 | 入库但有警告 | 未变化（已跳过） |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {c.table} | {c.read + c.unchanged} | {c.loaded} | {c.quarantined} | {c.warned} | {c.unchanged} |"
-              for c in s.counts]
+             "| 表 | 读取 | 入库 | 隔离 | 入库但有警告 | 未变化（已跳过） | 版式行（不是数据） |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {c.table} | {c.read + c.unchanged} | {c.loaded} | {c.quarantined} | {c.warned} | {c.unchanged} "
+              f"| {c.layout} |" for c in s.counts]
     lines += ["", f"疑点线索 {s.leads_total} 条：新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
                   f"因数据更正关闭 {s.leads_resolved}。", "", "| 检测器 | 状态 | 线索 | 秒 |", "|---|---|---:|---:|"]
     lines += [f"| {r.name} | {r.status} {r.reason or ''} | {r.leads} | {r.seconds:.1f} |" for r in s.detectors]
@@ -247,6 +248,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
                          message=f"{exc.__class__.__name__}: {exc}")
         raise
     summary.counts = pipeline.counts_of(validated)
+    pipeline.layout_of(summary.counts, ex.files)
     for c in summary.counts:
         c.unchanged = fp.unchanged.get(c.table, 0)
     summary.quarantine_examples = pipeline.quarantine_examples(validated)

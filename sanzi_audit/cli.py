@@ -150,9 +150,11 @@ def _run(source: str, db: str | None, config: str | None, **limits):
 
 def print_summary(s) -> None:
     print(f"\n运行 #{s.run_id}: {'成功' if s.status == 'success' else '部分完成' if s.status == 'partial' else s.status}")
-    rows = [[c.table, Path(c.file).name, c.read + c.unchanged, c.loaded, c.quarantined, c.warned, c.unchanged]
-            for c in s.counts]
-    print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告", "未变化（已跳过）"], rows))
+    rows = [[c.table, Path(c.file).name, c.read + c.unchanged, c.loaded, c.quarantined, c.warned, c.unchanged,
+             getattr(c, "layout", 0)] for c in s.counts]
+    print(table(["表", "文件", "读取", "入库", "隔离", "入库但有警告", "未变化（已跳过）", "版式行"], rows))
+    if any(getattr(c, "layout", 0) for c in s.counts):
+        print("  版式行: 标题、表头、小计/合计、空行、签字等不是数据的行，单独计数（每个数据行都已入库或隔离）")
     if s.scope:
         print(f"  范围: {s.scope}；范围外跳过的行: " + (", ".join(f"{k} {v}" for k, v in s.skipped.items()) or "无"))
     for p in s.problems:

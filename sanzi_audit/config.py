@@ -60,6 +60,8 @@ class Ranking(_Strict):
     score_share: float = Field(ge=0, le=1, description="Share of priority from the detector score (rest: amount)")
     feedback_weighting: bool = Field(False, description="Scale each detector's weight by reviewers' confirmed share")
     feedback_min_reviewed: int = Field(20, ge=1, description="Reviewed leads a detector needs before feedback applies")
+    weak_payee_factor: float = Field(0.8, gt=0, le=1, description="Score multiplier for payee-based leads whose "
+                                     "payee is read only from 摘要 text (a weak source)")
 
 
 class Review(_Strict):

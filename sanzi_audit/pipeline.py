@@ -35,6 +35,8 @@ class TableCount:
     quarantined: int
     warned: int = 0
     unchanged: int = 0  # skipped: loaded cleanly by an earlier run (read tonight = loaded + quarantined + unchanged)
+    layout: int = 0  # rows of the files that are layout, not data (title, header, 小计/合计, blank, signature rows)
+    files: int = 0  # export files read for the table (real layouts; 0 for a contract file or a database)
 
 
 @dataclass
@@ -145,6 +147,14 @@ class ValidationRun(dict):
     """Validated tables by name, plus where this run's Data Docs were written."""
 
     data_docs: Path | None = None
+
+
+def layout_of(counts: list[TableCount], files: list) -> None:
+    """Per table, the export files read through profiles and their layout rows (imports.reader.FileReport)."""
+    for c in counts:
+        sheets = [s for f in files for s in f.sheets if s.table == c.table]
+        c.layout = sum(sum(s.layout.values()) for s in sheets)
+        c.files = len({f.path for f in files for s in f.sheets if s.table == c.table})
 
 
 def counts_of(validated: dict[str, Validated]) -> list[TableCount]:
@@ -385,6 +395,7 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
             for i in range(0, len(rows), 5000):
                 conn.execute(stmt, rows[i:i + 5000])
         if evidence:
+            _with_sources(conn, evidence)
             ev = _insert(conn, store.lead_evidence).on_conflict_do_nothing()
             for i in range(0, len(evidence), 20000):
                 conn.execute(ev, evidence[i:i + 20000])
@@ -409,6 +420,28 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
             conn.execute(E.insert(), events)
     out.new, out.updated, out.reopened = len(new_ids), len(rows) - len(new_ids), len(reopen)
     return out
+
+
+def _with_sources(conn, evidence: list[dict]) -> None:
+    """Stamp each evidence record with the file, sheet and row it came from (as the warehouse has it tonight), so a
+    lead keeps "来源: 文件 第 N 行" even after the record is reloaded from elsewhere."""
+    by_table: dict[str, set[str]] = {}
+    for e in evidence:
+        by_table.setdefault(e["source_table"], set()).add(e["record_id"])
+    where: dict[tuple[str, str], tuple] = {}
+    for table, ids in by_table.items():
+        wh = store.WAREHOUSE.get(table)
+        if wh is None:
+            continue
+        rid = wh.c[TABLES[table].record_id]
+        ids = sorted(ids)
+        for i in range(0, len(ids), 5000):
+            q = sa.select(rid, wh.c.source_file, wh.c.source_sheet, wh.c.source_row).where(rid.in_(ids[i:i + 5000]))
+            for r in conn.execute(q):
+                where.setdefault((table, str(r[0])), (r[1], r[2], r[3]))
+    for e in evidence:
+        f, s, n = where.get((e["source_table"], e["record_id"]), (None, None, None))
+        e.update(source_file=f, source_sheet=s, source_row=n)
 
 
 def _to_reopen(conn, before: dict, tonight: dict[str, set], ranked: pd.DataFrame, review: Review) -> dict[str, str]:

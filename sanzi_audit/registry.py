@@ -80,6 +80,26 @@ def _notes(notes: list[str], shown: int = 5) -> str:
     return "；".join(notes[:shown]) + f"；另有 {len(notes) - shown} 条说明"
 
 
+WEAK_SOURCES = frozenset({"summary"})  # a payee read from a 摘要 pattern, not from a column or the accounts
+
+
+def weaken_inferred_payees(leads: list[Lead], data: DetectorInput, factor: float) -> None:
+    """A lead whose ledger evidence names its payee only through 摘要 patterns is a weaker reason to look: its
+    score is multiplied by ``factor`` (ranking.weak_payee_factor) and the explanation says so."""
+    if factor >= 1 or not leads or not data.has("ledger") or "counterparty_source" not in data["ledger"]:
+        return
+    led = data["ledger"]
+    weak = set(led.loc[led["counterparty_source"].isin(WEAK_SOURCES), "entry_id"])
+    if not weak:
+        return
+    for ld in leads:
+        ids = [r for t, r in ld.evidence if t == "ledger"]
+        if ids and sum(r in weak for r in ids) * 2 > len(ids):
+            ld.score = round(ld.score * factor, 4)
+            ld.explanation += "（注：收款人仅从摘要文字推断，未见于辅助核算或明细科目，请先核对原始凭证上的收款人。）"
+            ld.details["payee_inferred_from_summary"] = True
+
+
 def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = None,
                   classes: dict[str, type[Detector]] | None = None) -> tuple[list[Lead], list[DetectorReport]]:
     classes = classes if classes is not None else load_detectors()
@@ -108,6 +128,8 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
             reports.append(DetectorReport(name, "failed", reason=f"{exc.__class__.__name__}: {exc}",
                                           seconds=time.perf_counter() - t0, version=cls.version))
             continue
+        if cls.uses_payee:
+            weaken_inferred_payees(leads, data, config.ranking.weak_payee_factor)
         reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0,
                                       reason=_notes(det.notes), params=det.params.model_dump(), version=cls.version))
         all_leads.extend(leads)

@@ -102,6 +102,10 @@ lead_evidence = sa.Table(
     sa.Column("lead_id", sa.Text, primary_key=True),
     sa.Column("source_table", sa.Text, primary_key=True),
     sa.Column("record_id", sa.Text, primary_key=True),
+    # where the record came from when it became evidence: the export file, its sheet and row as the sheet shows it
+    sa.Column("source_file", sa.Text),
+    sa.Column("source_sheet", sa.Text),
+    sa.Column("source_row", sa.Integer),
     sa.Index("ix_evidence_record", "source_table", "record_id"),
 )
 

@@ -345,3 +345,39 @@ def test_no_two_columns_fold_to_the_same_header():
             for n in names:
                 other = seen.setdefault(header_key(n), field)
                 assert other == field, f"{where}: “{n}” folds onto both {other} and {field}"
+
+
+def test_a_night_on_real_layouts_names_the_file_and_row_of_every_evidence_record(tmp_path, tiny, prefect_harness):
+    import re
+
+    import sqlalchemy as sa
+
+    from sanzi_audit import store
+    from sanzi_audit.flows.nightly import nightly
+    from sanzi_audit.synth import write
+    from sanzi_audit.web import queries
+
+    out = write(tiny, tmp_path / "mx", fmt="mixed", seed=4)
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    s = nightly(source=str(out), db=db, config_path=str(out / "_county" / "county.yaml"))
+    assert s.status == "success", s.problems
+    assert all(c.read == c.loaded + c.quarantined for c in s.counts)
+    led = next(c for c in s.counts if c.table == "ledger")
+    assert led.files == 7 and led.layout > 0
+    engine = store.connect(db)
+    with engine.connect() as c:
+        ev = pd.read_sql_query(sa.text("SELECT * FROM lead_evidence"), c)
+        lead = c.execute(sa.text("SELECT l.lead_id FROM leads l JOIN lead_evidence e USING (lead_id) "
+                                 "WHERE e.source_table = 'ledger' ORDER BY l.rank LIMIT 1")).scalar()
+    assert len(ev) and ev["source_file"].notna().all() and ev["source_row"].notna().all()
+    block = next(b for b in queries.evidence(engine, lead, unmask=False) if b["table"] == "ledger")
+    assert block["headers"][0] == "来源"
+    label = block["rows"][0][0]
+    m = re.fullmatch(r"(.+?)(?:［(.+)］)? 第 (\d+) 行", label)
+    assert m, label
+    wb = read_workbook(out / m.group(1))
+    sheet = next(sh for sh in wb.sheets if m.group(2) in (None, sh.name)) if m.group(2) else wb.sheets[0]
+    cells = sheet.rows[int(m.group(3)) - sheet.first_row]
+    debit = block["rows"][0][block["headers"].index("借方金额")] or block["rows"][0][block["headers"].index("贷方金额")]
+    assert any(_norm(c) == _norm(debit.replace(",", "")) or _norm(c.replace(",", "")) == _norm(debit.replace(",", ""))
+               for c in cells if c), (label, cells, debit)

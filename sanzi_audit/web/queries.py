@@ -140,25 +140,43 @@ def lead_row(engine: sa.Engine, lead_id: str):
 def evidence(engine: sa.Engine, lead_id: str, unmask: bool) -> list[dict]:
     """The evidence records as tables, one per source table, read from the warehouse."""
     with engine.connect() as conn:
-        refs = conn.execute(sa.select(EV.c.source_table, EV.c.record_id).where(EV.c.lead_id == lead_id)).all()
+        refs = conn.execute(sa.select(EV.c.source_table, EV.c.record_id, EV.c.source_file, EV.c.source_sheet,
+                                      EV.c.source_row).where(EV.c.lead_id == lead_id)).all()
         by_table: dict[str, list[str]] = {}
-        for t, rid in refs:
+        stamped: dict[tuple[str, str], tuple] = {}
+        for t, rid, f, s, n in refs:
             by_table.setdefault(t, []).append(rid)
+            if f:
+                stamped[(t, rid)] = (f, s, n)
         out = []
         for t, ids in by_table.items():
             if t not in store.WAREHOUSE:
                 continue
             wh, table = store.WAREHOUSE[t], TABLES[t]
-            cols = [c for c in table.column_names if c in wh.c]
+            cols = [c for c in table.column_names if c in wh.c and c != "extra"]
             rows = []
             for i in range(0, len(ids), 500):
-                rows += conn.execute(sa.select(*[wh.c[c] for c in cols])
+                rows += conn.execute(sa.select(*[wh.c[c] for c in cols], wh.c.source_file, wh.c.source_sheet,
+                                               wh.c.source_row)
                                      .where(wh.c[table.record_id].in_(ids[i:i + 500]))).mappings().all()
             shown = [c for c in cols if any(r[c] not in (None, "") for r in rows)]
-            body = [[_cell(r[c], c, unmask) for c in shown] for r in rows]
-            out.append(dict(table=t, title=table.title, columns=shown, headers=[_header(table, c) for c in shown],
+            body = [[source_label(*stamped.get((t, str(r[table.record_id])),
+                                               (r["source_file"], r["source_sheet"], r["source_row"])))]
+                    + [_cell(r[c], c, unmask) for c in shown] for r in rows]
+            out.append(dict(table=t, title=table.title, columns=["_source", *shown],
+                            headers=["来源", *[_header(table, c) for c in shown]],
                             rows=body, missing=len(set(ids)) - len(rows)))
     return out
+
+
+def source_label(file: str | None, sheet: str | None, row: int | None) -> str:
+    """来源 as a reviewer finds it in the export: 城关镇/新塘村/序时账.xlsx［一月］第 12 行."""
+    if not file:
+        return ""
+    from pathlib import Path
+
+    name = Path(file).name if Path(file).is_absolute() else file
+    return f"{name}{f'［{sheet}］' if sheet else ''} 第 {row} 行" if row else name
 
 
 def _header(table, column: str) -> str:

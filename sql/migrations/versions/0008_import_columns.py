@@ -1,5 +1,5 @@
 """Columns for real exports: the sheet of every source row, a ledger line's chart of accounts, where its counterparty was read, the export's
-columns the contract has no column for (extra), the 一卡通 roll's payee and household head, contract terms,
+columns the contract has no column for (extra), the source of every evidence record, the 一卡通 roll's payee and household head, contract terms,
 residents' relation to the household head, relatives' 工作单位
 
 Revision ID: 0008
@@ -35,9 +35,16 @@ def upgrade() -> None:
             batch.add_column(sa.Column("source_sheet", sa.Text(), nullable=True))
     with op.batch_alter_table("quarantine") as batch:
         batch.add_column(sa.Column("source_sheet", sa.Text(), nullable=True))
+    with op.batch_alter_table("lead_evidence") as batch:
+        batch.add_column(sa.Column("source_file", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("source_sheet", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("source_row", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lead_evidence") as batch:
+        for c in ("source_row", "source_sheet", "source_file"):
+            batch.drop_column(c)
     with op.batch_alter_table("quarantine") as batch:
         batch.drop_column("source_sheet")
     for table, cols in NEW.items():
