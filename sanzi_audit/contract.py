@@ -166,7 +166,7 @@ RESIDENTS = Table(
         C("name", "text", aliases=("姓名",)),
         C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
         C("household_id", "code", aliases=("户号",)),
-        C("status", "text", aliases=("状态", "户籍状态"), doc="在册/死亡/迁出"),
+        C("status", "text", aliases=("状态", "户籍状态"), doc="在册/死亡/迁出/迁入 (迁入: moved in on status_date)"),
         C("status_date", "date", aliases=("变动日期",)),
         C("contracted_area", "number", aliases=("承包面积", "确权面积")),
         C("relation_to_head", "text", aliases=("与户主关系",)),
