@@ -205,6 +205,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         # Prefect keeps every task's parameters and result until the flow ends, so big inputs are emptied in place
         # (drop_rows, release) once used: at 1,000 villages the raw extract alone is 1.7 GB.
         raw = extract_task(str(source), config)
+        filled = pipeline.filled_columns(raw)  # of the whole source, before rows seen before are skipped
         ex = raw
         if townships or limited:
             ex = ex.restrict(townships, config.validation.period_start, config.validation.period_end)
@@ -235,8 +236,9 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         pipeline.release_memory()
         ranked = rank_task(db_url, leads, config)
         lap("rank")
-        # a partial night (a file refused, a detector failed) must not mark leads as resolved by data
-        complete = (not ex.problems and not townships and not limited
+        # a partial night (a file refused, a detector failed, a column gone) must not resolve leads by data
+        lost = [] if (townships or limited) else pipeline.lost_columns(engine, filled)
+        complete = (not ex.problems and not lost and not townships and not limited
                     and all(r.status in ("ran", "disabled") for r in reports))
         ran = {r.name for r in reports if r.status == "ran"} | {pipeline.DATA_QUALITY}
         published = publish_task(db_url, ranked, run_id, config, complete, ran)
@@ -251,9 +253,10 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
     pipeline.layout_of(summary.counts, ex.files)
     for c in summary.counts:
         c.unchanged = fp.unchanged.get(c.table, 0)
+        c.columns = filled.get(c.table, [])
     summary.quarantine_examples = pipeline.quarantine_examples(validated)
     summary.feedback = review.confirmed_share(engine)
-    summary.problems = [p.message for p in ex.problems] + [
+    summary.problems = [p.message for p in ex.problems] + lost + [
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent
     summary.detectors = reports

@@ -36,6 +36,7 @@ class TableCount:
     warned: int = 0
     unchanged: int = 0  # skipped: loaded cleanly by an earlier run (read tonight = loaded + quarantined + unchanged)
     layout: int = 0  # rows of the files that are layout, not data (title, header, 小计/合计, blank, signature rows)
+    columns: list[str] = field(default_factory=list)  # the contract columns the source filled (any value) tonight
     files: int = 0  # export files read for the table (real layouts; 0 for a contract file or a database)
 
 
@@ -147,6 +148,37 @@ class ValidationRun(dict):
     """Validated tables by name, plus where this run's Data Docs were written."""
 
     data_docs: Path | None = None
+
+
+def filled_columns(ex: Extract) -> dict[str, list[str]]:
+    """Per table, the contract columns that hold a value in at least one row of tonight's whole extract."""
+    out = {}
+    for name, raw in ex.tables.items():
+        f = raw.frame
+        out[name] = [c for c in TABLES[name].column_names if c in f and
+                     (f[c].astype("object").fillna("").astype("str").str.strip() != "").any()]
+    return out
+
+
+def lost_columns(engine: sa.Engine, filled: dict[str, list[str]]) -> list[str]:
+    """Problems for columns the last complete night's source filled and tonight's does not (a renamed header, an
+    export that left a column empty): such a night cannot tell fixed records from missing data, so it is partial
+    and resolves no lead by data."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.runs.c.counts).where(store.runs.c.status == "success")
+                           .order_by(store.runs.c.run_id.desc()).limit(1)).first()
+    if row is None or not row.counts:
+        return []
+    before = {c["table"]: set(c.get("columns") or []) for c in json.loads(row.counts)}
+    out = []
+    for table, cols in filled.items():
+        gone = sorted(before.get(table, set()) - set(cols))
+        if gone and before.get(table):
+            t = TABLES[table]
+            names = "、".join(f"{c}（{t.column(c).aliases[0] if t.column(c).aliases else c}）" for c in gone)
+            out.append(f"{t.title}({table}) 上次完整运行时有值的列今晚缺失或全部为空: {names}。可能是表头改名或导出遗漏；"
+                       f"今晚不会因数据变化关闭线索，请检查导出文件（sanzi inspect）")
+    return out
 
 
 def layout_of(counts: list[TableCount], files: list) -> None:

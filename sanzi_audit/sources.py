@@ -132,6 +132,16 @@ def extract(source: str | Path, retries: int = 3, retry_delay: float = 2.0, conf
         ex = _extract_folder(Path(s), config)
     for raw in ex.tables.values():
         raw.frame[SEQ] = np.arange(len(raw.frame), dtype="int64")
+        # a line the reader could not split (a stray quote) is quarantined and reading goes on, but the night did
+        # not see that row: it is partial, and says where
+        broken: dict[str, list[int]] = {}
+        for row, _fields, why, *where in raw.malformed:
+            if "引号" in why:
+                broken.setdefault(where[0] if where else raw.file, []).append(row)
+        for f, lines in broken.items():
+            shown = "、".join(map(str, lines[:10])) + (f" 等 {len(lines)} 行" if len(lines) > 10 else "")
+            ex.problems.append(FileProblem(raw.table, f, f"{Path(f).name}: 第 {shown} 引号未闭合，无法拆分为字段（已隔离，其后"
+                                                         f"各行已继续读取）；请修正源文件后重新导出"))
     return ex
 
 
@@ -252,31 +262,32 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     text, enc = _decode(data)
     if not text.strip():
         raise _Problem("文件为空（没有表头和数据行）")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise _Problem(f"无法读取表头: {exc}") from exc
+    from .imports.grid import split_text
+
+    # a stray quote costs its own line only: reading resumes on the next line (see grid.split_text)
+    lines, broken = split_text(text, delimiter=",")
+    header = lines[0] if lines else []
+    if not any(h.strip() for h in header):
+        raise _Problem("无法读取表头: 第 1 行为空")
     columns, ignored = _map_header(header, table, path)
     width = len(header)
-    records, numbers = _records_with_line_numbers(reader, text)
     rows: list[list[str]] = []
     kept: list[int] = []
-    malformed: list[tuple[int, list[str], str]] = []
-    for fields, line in zip(records, numbers, strict=True):
-        if fields is None:  # the reader gave up here (e.g. an unterminated quote): reported, not lost
-            malformed.append((line, [], "CSV 格式错误: 引号未闭合或格式损坏，此行及之后的内容无法读取"))
-            continue
+    malformed: list[tuple[int, list[str], str]] = [
+        (line, [raw], f"CSV 格式错误: {why}；已从下一行继续读取") for line, raw, why in broken]
+    broken_lines = {line for line, _, _ in broken}
+    for k, fields in enumerate(lines[1:], start=2):
+        if k in broken_lines or not fields:
+            continue  # a broken line (quarantined above), a blank line, or the continuation of a quoted field
         if len(fields) != width:
-            if fields and "".join(fields).strip():
-                malformed.append((line, fields, f"字段数为 {len(fields)}，表头有 {width} 列"))
-            continue  # blank lines are not rows
+            if "".join(fields).strip():
+                malformed.append((k, fields, f"字段数为 {len(fields)}，表头有 {width} 列"))
+            continue
         if not "".join(fields).strip():
             continue
         rows.append(fields)
-        kept.append(line)
-    numbers = kept
-    frame = _frame(rows, header, columns, numbers, path)
+        kept.append(k)
+    frame = _frame(rows, header, columns, kept, path)
     return RawTable(table.name, str(path), frame, malformed, ignored, enc)
 
 
@@ -354,40 +365,6 @@ def _frame_arrow(t, columns: list[str | None], header_lines: int, path: Path) ->
     df[ROW] = pd.array(range(header_lines + 1, header_lines + 1 + t.num_rows), dtype="int64")
     df[FILE] = path.name
     return df
-
-
-def _records_with_line_numbers(reader, text: str) -> tuple[list[list[str] | None], list[int]]:
-    """All records after the header, each with the line it starts on.
-
-    Fast path: read everything at C speed; when there are as many records as physical lines (no field holds a
-    line break), a record's line is its position. Otherwise, or when the reader fails, read record by record
-    so line numbers stay exact; a failure is returned as a None record at the line where reading stopped.
-    """
-    start = reader.line_num  # lines consumed by the header
-    body = text.split("\n", start)[-1] if start else text
-    try:
-        records = list(reader)
-    except csv.Error:
-        records = None
-    if records is not None:
-        lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
-        if len(records) == lines:
-            return records, list(range(start + 1, start + 1 + len(records)))
-    reader = csv.reader(io.StringIO(body, newline=""))
-    out, numbers = [], []
-    while True:
-        first_line = start + reader.line_num + 1  # a record is numbered by the line it starts on
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            out.append(None)
-            numbers.append(first_line)
-            break
-        out.append(fields)
-        numbers.append(first_line)
-    return out, numbers
 
 
 def _read_xlsx(path: Path, table: Table) -> RawTable:

@@ -110,14 +110,20 @@ def test_quoted_line_breaks_keep_exact_row_numbers(tmp_path):
 
 
 def test_an_unterminated_quote_loses_nothing(tmp_path):
+    """A stray quote costs its own line, quarantined with its text; the lines after it are read, and the night is
+    partial (a problem names the file and line), never 成功."""
     write(tmp_path / "ledger.csv", HEADER_CN +
           "330599101200,2024-0001,1,2024-03-05,513001,好行,100,0,甲\n"
           '330599101200,2024-0002,1,2024-03-06,513001,"坏引号,5,0,乙\n'
-          "330599101200,2024-0003,1,2024-03-07,513001,被吞掉的行,5,0,丙\n")
-    v = validate_all(extract(tmp_path))["ledger"]
-    assert v.rows_loaded == 1 and v.rows_quarantined == 1
+          "330599101200,2024-0003,1,2024-03-07,513001,不再被吞掉的行,5,0,丙\n"
+          "330599101200,2024-0004,1,2024-03-08,513001,其后的行,5,0,丁\n")
+    ex = extract(tmp_path)
+    v = validate_all(ex)["ledger"]
+    assert v.rows_read == 4 == v.rows_loaded + v.rows_quarantined
+    assert sorted(v.clean["_row"]) == [2, 4, 5]
     (q,) = v.quarantine
-    assert q["source_row"] == 3 and "被吞掉的行" in q["raw"]  # the swallowed line is kept in the raw record
+    assert q["source_row"] == 3 and "坏引号" in q["raw"] and "引号" in q["reasons"][0]["message"]
+    assert any("ledger.csv" in p.message and "第 3" in p.message for p in ex.problems)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
