@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..normalize import parse_amount, parse_date, to_halfwidth
+from ..normalize import STR, parse_amount, parse_date, to_halfwidth
 from .grid import Sheet
 from .profiles import Profile, header_key
 
@@ -253,11 +253,20 @@ def frame_of(sheet: Sheet, header: HeaderChoice, data: list[int]) -> tuple[pd.Da
     other_idx = [c for c in range(width) if c not in header.columns and str(header.headers[c]).strip()]
     other = pd.DataFrame({header.headers[c]: grid[c].to_numpy() if c in grid else [] for c in other_idx},
                          dtype=object)
-    for df in (f, other):
-        for c in df.columns:
-            df[c] = df[c].fillna("").astype("str").str.strip().astype(object)
-    if header.profile.placeholders:
-        f = f.replace({p: "" for p in header.profile.placeholders})
+    # Arrow strings, not Python objects: a county's exports sit in memory until each profile is derived, and a
+    # str object costs ~50 bytes more than its text
+    for c in f.columns:
+        f[c] = f[c].fillna("").astype(STR).str.strip()
+        if header.profile.placeholders:
+            f[c] = f[c].where(~f[c].isin(header.profile.placeholders), "")
+    for c in list(other.columns):
+        col = other[c].fillna("").astype(STR).str.strip()
+        if header.profile.placeholders:
+            col = col.where(~col.isin(header.profile.placeholders), "")
+        if (col == "").all():
+            other = other.drop(columns=[c])  # an empty column has nothing to keep
+        else:
+            other[c] = col
     return f, other
 
 

@@ -163,16 +163,17 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
         code, name = _col(f, "account_code").astype("str"), _col(f, "account_name").astype("str")
     code = code.str.replace(r"[.\-\s]", "", regex=True).where(~code.str.strip().isin(["未找到", "无", "NONE", "*"]), "")
     sep = re.escape(p.name_separator) if p.name_separator else "-"
-    levels = name.fillna("").astype("str").str.split(rf"\s*(?:{sep}|-|_)\s*", regex=True)
-    first_level = levels.str[0].fillna("")
-    last_level = levels.str[-1].fillna("")
-    many = levels.str.len().fillna(0) > 1
+    joined = (name.fillna("").astype("str").str.replace(rf"\s*(?:{sep}|-|_)\s*", "-", regex=True)
+              .str.replace(r"-{2,}", "-", regex=True).str.strip("-"))
+    first_level = joined.str.extract(r"^([^-]*)")[0].fillna("")
+    last_level = joined.str.extract(r"([^-]*)$")[0].fillna("")
+    many = joined.str.contains("-", regex=False).fillna(False)
     sub_party = last_level.where(many & first_level.str.contains(_PARTY_ACCOUNT) & _party_like(last_level), None)
     out["account_code"] = code
     # enterprise books (小企业会计准则: four-digit level 1) are told by their codes, per file
-    out["chart"] = pd.Series(code.to_numpy(), index=f.index).groupby(ctx.col("file").to_numpy()).transform(
-        lambda c: chart.detect(c) or "")
-    out["account_name"] = levels.map(lambda x: "-".join(y for y in x if y) if isinstance(x, list) else "")
+    by_file = {k: chart.detect(c) or "" for k, c in pd.Series(code.to_numpy()).groupby(ctx.col("file").to_numpy())}
+    out["chart"] = ctx.col("file").map(by_file).to_numpy()
+    out["account_name"] = joined
 
     # dates: a date cell, or 年/月/日 columns with the year from the title when there is no 年
     if _has(f, "entry_date"):
@@ -288,7 +289,8 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
     key = fkey + out["voucher_no"].astype("str")
     known = party.notna()
     per_voucher = pd.DataFrame({"k": key[known], "p": party[known]}).drop_duplicates()
-    single = per_voucher.groupby("k")["p"].agg(lambda x: x.iloc[0] if len(x) == 1 else None).dropna()
+    parties = per_voucher["k"].value_counts()
+    single = per_voucher[per_voucher["k"].isin(parties.index[parties == 1])].set_index("k")["p"]
     take = party.isna() & key.isin(single.index)
     party = party.where(~take, key.map(single))
     source = source.where(~take, "voucher")

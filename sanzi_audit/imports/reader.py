@@ -311,8 +311,8 @@ def derive_all(sheets: list[SheetFields], settings: ImportSettings) -> list[Impo
     for group in by_profile.values():
         p = group[0].profile
         f = pd.concat([g.fields for g in group], ignore_index=True)
-        f = f.fillna("").astype(object)
-        other = pd.concat([g.other for g in group], ignore_index=True).fillna("").astype(object)
+        f = f.fillna("")
+        other = pd.concat([g.other for g in group], ignore_index=True).fillna("")
         ctx_rows = pd.DataFrame({
             "part": np.repeat(np.arange(len(group)), [len(g.fields) for g in group]),
             "file": np.repeat([file_ids.setdefault(g.file, len(file_ids)) for g in group], [len(g.fields) for g in group]),
