@@ -238,7 +238,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         lap("rank")
         # a partial night (a file refused, a detector failed, a column gone) must not resolve leads by data
         lost = [] if (townships or limited) else pipeline.lost_columns(engine, filled)
-        complete = (not ex.problems and not lost and not townships and not limited
+        complete = (not ex.problems and not lost and not validated.problems and not townships and not limited
                     and all(r.status in ("ran", "disabled") for r in reports))
         ran = {r.name for r in reports if r.status == "ran"} | {pipeline.DATA_QUALITY}
         published = publish_task(db_url, ranked, run_id, config, complete, ran)
@@ -256,7 +256,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         c.columns = filled.get(c.table, [])
     summary.quarantine_examples = pipeline.quarantine_examples(validated)
     summary.feedback = review.confirmed_share(engine)
-    summary.problems = [p.message for p in ex.problems] + lost + [
+    summary.problems = [p.message for p in ex.problems] + lost + validated.problems + [
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent
     summary.detectors = reports

@@ -159,9 +159,11 @@ def run_province(config_path: str) -> dict:
             return province.with_options(task_runner=runner)(config_path)
     finally:
         if server is not None:
-            from prefect.logging.handlers import APILogHandler
+            from prefect.logging.handlers import APILogWorker
 
-            APILogHandler.flush()  # the run's last log lines reach the server before it stops
+            # the run's last log lines reach the server before it stops (APILogHandler.flush is an instance
+            # method: called on the class it raised a TypeError after every province run without a server)
+            APILogWorker.drain_all(timeout=10, at_exit=False)
             server.stop()
 
 

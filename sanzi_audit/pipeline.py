@@ -134,20 +134,56 @@ def validate_all(ex: Extract, config: Config | None = None, docs_dir: Path | Non
     config = config or load_config()
     today = today or dt.date.today()
     start, end = config.validation.period(today)
-    validator = Validator(quality.parameters(config.region.county_code, config.validation.villages, start, end,
-                                             today), docs_dir)
+    villages = config.validation.villages or directory_codes(config)
+    validator = Validator(quality.parameters(config.region.county_code, villages, start, end, today), docs_dir)
     out = ValidationRun()
     for name, raw in ex.tables.items():
         release_memory()  # what the previous table (or the extract) freed
         out[name] = validate_table(raw, validator)
     out.data_docs = validator.build_docs()
+    out.problems = county_mismatch(ex, config)
     return out
 
 
+def directory_codes(config: Config) -> list[str]:
+    """The county's village codes from its village directory (region.village_directory), when it has one."""
+    if not config.region.village_directory:
+        return []
+    from .imports.villages import VillageDirectory
+
+    base = Path(config.source_file).parent if config.source_file else Path.cwd()
+    try:
+        return VillageDirectory.load(base / config.region.village_directory).codes
+    except ValueError:
+        return []  # the extract already said why the directory cannot be read
+
+
+def county_mismatch(ex: Extract, config: Config) -> list[str]:
+    """One line, not a reason on every row, when most rows carry another county's code: the run was started
+    without the county's config (or with another county's)."""
+    from collections import Counter
+
+    codes: Counter = Counter()
+    for raw in ex.tables.values():
+        if "village_code" in raw.frame:
+            v = raw.frame["village_code"].astype("object").fillna("").astype("str").str.strip()
+            codes.update(v[v.str.fullmatch(r"\d{12}")].str.slice(0, 6).tolist())
+    total = sum(codes.values())
+    mine = codes.get(config.region.county_code, 0)
+    if total == 0 or mine >= total / 2:
+        return []
+    found = "、".join(f"{k}（{n} 行）" for k, n in codes.most_common(3))
+    where = f"（配置文件 {config.source_file}）" if config.source_file else "（未指定配置文件，使用内置演示县配置）"
+    return [f"县代码不符: 配置的 region.county_code 为 {config.region.county_code}{where}，数据中的村代码前 6 位为 "
+            f"{found}。这些行都会因“不属于本县”被隔离；请用 --config 指定本县配置，或在配置中设置 region.county_code"]
+
+
 class ValidationRun(dict):
-    """Validated tables by name, plus where this run's Data Docs were written."""
+    """Validated tables by name, plus where this run's Data Docs were written and run-level problems (one line
+    each, e.g. every row of another county)."""
 
     data_docs: Path | None = None
+    problems: list[str] = []
 
 
 def filled_columns(ex: Extract) -> dict[str, list[str]]:
