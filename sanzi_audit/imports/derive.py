@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import chart
 from ..contract import TABLES
+from ..normalize import STR
 from .apply import _blank, amounts_float, dates_of, excel_serial_to_iso, extra_json, fill_down
 from .profiles import Profile
 
@@ -314,8 +315,11 @@ def derive_ledger(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=
 
 
 def _finish(out: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The contract's columns as Arrow strings ("" for none): a county's rows wait in memory for validation, and
+    Python str objects would cost several times the text."""
     cols = [c for c in TABLES[table].column_names if c in out]
-    return out[cols].astype(object).where(out[cols].notna(), "")
+    return pd.DataFrame({c: out[c].astype("object").where(out[c].notna(), "").astype(STR) for c in cols},
+                        index=out.index)
 
 
 # ---- 一卡通 rolls -----------------------------------------------------------------------------------------

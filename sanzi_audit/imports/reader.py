@@ -301,56 +301,88 @@ def _number(text: str) -> float:
     return -v if neg else v
 
 
+DERIVE_CHUNK_ROWS = 150_000  # rows derived at once: whole files, so every per-file rule still sees its file
+
+
+def _chunks(group: list[SheetFields]) -> list[list[SheetFields]]:
+    """The sheets of one profile in runs of whole files of about DERIVE_CHUNK_ROWS rows: one pandas pass per run
+    instead of one per sheet, with memory bounded by the run, not the county."""
+    out: list[list[SheetFields]] = [[]]
+    rows = 0
+    for i, g in enumerate(group):
+        new_file = i == 0 or g.file != group[i - 1].file
+        if new_file and rows >= DERIVE_CHUNK_ROWS and out[-1]:
+            out.append([])
+            rows = 0
+        out[-1].append(g)
+        rows += len(g.fields)
+    return [c for c in out if c]
+
+
 def derive_all(sheets: list[SheetFields], settings: ImportSettings) -> list[ImportedPart]:
-    """Derive every profile's sheets in one pass each; one part per profile."""
+    """Derive every profile's sheets, a run of whole files at a time; one part per run."""
     parts = []
     by_profile: dict[str, list[SheetFields]] = {}
     for sf in sheets:
         by_profile.setdefault(sf.profile.name, []).append(sf)
     file_ids: dict[str, int] = {}
-    for group in by_profile.values():
-        p = group[0].profile
-        f = pd.concat([g.fields for g in group], ignore_index=True)
-        f = f.fillna("")
-        other = pd.concat([g.other for g in group], ignore_index=True).fillna("")
-        ctx_rows = pd.DataFrame({
-            "part": np.repeat(np.arange(len(group)), [len(g.fields) for g in group]),
-            "file": np.repeat([file_ids.setdefault(g.file, len(file_ids)) for g in group], [len(g.fields) for g in group]),
-            **{k: np.repeat([g.context[k] for g in group], [len(g.fields) for g in group])
-               for k in ("village_code", "village_name", "year", "month", "title", "stem")}})
-        try:
-            out = DERIVE[p.table](f, other, Context(p, ctx_rows), settings.directory)
-        except Exception as exc:  # a profile that does not fit after all must not sink the other files
-            for g in group:
-                g.report.problem = f"按导入格式 {p.name} 解析失败: {exc.__class__.__name__}: {exc}"
-            continue
-        src = out.index.to_numpy()
-        rows = np.concatenate([g.rows for g in group]) if group else np.array([], dtype="int64")
-        files = np.concatenate([np.repeat(g.file, len(g.fields)) for g in group]).astype(object)
-        sheet_names = np.concatenate([np.repeat(np.array([g.sheet], dtype=object), len(g.fields)) for g in group])
-        check = np.full(len(f), None, dtype=object)
-        offset = 0
-        for g in group:
-            for lo, hi, msg in g.checks:
-                check[offset + lo: offset + hi + 1] = msg
-            offset += len(g.fields)
-        part_of = ctx_rows["part"].to_numpy()
-        out = out.reset_index(drop=True)
-        out[ROW] = pd.array(rows[src], dtype="int64")
-        out[FILE] = files[src]
-        out[SHEET] = sheet_names[src]
-        out[CHECK] = check[src]
-        for k, g in enumerate(group):
-            mine = out[part_of[src] == k]
-            g.report.sample = mine.drop(columns=[ROW, FILE, SHEET, CHECK]).head(3).to_dict("records")
-            if len(mine) != len(g.fields):
-                g.report.notes.append(f"{len(g.fields)} 个数据行生成 {len(mine)} 条记录（每行含干部及其亲属）")
-            if g.checks:
-                g.report.notes += [m for _, _, m in g.checks]
-        malformed = [(line, [text], why, g.file) for g in group for line, text, why in g.broken]
-        ignored = sorted({h for g in group for h in g.report.ignored})
-        parts.append(ImportedPart(p.table, out, malformed, [], ignored, p.name))
+    for whole in by_profile.values():
+        for group in _chunks(whole):
+            part = _derive_run(group, settings, file_ids)
+            if part is not None:
+                parts.append(part)
     return parts
+
+
+def _derive_run(group: list[SheetFields], settings: ImportSettings, file_ids: dict[str, int]) -> ImportedPart | None:
+    p = group[0].profile
+    sizes = [len(g.fields) for g in group]
+    f = pd.concat([g.fields for g in group], ignore_index=True).fillna("")
+    other = pd.concat([g.other for g in group], ignore_index=True).fillna("")
+    ctx_rows = pd.DataFrame({
+        "part": np.repeat(np.arange(len(group)), sizes),
+        "file": np.repeat([file_ids.setdefault(g.file, len(file_ids)) for g in group], sizes),
+        **{k: np.repeat([g.context[k] for g in group], sizes)
+           for k in ("village_code", "village_name", "year", "month", "title", "stem")}})
+    try:
+        out = DERIVE[p.table](f, other, Context(p, ctx_rows), settings.directory)
+    except Exception as exc:  # a profile that does not fit after all must not sink the other files
+        for g in group:
+            g.report.problem = f"按导入格式 {p.name} 解析失败: {exc.__class__.__name__}: {exc}"
+        return None
+    del f, other
+    src = out.index.to_numpy()
+    rows = np.concatenate([g.rows for g in group])
+    files = np.repeat(np.array([g.file for g in group], dtype=object), sizes)
+    sheet_names = np.repeat(np.array([g.sheet for g in group], dtype=object), sizes)
+    check = np.full(len(rows), None, dtype=object)
+    offset = 0
+    for g, n in zip(group, sizes, strict=True):
+        for lo, hi, msg in g.checks:
+            check[offset + lo: offset + hi + 1] = msg
+        offset += n
+    part_of = ctx_rows["part"].to_numpy()[src]
+    out = out.reset_index(drop=True)
+    out[ROW] = pd.array(rows[src], dtype="int64")
+    out[FILE] = files[src]
+    out[SHEET] = sheet_names[src]
+    out[CHECK] = check[src]
+    made = np.bincount(part_of, minlength=len(group))
+    heads = pd.Series(np.arange(len(out))).groupby(part_of).head(3).to_numpy()
+    samples: dict[int, list[dict]] = {}
+    for pos, rec in zip(heads, out.iloc[heads].drop(columns=[ROW, FILE, SHEET, CHECK]).to_dict("records"),
+                        strict=True):
+        samples.setdefault(int(part_of[pos]), []).append(rec)
+    for k, g in enumerate(group):
+        g.report.sample = samples.get(k, [])
+        if made[k] != sizes[k]:
+            g.report.notes.append(f"{sizes[k]} 个数据行生成 {made[k]} 条记录（每行含干部及其亲属）")
+        if g.checks:
+            g.report.notes += [m for _, _, m in g.checks]
+        g.fields = g.other = None  # derived: let the text go
+    malformed = [(line, [text], why, g.file) for g in group for line, text, why in g.broken]
+    ignored = sorted({h for g in group for h in g.report.ignored})
+    return ImportedPart(p.table, out, malformed, [], ignored, p.name)
 
 
 def read_paths(paths: list[Path], root: Path, settings: ImportSettings
