@@ -30,6 +30,9 @@ _TASK = dict(cache_policy=NO_CACHE, persist_result=False)
 def extract_task(source: str, config: Config | None = None) -> Extract:
     ex = extract(source, config=config)
     log = get_run_logger()
+    skipped = [f.path for f in ex.files if f.skipped]
+    if skipped:
+        log.info("extract: %d files are not tables and were left out: %s", len(skipped), ", ".join(skipped[:20]))
     for f in ex.files:
         for sh in f.sheets:
             log.info("extract %s [%s]: %s, %d data rows, layout %s, village %s", f.path, sh.sheet,

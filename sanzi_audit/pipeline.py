@@ -94,7 +94,7 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
     from .sources import SEQ, RawTable
 
     out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped), files=ex.files,
-                  layout=ex.layout, subtotal_issues=ex.subtotal_issues)
+                  layout=ex.layout)
     fp = Fingerprints()
     for name, raw in ex.tables.items():
         frame = raw.frame

@@ -63,7 +63,6 @@ class Extract:
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
     files: list = field(default_factory=list)  # imports.reader.FileReport per file read through a profile
     layout: dict[str, int] = field(default_factory=dict)  # layout rows (title, header, subtotal …) by kind
-    subtotal_issues: list[dict] = field(default_factory=list)  # 合计 rows that do not equal their lines
 
     def drop_rows(self) -> None:
         """Let go of the row data in place (problems, absences and counts stay). In place, because Prefect keeps
@@ -80,8 +79,7 @@ class Extract:
         """
         from .normalize import clean_code, parse_date
 
-        out = Extract(problems=self.problems, absent=self.absent, files=self.files, layout=self.layout,
-                      subtotal_issues=self.subtotal_issues)
+        out = Extract(problems=self.problems, absent=self.absent, files=self.files, layout=self.layout)
         for name, raw in self.tables.items():
             frame, keep = raw.frame, np.ones(len(raw.frame), dtype=bool)
             if prefixes and "village_code" in frame:
@@ -173,8 +171,8 @@ def _extract_folder(folder: Path, config=None) -> Extract:
         exclude.add(Path(settings.directory.source))
     if config.source_file:
         exclude.add(Path(config.source_file))
-    parts, reports, _other = reader.read_folder(folder, settings, exclude)
-    out.files = reports
+    parts, reports, other = reader.read_folder(folder, settings, exclude)
+    out.files = reports + [reader.FileReport(reader._rel(p, folder), problem=None, skipped=True) for p in other]
     for rep in reports:
         for msg in rep.problems:
             out.problems.append(FileProblem("?", rep.path, f"{rep.path}: {msg}"))
@@ -186,8 +184,6 @@ def _extract_folder(folder: Path, config=None) -> Extract:
         imported = parts.get(table.name, [])
         if not files and imported:
             out.tables[table.name] = _imported_table(table, imported)
-            for p in imported:
-                out.subtotal_issues += [dict(i, table=table.name, file=p.frame[FILE].iat[0]) for i in p.subtotal_issues]
             continue
         if not files:
             if table.optional:

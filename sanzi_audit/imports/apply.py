@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,22 +55,6 @@ class HeaderChoice:
     headers: list[str]  # header text per column (two levels joined by /)
     ignored: list[str]  # header texts that map to no field (kept in extra)
     duplicates: list[str]  # header texts whose field an earlier column already took
-
-
-@dataclass
-class ParsedSheet:
-    sheet: str
-    profile: Profile
-    header: HeaderChoice
-    frame: pd.DataFrame  # contract columns as text, plus _row, _sheet
-    layout: Counter = field(default_factory=Counter)  # kind → rows
-    title: str = ""
-    subtotal_issues: list[dict] = field(default_factory=list)  # {row, label, column, expected, actual, rows}
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def data_rows(self) -> int:
-        return len(self.frame)
 
 
 def _key(cell: str) -> str:

@@ -38,13 +38,6 @@ def _col(f: pd.DataFrame, name: str) -> pd.Series:
     return f[name] if name in f else pd.Series([""] * len(f), index=f.index, dtype=object)
 
 
-def _col_or(f: pd.DataFrame, name: str, default) -> pd.Series:
-    """The field where the file has it, else ``default`` on every row."""
-    if _has(f, name):
-        return f[name]
-    return pd.Series([default if default is not None else ""] * len(f), index=f.index, dtype=object)
-
-
 def _has(f: pd.DataFrame, name: str) -> bool:
     return name in f and not _blank(f[name]).all()
 

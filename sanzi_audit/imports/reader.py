@@ -10,9 +10,7 @@ reported by name with what was tried; the other files still load.
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +92,7 @@ class FileReport:
     encoding: str | None = None
     sheets: list[SheetReport] = field(default_factory=list)
     problem: str | None = None  # the file as a whole could not be read or placed
+    skipped: bool = False  # not a table file (.pdf, .docx …): listed, not read
 
     @property
     def problems(self) -> list[str]:
@@ -107,7 +106,6 @@ class ImportedPart:
     table: str
     frame: pd.DataFrame  # contract columns as text, plus _row, _file, _sheet
     malformed: list[tuple[int, list[str], str, str]]  # (row, raw fields, reason, file)
-    subtotal_issues: list[dict]
     ignored: list[str]
     encoding: str | None
 
@@ -382,7 +380,7 @@ def _derive_run(group: list[SheetFields], settings: ImportSettings, file_ids: di
         g.fields = g.other = None  # derived: let the text go
     malformed = [(line, [text], why, g.file) for g in group for line, text, why in g.broken]
     ignored = sorted({h for g in group for h in g.report.ignored})
-    return ImportedPart(p.table, out, malformed, [], ignored, p.name)
+    return ImportedPart(p.table, out, malformed, ignored, p.name)
 
 
 def read_paths(paths: list[Path], root: Path, settings: ImportSettings
@@ -417,17 +415,3 @@ def merge_parts(parts: list[ImportedPart]) -> pd.DataFrame:
                 df[c] = ""
         frames.append(df[[*cols, ROW, FILE, SHEET, CHECK]])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, ROW, FILE, SHEET, CHECK])
-
-
-def layout_totals(reports: list[FileReport]) -> Counter:
-    c: Counter = Counter()
-    for r in reports:
-        for s in r.sheets:
-            c.update(s.layout)
-    return c
-
-
-def report_json(reports: list[FileReport]) -> str:
-    from dataclasses import asdict
-
-    return json.dumps([asdict(r) for r in reports], ensure_ascii=False, default=str)
