@@ -241,6 +241,11 @@ def acquire_run_lock(engine: sa.Engine, label: str) -> None:
                 conn.execute(run_lock.delete().where(run_lock.c.name == "nightly", run_lock.c.pid == held.pid))
             else:
                 raise RunLockedError(_held_message(held))
+        # whoever holds the lock now is the only run: a row still 'running' is a run that died (kill -9, a lost
+        # machine) without marking itself; it failed, and the overview must not show it as 运行中 forever
+        conn.execute(runs.update().where(runs.c.status == "running").values(
+            status="failed", finished_at=now(),
+            message=f"运行中断（进程被终止或主机停止），由下一次运行（主机 {host} 进程 {pid}）于接管运行锁时标记为失败"))
     try:
         with engine.begin() as conn:
             conn.execute(run_lock.insert().values(name="nightly", run_label=label, host=host, pid=pid,

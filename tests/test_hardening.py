@@ -74,3 +74,50 @@ def test_sanzi_province_as_the_readme_runs_it_with_no_prefect_server(tmp_path):
                        text=True, env=env, cwd=tmp_path / "prov", timeout=600)
     assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-3000:]
     assert "Traceback" not in r.stderr and "TypeError" not in r.stderr
+
+
+def test_masking_catches_ids_and_accounts_in_every_form_they_are_written():
+    from sanzi_audit.web.queries import mask_text, mask_value
+
+    cases = {
+        "账户 622848001234567890123 领取": "622848001234567890123",  # a 21-digit account
+        "身份证 33052219500907031A 的补贴": "33052219500907031A",  # an ID ending in a letter other than X
+        "卡号 6228 4800 1234 5678 901": "6228 4800 1234 5678 901",  # in groups
+        "证件 330522-19500907-0318": "330522-19500907-0318",
+        "摘要: 付张三(330522195009070318)工资": "330522195009070318",
+        "新增 1 条证据记录（330522195009070318）": "330522195009070318",  # a reopen note
+    }
+    for text, number in cases.items():
+        masked = mask_text(text)
+        assert number not in masked and "*" in masked, masked
+        digits = [c for c in number if c.isdigit()]
+        assert "".join(digits)[4:-4] not in masked.replace(" ", "").replace("-", "")
+    assert mask_text("合同 HT101204202400045 第 2024-0012 号，金额 1,234,567.00") == \
+        "合同 HT101204202400045 第 2024-0012 号，金额 1,234,567.00"  # codes and money are not personal data
+    details = {"account": 6230589909450923402, "names": ["王五", "6230589909450923402"], "n": 3}
+    shown = mask_value(details)
+    assert "6230589909450923402" not in str(shown) and shown["n"] == 3
+
+
+def test_a_killed_run_is_marked_failed_by_the_next_one(tmp_path):
+    """kill -9 leaves its runs row 'running' and its lock; the next run takes the dead lock over and marks the run
+    failed, so the overview never shows 运行中 for a run that is gone."""
+    import os
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    engine = store.connect(db)
+    code = ("import sys, time; from sanzi_audit import store; e = store.connect(sys.argv[1]); "
+            "store.acquire_run_lock(e, 'x'); store.start_run(e, 'x', {}); print('ready', flush=True); time.sleep(60)")
+    with subprocess.Popen([sys.executable, "-c", code, db], stdout=subprocess.PIPE, text=True) as p:
+        assert p.stdout.readline().strip() == "ready"
+        os.kill(p.pid, 9)
+        p.wait()
+    store.acquire_run_lock(engine, "next")
+    try:
+        with engine.connect() as c:
+            (status, msg), = c.execute(sa.text("SELECT status, message FROM runs")).all()
+        assert status == "failed" and "中断" in msg
+    finally:
+        store.release_run_lock(engine)

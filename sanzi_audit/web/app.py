@@ -165,6 +165,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         ev = queries.evidence(engine, lead_id, show)
         text = (lambda s: s) if show else queries.mask_text
         details = json.loads(lead["details"] or "{}")
+        if not show:  # 评分依据 carries accounts and IDs too (shared_accounts: "account")
+            details = queries.mask_value(details)
         return page(request, "lead.html", user, session, lead=lead, evidence=ev, text=text, details=details,
                     related=queries.related(engine, user, lead), history=review.history(engine, lead_id),
                     next_states=sorted(review.TRANSITIONS.get(lead["status"], set())), unmasked=show,
@@ -217,7 +219,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         user, _ = require(request)
         f = queries.Filters.from_query(request.query_params)
         rows = queries.export_rows(engine, user, f)
-        auth.log(engine, user.username, "export", detail=f"queue {f.query_string()} rows={len(rows)}",
+        auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
+                 detail=f"export queue {f.query_string()} rows={len(rows)}",
                  client=client(request))
         return _xlsx(engine, user, rows, "线索台账.xlsx")
 
@@ -227,7 +230,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         rows = queries.export_rows(engine, user, case_id=case_id)
         if not rows:
             visible_lead(request, user, case_id)  # a case id is its smallest lead id: refuses or 404s properly
-        auth.log(engine, user.username, "export", detail=f"case {case_id} rows={len(rows)}", client=client(request))
+        auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
+                 detail=f"export case {case_id} rows={len(rows)}", client=client(request))
         return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx")
 
     # ---- accounts (admin) ------------------------------------------------------------------------------

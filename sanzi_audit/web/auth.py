@@ -240,7 +240,7 @@ def csrf_ok(session: dict, token: str | None) -> bool:
 # ---- masking -------------------------------------------------------------------------------------------
 
 SENSITIVE_COLUMNS = {"claimant_id", "person_id", "counterparty_id", "vendor_id", "related_to", "bank_account",
-                     "counterparty_account", "vendor_account"}
+                     "counterparty_account", "vendor_account", "payee_id", "household_head_id"}
 
 
 def mask(value) -> str:

@@ -19,12 +19,35 @@ from .auth import SENSITIVE_COLUMNS, User, mask
 
 L, EV, E = store.leads, store.lead_evidence, store.lead_events
 PAGE_SIZE = 50
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{12,19}[0-9Xx]?)(?![0-9A-Za-z])")
+# An ID (18 characters, the last a digit or any letter; 15-digit legacy) or an account number (12 to 21 digits),
+# written whole or in groups separated by spaces or dashes (6228 4800 1234 5678 901, 330522-19500907-0318).
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d(?:[ \-\u00a0]?\d){11,20}(?:[ \-]?[A-Za-z])?)(?![0-9A-Za-z])")
 
 
 def mask_text(text: str | None) -> str:
-    """Mask ID and bank-account numbers inside free text (explanations, titles)."""
-    return _LONG_NUMBER.sub(lambda m: mask(m.group(1)), text or "")
+    """Mask ID and bank-account numbers wherever they stand in free text (titles, explanations, 摘要, notes,
+    file names), whatever their length or separators: by pattern, not by column."""
+    return _LONG_NUMBER.sub(lambda m: _mask_group(m.group(1)), text or "")
+
+
+def _mask_group(found: str) -> str:
+    digits = re.sub(r"[ \-\u00a0]", "", found)
+    return mask(digits)
+
+
+def mask_value(v):
+    """mask_text through a detector's details (评分依据): strings, long integers, lists and dicts."""
+    if isinstance(v, str):
+        return mask_text(v)
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int) and len(str(abs(v))) >= 12:
+        return mask_text(str(v))
+    if isinstance(v, list | tuple):
+        return [mask_value(x) for x in v]
+    if isinstance(v, dict):
+        return {k: mask_value(x) for k, x in v.items()}
+    return v
 
 
 def scope_clause(user: User):
@@ -192,8 +215,8 @@ def _cell(v, column: str, unmask: bool) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
     if column in SENSITIVE_COLUMNS and not unmask:
-        return mask(v)
-    return str(v)
+        return mask(re.sub(r"[ \-\u00a0]", "", str(v)))
+    return str(v) if unmask else mask_text(str(v))  # an ID in 摘要, or in a name column, is masked too
 
 
 def related(engine: sa.Engine, user: User, lead) -> list[dict]:
