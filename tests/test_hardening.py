@@ -121,3 +121,4 @@ def test_a_killed_run_is_marked_failed_by_the_next_one(tmp_path):
         assert status == "failed" and "中断" in msg
     finally:
         store.release_run_lock(engine)
+

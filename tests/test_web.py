@@ -249,3 +249,12 @@ def test_admin_disables_an_account_and_others_cannot(site):
     a.post("/admin/users/leaver/disabled", data={"csrf": csrf_of(html), "disabled": "1"})
     r = anonymous(site).post("/login", data={"username": "leaver", "password": PASSWORD})
     assert r.status_code == 401
+
+
+def test_bad_query_parameters_get_an_answer_not_a_500(site):
+    c = client(site, "admin")
+    for url in ("/queue?until=9999-12-31", "/queue?since=0001-01-01", "/queue?page=99999999999999999999",
+                "/queue?min_amount=1e400", "/queue?min_score=nan", "/runs/1/docs/index.html%00.css"):
+        r = c.get(url)
+        assert r.status_code in (200, 400, 404), (url, r.status_code, r.text[-300:])
+    assert "日期应为" in c.get("/queue?until=9999-12-31").text

@@ -277,6 +277,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
             index = conn.execute(sa.select(store.runs.c.data_docs).where(store.runs.c.run_id == run_id)).scalar()
         if not index:
             raise _NotFound()
+        if "\x00" in path or len(path) > 500:
+            raise _NotFound()
         root = Path(index).parent.resolve()
         target = (root / (path or "index.html")).resolve()
         if not target.is_relative_to(root) or not target.is_file():

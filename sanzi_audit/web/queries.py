@@ -89,13 +89,21 @@ class Filters:
             v = (params.get(k) or "").strip()
             if v:
                 try:
-                    setattr(f, k, dt.date.fromisoformat(v))
+                    d = dt.date.fromisoformat(v)
+                    if not dt.date(1990, 1, 1) <= d <= dt.date(2200, 12, 31):
+                        raise ValueError(v)
+                    setattr(f, k, d)
                 except ValueError:
-                    f.errors.append(f"日期格式应为 2024-03-05: “{v}”")
+                    f.errors.append(f"日期应为 1990-01-01 至 2200-12-31 之间、格式如 2024-03-05: “{v[:20]}”")
         try:
-            f.page = max(1, int(params.get("page") or 1))
+            f.page = max(1, min(int(params.get("page") or 1), 1_000_000))
         except ValueError:
             f.page = 1
+        for k in ("min_score", "min_amount"):
+            v = getattr(f, k)
+            if v is not None and not (v == v and abs(v) < 1e15):
+                setattr(f, k, None)
+                f.errors.append(f"{'最低分数' if k == 'min_score' else '最低金额'}超出范围")
         return f
 
     def query_string(self, **override) -> str:
