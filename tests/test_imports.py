@@ -387,7 +387,8 @@ def test_payees_written_only_in_summary_text():
     from sanzi_audit.imports.derive import summary_party
 
     got = summary_party(pd.Series(["支付王燕3组桥梁加固工程增项款(合同号HT1)", "付张三误工补贴", "支付陈龙路灯维护费用",
+                                   "支付杨龙4组停车场铺装(一期)工程款", "支付杨龙(个体)4组停车场铺装(五期)工程款",
                                    "支付城关建材店材料款", "付演示县庄头建材有限公司购买维修材料", "支付临时用工劳务费",
                                    "支付5月电费", "报销办公费"])).tolist()
-    assert got[:5] == ["王燕", "张三", "陈龙", "城关建材店", "演示县庄头建材有限公司"]
-    assert all(x != x or x is None for x in got[5:])  # no name: nothing made up
+    assert got[:7] == ["王燕", "张三", "陈龙", "杨龙", "杨龙", "城关建材店", "演示县庄头建材有限公司"]
+    assert all(x != x or x is None for x in got[7:])  # no name: nothing made up
