@@ -97,9 +97,11 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         if lead is None:
             raise _NotFound()
         if not user.sees(lead["village_code"]):
+            # answered exactly as a lead that does not exist: lead ids are hashes of ID numbers, so a 403 would
+            # tell an out-of-scope user that a computed id is real. The refusal is logged all the same.
             auth.log(engine, user.username, "forbidden", lead_id=lead_id, detail=str(request.url.path),
                      client=client(request))
-            raise Forbidden("该线索不在您的查看范围内，此次访问已记录")
+            raise _NotFound()
         return lead
 
     @app.exception_handler(Forbidden)
@@ -114,7 +116,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     @app.exception_handler(_NotFound)
     async def not_found(request: Request, exc):
         user, session = current(request)
-        return page(request, "error.html", user, session, status=404, message="线索不存在")
+        return page(request, "error.html", user, session, status=404, message="线索不存在，或不在您的查看范围内")
 
     # ---- sign in -------------------------------------------------------------------------------------
 
