@@ -120,8 +120,8 @@ def test_auditor_morning(page, site, tmp_path):
     with engine.connect() as c:
         other = c.execute(sa.text("SELECT lead_id FROM leads WHERE village_code = :v LIMIT 1"),
                           {"v": villages[1]}).scalar()
-    resp = page.goto(f"/leads/{other}")
-    assert resp.status == 403 and "不在您的查看范围" in page.content()
+    resp = page.goto(f"/leads/{other}")  # answered as a lead that does not exist (no existence oracle)
+    assert resp.status == 404 and "不在您的查看范围" in page.content()
 
     page.goto("/overview")
     assert page.locator("svg.bars rect").count() > 0
