@@ -93,8 +93,7 @@ def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tu
 
     from .sources import SEQ, RawTable
 
-    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped), files=ex.files,
-                  layout=ex.layout)
+    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped), files=ex.files)
     fp = Fingerprints()
     for name, raw in ex.tables.items():
         frame = raw.frame
@@ -188,12 +187,16 @@ class ValidationRun(dict):
 
 def filled_columns(ex: Extract) -> dict[str, list[str]]:
     """Per table, the contract columns that hold a value in at least one row of tonight's whole extract."""
-    out = {}
-    for name, raw in ex.tables.items():
-        f = raw.frame
-        out[name] = [c for c in TABLES[name].column_names if c in f and
-                     (f[c].astype("object").fillna("").astype("str").str.strip() != "").any()]
-    return out
+    import pyarrow.compute as pc
+
+    from .normalize import to_arrow
+
+    def filled(s: pd.Series) -> bool:  # in Arrow: a Python-object pass cost 4.6 s at 300 villages
+        arr = pc.utf8_trim_whitespace(to_arrow(s))
+        return bool(pc.any(pc.not_equal(arr, "")).as_py())
+
+    return {name: [c for c in TABLES[name].column_names if c in raw.frame and filled(raw.frame[c])]
+            for name, raw in ex.tables.items()}
 
 
 def lost_columns(engine: sa.Engine, filled: dict[str, list[str]]) -> list[str]:

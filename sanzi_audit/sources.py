@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table, header_map
+from .imports.grid import UNSPLIT, GridError, decode
 from .imports.profiles import header_key
 
 ROW = "_row"  # 1-based row number in the source file as the spreadsheet shows it (title and header rows included)
@@ -62,7 +63,16 @@ class Extract:
     absent: list[str] = field(default_factory=list)  # optional tables with no file
     skipped: dict[str, int] = field(default_factory=dict)  # rows outside a township-limited run, per table
     files: list = field(default_factory=list)  # imports.reader.FileReport per file read through a profile
-    layout: dict[str, int] = field(default_factory=dict)  # layout rows (title, header, subtotal …) by kind
+
+    @property
+    def layout(self) -> dict[str, int]:
+        """Layout rows (title, header, subtotal …) of the files read through profiles, by kind."""
+        out: dict[str, int] = {}
+        for rep in self.files:
+            for sh in rep.sheets:
+                for k, v in sh.layout.items():
+                    out[k] = out.get(k, 0) + v
+        return out
 
     def drop_rows(self) -> None:
         """Let go of the row data in place (problems, absences and counts stay). In place, because Prefect keeps
@@ -79,7 +89,7 @@ class Extract:
         """
         from .normalize import clean_code, parse_date
 
-        out = Extract(problems=self.problems, absent=self.absent, files=self.files, layout=self.layout)
+        out = Extract(problems=self.problems, absent=self.absent, files=self.files)
         for name, raw in self.tables.items():
             frame, keep = raw.frame, np.ones(len(raw.frame), dtype=bool)
             if prefixes and "village_code" in frame:
@@ -134,7 +144,7 @@ def extract(source: str | Path, retries: int = 3, retry_delay: float = 2.0, conf
         # not see that row: it is partial, and says where
         broken: dict[str, list[int]] = {}
         for row, _fields, why, *where in raw.malformed:
-            if "引号" in why:
+            if UNSPLIT in why:
                 broken.setdefault(where[0] if where else raw.file, []).append(row)
         for f, lines in broken.items():
             shown = "、".join(map(str, lines[:10])) + (f" 等 {len(lines)} 行" if len(lines) > 10 else "")
@@ -172,13 +182,10 @@ def _extract_folder(folder: Path, config=None) -> Extract:
     if config.source_file:
         exclude.add(Path(config.source_file))
     parts, reports, other = reader.read_folder(folder, settings, exclude)
-    out.files = reports + [reader.FileReport(reader._rel(p, folder), problem=None, skipped=True) for p in other]
+    out.files = reports + [reader.FileReport(reader.rel_path(p, folder), skipped=True) for p in other]
     for rep in reports:
         for msg in rep.problems:
             out.problems.append(FileProblem("?", rep.path, f"{rep.path}: {msg}"))
-        for sh in rep.sheets:
-            for k, v in sh.layout.items():
-                out.layout[k] = out.layout.get(k, 0) + v
     for table in TABLES.values():
         files = canonical[table.name]
         imported = parts.get(table.name, [])
@@ -231,22 +238,6 @@ class _Problem(Exception):
     pass
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK); strict, so mojibake is refused."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _Problem(f"无法识别文件编码（已尝试 UTF-8、GBK/GB18030），第 {line} 行附近有无效字节；"
-                       "请以 UTF-8 或 GBK 编码另存") from exc
-
-
 def _read_csv(path: Path, table: Table) -> RawTable:
     try:
         data = path.read_bytes()
@@ -255,7 +246,10 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     fast = _read_fast(data, table, path)
     if fast is not None:  # a clean file: read at C speed into Arrow strings (a fraction of the memory)
         return fast
-    text, enc = _decode(data)
+    try:
+        text, enc = decode(data)  # the one decoder of the reader (imports.grid): strict, names the bad line
+    except GridError as exc:
+        raise _Problem(str(exc)) from exc
     if not text.strip():
         raise _Problem("文件为空（没有表头和数据行）")
     from .imports.grid import split_text
@@ -288,7 +282,7 @@ def _read_csv(path: Path, table: Table) -> RawTable:
 
 
 def _read_fast(data: bytes, table: Table, path: Path) -> RawTable | None:
-    """A clean file straight into Arrow, in the encodings _decode tries and in its order (UTF-8 with or without
+    """A clean file straight into Arrow, in the encodings grid.decode tries and in its order (UTF-8 with or without
     BOM, then GB18030), without decoding the whole file into one Python string (that copy was most of extract's
     memory). Arrow checks the encoding itself; anything unusual returns None and takes the careful reader."""
     bom = data.startswith(b"\xef\xbb\xbf")

@@ -392,3 +392,11 @@ def test_payees_written_only_in_summary_text():
                                    "支付5月电费", "报销办公费"])).tolist()
     assert got[:7] == ["王燕", "张三", "陈龙", "杨龙", "杨龙", "城关建材店", "演示县庄头建材有限公司"]
     assert all(x != x or x is None for x in got[7:])  # no name: nothing made up
+
+
+def test_utf16_text_is_read_and_garbage_behind_a_bom_is_refused():
+    from sanzi_audit.imports.grid import GridError, decode
+
+    assert decode("科目编码,借方\r\n513001,5\r\n".encode("utf-16"))[0].startswith("科目编码")
+    with pytest.raises(GridError, match="编码"):
+        decode(b"\xff\xfe\x00garbage\x81\x00")  # UTF-16 would decode it as mojibake

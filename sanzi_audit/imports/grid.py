@@ -186,7 +186,12 @@ def decode(data: bytes, html: bool = False) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:  # UTF-16 decodes almost any bytes: only text free of control characters counts as UTF-16
+            text = data.decode("utf-16")
+            if not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text):
+                return text, "utf-16"
+        except UnicodeDecodeError:
+            pass
     order = ["utf-8", "gb18030"]
     if html:
         m = re.search(rb"charset=[\"']?([A-Za-z0-9_-]+)", data[:4096])
@@ -216,6 +221,7 @@ def _delimiter(lines: list[str]) -> str:
 
 
 MAX_QUOTED_LINES = 20  # a quoted field longer than this many lines is taken as a stray quote
+UNSPLIT = "引号未闭合"  # in the reason of every line that could not be split: the night that had one is partial
 
 
 def split_text(text: str, delimiter: str | None = None) -> tuple[list[list[str]], list[tuple[int, str, str]]]:
@@ -258,7 +264,7 @@ def split_text(text: str, delimiter: str | None = None) -> tuple[list[list[str]]
             rows.extend([] for _ in range(j - i))  # keep later rows on their own line numbers
             i = j + 1
             continue
-        broken.append((i + 1, line, "引号未闭合（“\"”不成对），此行无法拆分为字段"))
+        broken.append((i + 1, line, f"{UNSPLIT}（“\"”不成对），此行无法拆分为字段"))
         rows.append([])
         i += 1
     return rows, broken

@@ -110,7 +110,7 @@ class ImportedPart:
     encoding: str | None
 
 
-def _rel(path: Path, root: Path) -> str:
+def rel_path(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -174,7 +174,7 @@ class SheetFields:
 
 
 def read_file(path: Path, root: Path, settings: ImportSettings) -> tuple[list[SheetFields], FileReport]:
-    rel = _rel(path, root)
+    rel = rel_path(path, root)
     report = FileReport(rel)
     try:
         wb = read_workbook(path)
