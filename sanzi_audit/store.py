@@ -150,6 +150,30 @@ users = sa.Table(
     sa.Column("password_changed_at", sa.DateTime, nullable=False),
 )
 
+# Sign-in failures per name typed, whether or not an account has that name: an unknown name is throttled and
+# locked exactly like a real one, so the answers do not tell accounts apart. The counter rises before the
+# password is checked, in one UPDATE, so parallel guesses cannot slip past the lock.
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime),
+    sa.Column("last_at", sa.DateTime),
+)
+
+# Server-side sessions: the cookie holds a random token, this table its keyed hash. Signing out revokes the one
+# session; a password reset or disabling the account revokes all of them, and enabling it again revives none.
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text, nullable=False, index=True),
+    sa.Column("csrf", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+    sa.Column("client", sa.Text),
+)
+
 access_log = sa.Table(
     "access_log", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

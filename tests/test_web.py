@@ -35,9 +35,15 @@ def anonymous(site) -> httpx.Client:
     return c
 
 
+def sign_in(c: httpx.Client, user: str, password: str = PASSWORD) -> httpx.Response:
+    """Sign in through the form as a browser does: load it (its token and cookie), then post it."""
+    token = csrf_of(c.get("/login").text)
+    return c.post("/login", data={"username": user, "password": password, "csrf": token})
+
+
 def client(site, user="li") -> httpx.Client:
     c = anonymous(site)
-    r = c.post("/login", data={"username": user, "password": PASSWORD})
+    r = sign_in(c, user)
     assert r.status_code == 303, r.text
     return c
 
@@ -217,21 +223,108 @@ def test_repeated_failed_sign_ins_lock_the_account(site):
     auth.add_user(engine, "victim", PASSWORD, "auditor", "330599")
     c = anonymous(site)
     for _ in range(auth.MAX_FAILURES):
-        assert c.post("/login", data={"username": "victim", "password": "wrong-password-1"}).status_code == 401
-    r = c.post("/login", data={"username": "victim", "password": PASSWORD})  # right password, but locked
+        assert sign_in(c, "victim", "wrong-password-1").status_code == 401
+    r = sign_in(c, "victim")  # right password, but locked
     assert r.status_code == 401 and "秒后再试" in r.text
-    # an unknown name gets the same answer as a wrong password
-    r = c.post("/login", data={"username": "nobody", "password": "x"})
-    assert "用户名或密码错误" in r.text
+    # an unknown name gets the same answers, lock included
+    for _ in range(auth.MAX_FAILURES):
+        assert "用户名或密码错误" in sign_in(c, "nobody-here", "wrong-password-1").text
+    r = sign_in(c, "nobody-here", "wrong-password-1")
+    assert r.status_code == 401 and "秒后再试" in r.text
 
 
-def test_session_cookie_is_signed():
-    s = auth.sign_session(b"k" * 32, "li")
-    assert auth.read_session(b"k" * 32, s)["u"] == "li"
-    body, sig = s.rsplit(".", 1)
-    tampered = body[:-1] + ("A" if body[-1] != "A" else "B")
-    assert auth.read_session(b"k" * 32, tampered + "." + sig) is None
-    assert auth.read_session(b"other" * 8, s) is None
+def test_sign_in_takes_as_long_for_an_unknown_name_as_for_a_real_one(site):
+    import statistics
+    import time as _time
+
+    _, engine, _ = site
+    auth.add_user(engine, "timed", PASSWORD, "auditor", "330599")
+    c = anonymous(site)
+
+    def took(name: str) -> float:
+        token = csrf_of(c.get("/login").text)
+        t0 = _time.perf_counter()
+        c.post("/login", data={"username": name, "password": "wrong-password-1", "csrf": token})
+        return _time.perf_counter() - t0
+
+    real, unknown = [], []
+    for i in range(4):  # under the lock threshold for both names
+        real.append(took("timed"))
+        unknown.append(took(f"ghost{i}"))
+    a, b = statistics.median(real), statistics.median(unknown)
+    assert abs(a - b) < 0.35 * max(a, b), (real, unknown)  # was 392 ms against 90 ms
+
+
+def test_parallel_guesses_cannot_pass_the_lock(site):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, engine, _ = site
+    auth.add_user(engine, "target", PASSWORD, "auditor", "330599")
+
+    def guess(i: int) -> int:
+        with httpx.Client(base_url=site[0].base) as c:
+            return sign_in(c, "target", f"wrong-guess-{i}").status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        assert set(pool.map(guess, range(40))) == {401}
+    with engine.connect() as conn:
+        failures = conn.execute(sa.select(store.sign_in_failures.c.failures)
+                                .where(store.sign_in_failures.c.username == "target")).scalar()
+        checked = conn.execute(sa.select(sa.func.count()).select_from(store.access_log).where(
+            store.access_log.c.username == "target", store.access_log.c.detail == "bad password")).scalar()
+    assert failures == auth.MAX_FAILURES and checked == auth.MAX_FAILURES  # only 5 of the 40 were ever checked
+    r = sign_in(anonymous(site), "target")  # the right password, now locked
+    assert r.status_code == 401 and "秒后再试" in r.text
+
+
+def test_sessions_end_at_sign_out_reset_and_disable(site):
+    from sanzi_audit.web.app import COOKIE
+
+    _, engine, _ = site
+    auth.add_user(engine, "mover", PASSWORD, "auditor", "330599")
+
+    def stolen_copy(c: httpx.Client) -> httpx.Client:
+        thief = anonymous(site)
+        thief.cookies.set(COOKIE, c.cookies[COOKIE])
+        return thief
+
+    c = client(site, "mover")
+    copy = stolen_copy(c)
+    assert copy.get("/queue").status_code == 200
+    c.post("/logout", data={"csrf": csrf_of(c.get("/queue").text)})
+    assert copy.get("/queue").headers.get("location") == "/login"  # signing out ends the session, copies too
+
+    copy = stolen_copy(client(site, "mover"))
+    auth.reset_password(engine, "mover", "another-pass-8")
+    assert copy.get("/queue").headers.get("location") == "/login"
+
+    copy = stolen_copy(_signed(site, "mover", "another-pass-8"))
+    auth.set_disabled(engine, "mover", True)
+    assert copy.get("/queue").headers.get("location") == "/login"
+    auth.set_disabled(engine, "mover", False)
+    assert copy.get("/queue").headers.get("location") == "/login"  # enabling again revives no old cookie
+
+
+def _signed(site, user: str, password: str) -> httpx.Client:
+    c = anonymous(site)
+    assert sign_in(c, user, password).status_code == 303
+    return c
+
+
+def test_a_sign_in_form_posted_from_another_site_is_refused(site):
+    c = anonymous(site)
+    # no form token and no login cookie: what a cross-site form sends (SameSite=Strict keeps the cookie home)
+    r = c.post("/login", data={"username": "li", "password": PASSWORD})
+    assert r.status_code == 403 and "sanzi_session" not in r.headers.get("set-cookie", "")
+    # the token copied into a foreign form, still without the cookie
+    token = csrf_of(anonymous(site).get("/login").text)
+    assert c.post("/login", data={"username": "li", "password": PASSWORD, "csrf": token}).status_code == 403
+    # the right cookie and token, but from another origin
+    token = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": "li", "password": PASSWORD, "csrf": token},
+               headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert access_log(site[1], "csrf")
 
 
 def test_scope_and_mask_rules():
@@ -252,7 +345,7 @@ def test_admin_disables_an_account_and_others_cannot(site):
     html = a.get("/admin/users").text
     assert "leaver" in html
     a.post("/admin/users/leaver/disabled", data={"csrf": csrf_of(html), "disabled": "1"})
-    r = anonymous(site).post("/login", data={"username": "leaver", "password": PASSWORD})
+    r = sign_in(anonymous(site), "leaver")
     assert r.status_code == 401
 
 

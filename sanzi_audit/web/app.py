@@ -7,11 +7,13 @@ token; every lead is checked against the user's scope (403, logged).
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import mimetypes
+import secrets
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Form, Request
@@ -26,6 +28,7 @@ from .auth import AuthError, User
 
 HERE = Path(__file__).parent
 COOKIE = "sanzi_session"
+LOGIN_COOKIE = "sanzi_login"  # binds the sign-in form to the browser that loaded it
 DETECTOR_TITLES = {
     "split_contracts": "化整为零", "duplicate_payments": "重复支付", "shared_accounts": "一个账户多人收款",
     "related_party_payees": "优亲厚友", "vendor_concentration": "供应商集中", "large_cash": "大额现金",
@@ -63,11 +66,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         return request.client.host if request.client else ""
 
     def current(request: Request) -> tuple[User | None, dict | None]:
-        session = auth.read_session(secret, request.cookies.get(COOKIE))
-        if not session:
-            return None, None
-        user = auth.get_user(engine, session["u"])
-        return (user, session) if user else (None, None)
+        found = auth.read_session(engine, secret, request.cookies.get(COOKIE))
+        return found if found else (None, None)
 
     def page(request: Request, name: str, user: User | None, session: dict | None, status: int = 200, **ctx):
         resp = templates.TemplateResponse(request, name, dict(user=user, csrf=(session or {}).get("csrf", ""), **ctx),
@@ -120,24 +120,45 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
 
     # ---- sign in -------------------------------------------------------------------------------------
 
+    def login_page(request: Request, status: int = 200, error: str | None = None, username: str = ""):
+        token = secrets.token_urlsafe(24)
+        resp = page(request, "login.html", None, None, status=status, error=error, username=username,
+                    login_token=token)
+        resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookie, max_age=3600,
+                        path="/login")
+        return resp
+
+    def same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if not origin or origin == "null":
+            return origin is None
+        return urlsplit(origin).netloc == request.headers.get("host", "")
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
-        return page(request, "login.html", None, None, error=None)
+        return login_page(request)
 
     @app.post("/login")
-    def login(request: Request, username: str = Form(""), password: str = Form("")):
+    def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")):
+        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        if not (cookie and csrf and hmac.compare_digest(cookie, csrf)) or not same_origin(request):
+            # a form on another site posting here would sign the victim's browser in as the attacker
+            auth.log(engine, None, "csrf", detail="/login", client=client(request))
+            return login_page(request, status=403, error="登录表单已失效或来源不明，请重新输入后登录")
         try:
             user = auth.authenticate(engine, username.strip(), password, client(request))
         except AuthError as exc:
-            return page(request, "login.html", None, None, status=401, error=str(exc), username=username)
+            return login_page(request, status=401, error=str(exc), username=username)
         resp = RedirectResponse("/queue", status_code=303)
-        resp.set_cookie(COOKIE, auth.sign_session(secret, user.username), httponly=True, samesite="strict",
-                        secure=secure_cookie, max_age=auth.SESSION_HOURS * 3600)
+        resp.set_cookie(COOKIE, auth.create_session(engine, secret, user.username, client(request)), httponly=True,
+                        samesite="strict", secure=secure_cookie, max_age=auth.SESSION_HOURS * 3600)
+        resp.delete_cookie(LOGIN_COOKIE, path="/login")
         return resp
 
     @app.post("/logout")
     async def logout(request: Request):
         await require_post(request)
+        auth.revoke_session(engine, secret, request.cookies.get(COOKIE))
         resp = to_login()
         resp.delete_cookie(COOKIE)
         return resp

@@ -1,10 +1,14 @@
 """Accounts, passwords, sessions, CSRF, scope and masking for the review page.
 
 - Passwords: scrypt (n=2^14, r=8, p=1, 16-byte salt), compared in constant time.
-- Sessions: a cookie holding {user, csrf token, expiry} signed with HMAC-SHA256 under a server secret
-  (SANZI_SECRET_KEY, or a file created with mode 0600 on first start). HttpOnly, SameSite=Strict.
-- Sign-in throttling: after 5 consecutive failures an account is locked for 30 s, doubling per further failure
-  up to 15 min; unknown names cost the same hashing time as known ones.
+- Sessions are kept server-side (table ``sessions``): the cookie holds a random token and the table its HMAC
+  under the server secret (SANZI_SECRET_KEY, or a file created with mode 0600 on first start). Signing out revokes
+  that session; a password reset or disabling the account revokes every session of it. HttpOnly, SameSite=Strict.
+- Sign-in: the form carries a token bound to a cookie set with it (no login CSRF). Failures are counted per name
+  typed, real or not (table ``sign_in_failures``), and counted *before* the password is checked in one UPDATE
+  that refuses while the name is locked, so parallel guesses cannot slip past the lock. After 5 failures a name is
+  locked for 30 s, doubling per further failure up to 15 min. Unknown names, disabled accounts and real ones cost
+  the same hashing time and the same answers.
 - Scope: an account lists code prefixes (a 6-digit county, a 9-digit township, a 12-digit village) or "*";
   a lead is visible when its village code starts with one of them.
 """
@@ -131,21 +135,27 @@ def set_disabled(engine: sa.Engine, username: str, disabled: bool = True) -> Non
         res = conn.execute(store.users.update().where(store.users.c.username == username).values(disabled=disabled))
     if res.rowcount != 1:
         raise AuthError(f"用户 {username} 不存在")
+    if disabled:
+        revoke_all(engine, username)
 
 
 def reset_password(engine: sa.Engine, username: str, password: str) -> None:
     check_password_strength(password)
     with engine.begin() as conn:
         res = conn.execute(store.users.update().where(store.users.c.username == username).values(
-            password_hash=hash_password(password), failed_logins=0, locked_until=None,
-            password_changed_at=store.now()))
+            password_hash=hash_password(password), password_changed_at=store.now()))
+        conn.execute(store.sign_in_failures.delete().where(store.sign_in_failures.c.username == username))
     if res.rowcount != 1:
         raise AuthError(f"用户 {username} 不存在")
+    revoke_all(engine, username)
 
 
 def list_users(engine: sa.Engine) -> list[dict]:
+    u, f = store.users, store.sign_in_failures
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(store.users).order_by(store.users.c.username)).mappings()]
+        rows = conn.execute(sa.select(u, sa.func.coalesce(f.c.failures, 0).label("failures"))
+                            .outerjoin(f, f.c.username == u.c.username).order_by(u.c.username)).mappings()
+        return [dict(r, failed_logins=r["failures"]) for r in rows]
 
 
 def get_user(engine: sa.Engine, username: str) -> User | None:
@@ -155,34 +165,68 @@ def get_user(engine: sa.Engine, username: str) -> User | None:
     return _user(row) if row else None
 
 
-def authenticate(engine: sa.Engine, username: str, password: str, client: str = "") -> User:
-    """The user, or AuthError with a message that does not reveal whether the name exists."""
-    now = store.now()
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(store.users).where(store.users.c.username == username)).first()
-    if row is None or row.disabled:
-        verify_password(password, _dummy_hash())  # same cost as a real check
-        log(engine, username, "login_failed", detail="unknown or disabled", client=client)
-        raise AuthError("用户名或密码错误")
-    if row.locked_until and row.locked_until > now:
-        wait = int((row.locked_until - now).total_seconds()) + 1
-        log(engine, username, "login_failed", detail="locked", client=client)
-        raise AuthError(f"登录失败次数过多，请 {wait} 秒后再试")
-    if not verify_password(password, row.password_hash):
-        failures = row.failed_logins + 1
-        locked = None
-        if failures >= MAX_FAILURES:
-            locked = now + dt.timedelta(seconds=min(900, 30 * 2 ** (failures - MAX_FAILURES)))
+FAIL_DELAY = 0.3  # seconds added to every failed sign-in, real name or not
+
+
+def _lock_for(failures: int) -> int:
+    return min(900, 30 * 2 ** (failures - MAX_FAILURES))
+
+
+def _reserve_attempt(engine: sa.Engine, name: str, now: dt.datetime) -> bool:
+    """Count one attempt for ``name`` unless it is locked; False when locked. The check and the count are one
+    UPDATE, so of any number of parallel attempts only those before the lock are let through."""
+    t = store.sign_in_failures
+    n = t.c.failures + 1
+    lock = sa.case((n < MAX_FAILURES, sa.null()),
+                   *((n == k, sa.literal(now + dt.timedelta(seconds=_lock_for(k)), sa.DateTime))
+                     for k in range(MAX_FAILURES, MAX_FAILURES + 6)),
+                   else_=sa.literal(now + dt.timedelta(seconds=900), sa.DateTime))
+    stmt = (t.update().where(t.c.username == name, sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
+            .values(failures=n, locked_until=lock, last_at=now))
+    for _ in range(2):
         with engine.begin() as conn:
-            conn.execute(store.users.update().where(store.users.c.username == username)
-                         .values(failed_logins=failures, locked_until=locked))
-        log(engine, username, "login_failed", detail=f"failures={failures}", client=client)
-        time.sleep(0.3)  # slows scripted guessing a little more
+            if conn.execute(stmt).rowcount == 1:
+                return True
+            if conn.execute(sa.select(t.c.username).where(t.c.username == name)).first():
+                return False
+        try:
+            with engine.begin() as conn:
+                conn.execute(t.insert().values(username=name, failures=0, last_at=now))
+        except sa.exc.IntegrityError:
+            pass  # a parallel attempt created it: count on it
+    return False
+
+
+def _locked_message(engine: sa.Engine, name: str, now: dt.datetime) -> str:
+    with engine.connect() as conn:
+        until = conn.execute(sa.select(store.sign_in_failures.c.locked_until)
+                             .where(store.sign_in_failures.c.username == name)).scalar()
+    wait = int((until - now).total_seconds()) + 1 if until else 1
+    return f"登录失败次数过多，请 {max(wait, 1)} 秒后再试"
+
+
+def authenticate(engine: sa.Engine, username: str, password: str, client: str = "") -> User:
+    """The user, or AuthError with a message that does not reveal whether the name exists: an unknown or
+    disabled name is hashed, counted, locked and delayed exactly like a real one."""
+    now = store.now()
+    name = username[:150]
+    allowed = _reserve_attempt(engine, name, now)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.users).where(store.users.c.username == name)).first()
+    real = row is not None and not row.disabled
+    ok = verify_password(password, row.password_hash if real else _dummy_hash())  # same cost either way
+    if not allowed:
+        log(engine, name, "login_failed", detail="locked", client=client)
+        time.sleep(FAIL_DELAY)
+        raise AuthError(_locked_message(engine, name, now))
+    if not (real and ok):
+        log(engine, name, "login_failed", detail="bad password" if real else "unknown or disabled", client=client)
+        time.sleep(FAIL_DELAY)  # slows scripted guessing, and the same for every name
         raise AuthError("用户名或密码错误")
     with engine.begin() as conn:
-        conn.execute(store.users.update().where(store.users.c.username == username)
-                     .values(failed_logins=0, locked_until=None))
-    log(engine, username, "login", client=client)
+        conn.execute(store.sign_in_failures.update().where(store.sign_in_failures.c.username == name)
+                     .values(failures=0, locked_until=None))
+    log(engine, name, "login", client=client)
     return _user(row)
 
 
@@ -211,26 +255,52 @@ def load_secret() -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
-def sign_session(secret: bytes, username: str, hours: int = SESSION_HOURS) -> str:
-    payload = {"u": username, "csrf": secrets.token_urlsafe(24), "exp": int(time.time()) + hours * 3600}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-    return f"{body}.{_b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())}"
+def _token_hash(secret: bytes, token: str) -> str:
+    return hmac.new(secret, token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def read_session(secret: bytes, cookie: str | None) -> dict | None:
-    if not cookie or "." not in cookie:
+def create_session(engine: sa.Engine, secret: bytes, username: str, client: str = "",
+                   hours: int = SESSION_HOURS) -> str:
+    """A new session for ``username``; returns the cookie value (a random token)."""
+    token = secrets.token_urlsafe(32)
+    now = store.now()
+    with engine.begin() as conn:
+        conn.execute(store.sessions.insert().values(
+            token_hash=_token_hash(secret, token), username=username, csrf=secrets.token_urlsafe(24),
+            created_at=now, expires_at=now + dt.timedelta(hours=hours), client=client or None))
+        conn.execute(store.sessions.delete().where(store.sessions.c.expires_at < now))  # keep the table small
+    return token
+
+
+def read_session(engine: sa.Engine, secret: bytes, token: str | None) -> tuple[User, dict] | None:
+    """(user, session) for a live session of an enabled account, else None."""
+    if not token or len(token) > 200:
         return None
-    body, sig = cookie.rsplit(".", 1)
-    want = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(sig, want):
+    s, u = store.sessions, store.users
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(u, s.c.csrf.label("session_csrf"), s.c.token_hash)
+            .join(s, s.c.username == u.c.username)
+            .where(s.c.token_hash == _token_hash(secret, token), s.c.revoked_at.is_(None),
+                   s.c.expires_at > store.now(), u.c.disabled == sa.false())).first()
+    if row is None:
         return None
-    try:
-        payload = json.loads(_unb64(body))
-    except ValueError:
-        return None
-    if payload.get("exp", 0) < time.time():
-        return None
-    return payload
+    return _user(row), {"u": row.username, "csrf": row.session_csrf, "token_hash": row.token_hash}
+
+
+def revoke_session(engine: sa.Engine, secret: bytes, token: str | None) -> None:
+    if token:
+        with engine.begin() as conn:
+            conn.execute(store.sessions.update().where(store.sessions.c.token_hash == _token_hash(secret, token))
+                         .values(revoked_at=store.now()))
+
+
+def revoke_all(engine: sa.Engine, username: str) -> int:
+    """Revoke every live session of ``username``; the number revoked."""
+    with engine.begin() as conn:
+        return conn.execute(store.sessions.update().where(store.sessions.c.username == username,
+                                                          store.sessions.c.revoked_at.is_(None))
+                            .values(revoked_at=store.now())).rowcount
 
 
 def csrf_ok(session: dict, token: str | None) -> bool:
