@@ -103,10 +103,11 @@ def history(engine: sa.Engine, lead_id: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def confirmed_share(engine: sa.Engine) -> list[dict]:
+def confirmed_share(engine: sa.Engine, where=None) -> list[dict]:
     """Per detector and township: leads given a verdict, and the share whose latest verdict is 属实 or 已移交.
 
     This is precision in practice; a detector's ranking weight may be tuned from it (docs/ranking.md).
+    ``where`` restricts the leads counted (the review page passes the user's scope on village codes).
     """
     ev, ld = store.lead_events, store.leads
     verdict = ("confirmed", "dismissed", "referred")
@@ -115,6 +116,7 @@ def confirmed_share(engine: sa.Engine) -> list[dict]:
     q = (sa.select(ld.c.detector, ld.c.township_code, sa.func.count().label("reviewed"),
                    sa.func.sum(sa.case((ev.c.to_status.in_(("confirmed", "referred")), 1), else_=0)).label("confirmed"))
          .select_from(last.join(ev, ev.c.id == last.c.id).join(ld, ld.c.lead_id == last.c.lead_id))
+         .where(where if where is not None else sa.true())
          .group_by(ld.c.detector, ld.c.township_code).order_by(ld.c.detector, ld.c.township_code))
     with engine.connect() as conn:
         return [dict(detector=r.detector, township_code=r.township_code, reviewed=int(r.reviewed),

@@ -2,6 +2,7 @@
 
 import io
 import re
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -356,3 +357,93 @@ def test_bad_query_parameters_get_an_answer_not_a_500(site):
         r = c.get(url)
         assert r.status_code in (200, 400, 404), (url, r.status_code, r.text[-300:])
     assert "日期应为" in c.get("/queue?until=9999-12-31").text
+
+
+def test_evidence_from_a_village_outside_the_scope_is_left_out_with_a_count(site):
+    _, engine, villages = site
+    lead = lead_in(engine, villages[0])
+    with engine.connect() as conn:
+        foreign = conn.execute(sa.text("SELECT entry_id, summary FROM wh_ledger WHERE village_code = :v "
+                                       "AND summary IS NOT NULL LIMIT 1"), {"v": villages[1]}).first()
+    with engine.begin() as conn:  # a case that crosses villages: one record of the other village on li's lead
+        conn.execute(store.lead_evidence.insert().values(lead_id=lead, source_table="ledger",
+                                                         record_id=foreign.entry_id))
+    try:
+        c = client(site)  # li sees villages[0] only
+        html = c.get(f"/leads/{lead}").text
+        assert "另有 1 条证据记录属于您查看范围以外的村" in html and villages[1] not in html
+        case_id = re.search(r'/cases/([^/"]+)/export\.xlsx', html).group(1)
+        wb = load_workbook(io.BytesIO(c.get(f"/cases/{case_id}/export.xlsx").content))
+        cells = " ".join(str(v) for row in wb["证据"].iter_rows(values_only=True) for v in row if v)
+        assert foreign.entry_id not in cells and "查看范围以外" in cells
+        # a user who sees both villages gets the record
+        whole = client(site, "admin").get(f"/leads/{lead}").text
+        assert "范围以外" not in whole and villages[1] in whole
+    finally:
+        with engine.begin() as conn:
+            conn.execute(store.lead_evidence.delete().where(store.lead_evidence.c.lead_id == lead,
+                                                            store.lead_evidence.c.record_id == foreign.entry_id))
+
+
+def test_the_confirmed_share_counts_only_verdicts_in_the_users_villages(site):
+    from sanzi_audit import review
+    from sanzi_audit.web import queries
+
+    _, engine, villages = site
+    other = lead_in(engine, villages[1])
+    with engine.connect() as conn:
+        detector = conn.execute(sa.select(store.leads.c.detector).where(store.leads.c.lead_id == other)).scalar()
+    review.transition(engine, other, "in_review", "wang")
+    review.transition(engine, other, "dismissed", "wang", note="核实为正常分期付款")
+    li = auth.get_user(engine, "li")
+    wang = auth.get_user(engine, "wang")
+    assert detector not in {s["detector"] for s in queries.overview(engine, li)["share"]}
+    assert detector in {s["detector"] for s in queries.overview(engine, wang)["share"]}
+
+
+def test_a_masked_user_cannot_recover_a_number_by_searching_its_prefixes(site):
+    from sanzi_audit.web.queries import _LONG_NUMBER
+
+    _, engine, villages = site
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT lead_id, title, explanation, village_code FROM leads")).all()
+    lead, number = next((r.lead_id, m.replace(" ", "").replace("-", "")) for r in rows
+                        for m in _LONG_NUMBER.findall(f"{r.title} {r.explanation}") if len(m) >= 16)
+    admin = client(site, "admin")  # sees every village, may not unmask
+
+    def finds(c, q) -> bool:
+        return quote(lead) in c.get("/queue", params={"q": q, "kind": "all"}).text
+
+    assert not any(finds(admin, number[:k]) for k in (6, 9, 12, len(number) - 1))
+    assert finds(admin, number)  # the whole number, compared as a whole
+    assert finds(admin, number[:4])  # what the masked text shows is searchable
+    # a user who may unmask searches raw text (zhao sees the first village only)
+    auth.add_user(engine, "unmasker", PASSWORD, "auditor", "*", can_unmask=True)
+    assert finds(client(site, "unmasker"), number[:12])
+
+
+def test_search_is_rate_limited_per_user(site):
+    _, engine, _ = site
+    auth.add_user(engine, "searcher", PASSWORD, "auditor", "*")
+    c = client(site, "searcher")
+    codes = [c.get("/queue", params={"q": f"支付{i}"}).status_code for i in range(31)]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
+    assert c.get("/queue").status_code == 200  # browsing without a search still works
+    assert access_log(engine, "search_throttled")
+
+
+def test_search_by_a_whole_number_finds_it_written_in_groups():
+    from sanzi_audit.web import queries
+
+    engine = sa.create_engine("sqlite://")
+    store.metadata.create_all(engine, tables=[store.leads, store.lead_evidence])
+    with engine.begin() as conn:
+        conn.execute(store.leads.insert().values(
+            lead_id="shared_accounts:1", detector="shared_accounts", village_code="330599101200", score=0.9,
+            priority=1.0, title="一个账户多人收款", explanation="账户 6228 4800 1234 5678 901 收款 3 人", status="new",
+            created_at=store.now(), updated_at=store.now(), first_seen_run=1, last_seen_run=1))
+    masked = auth.User("u", "u", "auditor", ("*",), False)
+    f = queries.Filters(q="6228480012345678901", kind="all")
+    assert [r["lead_id"] for r in queries.queue(engine, masked, f)["items"]] == ["shared_accounts:1"]
+    f = queries.Filters(q="62284800123", kind="all")
+    assert queries.queue(engine, masked, f)["items"] == []

@@ -7,11 +7,14 @@ token; every lead is checked against the user's scope (403, logged).
 
 from __future__ import annotations
 
+import collections
 import hmac
 import io
 import json
 import mimetypes
 import secrets
+import threading
+import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -49,8 +52,30 @@ class Forbidden(Exception):
         self.message = message
 
 
-def create_app(db_url: str | None = None, secret: bytes | None = None, secure_cookie: bool = False) -> FastAPI:
+class SearchLimiter:
+    """At most ``per_minute`` searches per user in any 60 s: the search box must not be a fast oracle."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.seen: dict[str, collections.deque] = {}
+        self.lock = threading.Lock()
+
+    def allow(self, username: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            q = self.seen.setdefault(username, collections.deque())
+            while q and q[0] <= now - 60:
+                q.popleft()
+            if len(q) >= self.per_minute:
+                return False
+            q.append(now)
+            return True
+
+
+def create_app(db_url: str | None = None, secret: bytes | None = None, secure_cookie: bool = False,
+               searches_per_minute: int = 30) -> FastAPI:
     engine = store.connect(db_url)
+    limiter = SearchLimiter(searches_per_minute)
     secret = secret or auth.load_secret()
     app = FastAPI(title="三资疑点核查", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -169,10 +194,24 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     def home():
         return RedirectResponse("/queue", status_code=303)
 
+    def throttle(request: Request, user: User, f: queries.Filters) -> None:
+        if f.q and not limiter.allow(user.username):
+            auth.log(engine, user.username, "search_throttled", detail=f.q[:100], client=client(request))
+            raise Throttled()
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc):
+        user, session = current(request)
+        resp = page(request, "error.html", user, session, status=429,
+                    message=f"搜索过于频繁（每分钟最多 {limiter.per_minute} 次），请一分钟后再试")
+        resp.headers["Retry-After"] = "60"
+        return resp
+
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request):
         user, session = require(request)
         f = queries.Filters.from_query(request.query_params)
+        throttle(request, user, f)
         data = queries.queue(engine, user, f)
         return page(request, "queue.html", user, session, f=f, **data)
 
@@ -185,7 +224,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
             auth.log(engine, user.username, "forbidden", lead_id=lead_id, detail="unmask", client=client(request))
         if show:
             auth.log(engine, user.username, "unmask", lead_id=lead_id, client=client(request))
-        ev = queries.evidence(engine, lead_id, show)
+        ev = queries.evidence(engine, lead_id, show, user)
         text = (lambda s: s) if show else queries.mask_text
         details = json.loads(lead["details"] or "{}")
         if not show:  # 评分依据 carries accounts and IDs too (shared_accounts: "account")
@@ -241,6 +280,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     def export_queue(request: Request):
         user, _ = require(request)
         f = queries.Filters.from_query(request.query_params)
+        throttle(request, user, f)
         rows = queries.export_rows(engine, user, f)
         auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
                  detail=f"export queue {f.query_string()} rows={len(rows)}",
@@ -322,6 +362,10 @@ class _NotFound(Exception):
     pass
 
 
+class Throttled(Exception):
+    pass
+
+
 def _xlsx(engine, user: User, rows, filename: str) -> Response:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -349,10 +393,12 @@ def _xlsx(engine, user: User, rows, filename: str) -> Response:
     ev = wb.create_sheet("证据")
     ev.append(["线索编号", "来源表", "记录"])
     for r in rows[:500]:
-        for block in queries.evidence(engine, r["lead_id"], user.can_unmask):
+        for block in queries.evidence(engine, r["lead_id"], user.can_unmask, user):
             for values in block["rows"]:
                 ev.append([r["lead_id"], block["title"], "；".join(f"{h}: {v}" for h, v in
                                                                zip(block["headers"], values, strict=True) if v)])
+            if block["outside"]:
+                ev.append([r["lead_id"], block["title"], f"另有 {block['outside']} 条记录属于查看范围以外的村，未导出"])
     buf = io.BytesIO()
     wb.save(buf)
     return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -19,6 +19,7 @@ from .auth import SENSITIVE_COLUMNS, User, mask
 
 L, EV, E = store.leads, store.lead_evidence, store.lead_events
 PAGE_SIZE = 50
+PUBLIC_CODES = {"village_code", "township_code", "account_code"}
 # An ID (18 characters, the last a digit or any letter; 15-digit legacy) or an account number (12 to 21 digits),
 # written whole or in groups separated by spaces or dashes (6228 4800 1234 5678 901, 330522-19500907-0318).
 _LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d(?:[ \-\u00a0]?\d){11,20}(?:[ \-]?[A-Za-z])?)(?![0-9A-Za-z])")
@@ -115,7 +116,46 @@ class Filters:
         return urlencode({k: v for k, v in d.items() if v not in (None, "")})
 
 
-def _where(user: User, f: Filters):
+SEARCH_CANDIDATES = 20_000
+
+
+def _search(conn, user: User, q: str):
+    """The condition for the search box. A user who may unmask searches the raw text. A masked user searches
+    what they see: the masked title, explanation and evidence ids; a full ID or account number matches only
+    whole. So extending a prefix one digit at a time recovers nothing (it did: an ID in 106 searches)."""
+    like = f"%{q.replace('%', '').replace('_', '')}%"
+    in_evidence = sa.select(EV.c.lead_id).where(EV.c.record_id.like(like))
+    if user.can_unmask:
+        return sa.or_(L.c.title.like(like), L.c.explanation.like(like), L.c.lead_id.in_(in_evidence))
+    number = re.sub(r"[ \-\u00a0]", "", q) if _LONG_NUMBER.fullmatch(q) else None
+
+    def holds(text: str | None) -> bool:
+        if not text:
+            return False
+        if q in mask_text(text):
+            return True
+        return number is not None and any(re.sub(r"[ \-\u00a0]", "", m) == number
+                                          for m in _LONG_NUMBER.findall(text))
+
+    spread = "%" + "%".join(number) + "%" if number else ""  # the number written in groups (6228 4800 …)
+    found: set[str] = set()
+    for lead_id, title, explanation in conn.execute(
+            sa.select(L.c.lead_id, L.c.title, L.c.explanation)
+            .where(scope_clause(user), sa.or_(L.c.title.like(like), L.c.explanation.like(like),
+                                              *((L.c.title.like(spread), L.c.explanation.like(spread))
+                                                if number else ())))
+            .limit(SEARCH_CANDIDATES)):
+        if holds(title) or holds(explanation):
+            found.add(lead_id)
+    for lead_id, record_id in conn.execute(sa.select(EV.c.lead_id, EV.c.record_id).join(L, L.c.lead_id == EV.c.lead_id)
+                                           .where(scope_clause(user), EV.c.record_id.like(like))
+                                           .limit(SEARCH_CANDIDATES)):
+        if record_id == q or holds(record_id):
+            found.add(lead_id)
+    return L.c.lead_id.in_(sa.bindparam("found", sorted(found), expanding=True)) if found else sa.false()
+
+
+def _where(user: User, f: Filters, conn=None):
     conds = [scope_clause(user)]
     if f.kind == "fraud":
         conds.append(L.c.detector != "data_quality")
@@ -135,20 +175,18 @@ def _where(user: User, f: Filters):
         conds.append(L.c.created_at >= dt.datetime.combine(f.since, dt.time()))
     if f.until:
         conds.append(L.c.created_at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
-    if f.q:
-        like = f"%{f.q.replace('%', '').replace('_', '')}%"
-        in_evidence = sa.select(EV.c.lead_id).where(EV.c.record_id.like(like))
-        conds.append(sa.or_(L.c.title.like(like), L.c.explanation.like(like), L.c.lead_id.in_(in_evidence)))
+    if f.q and conn is not None:
+        conds.append(_search(conn, user, f.q))
     return conds
 
 
 def queue(engine: sa.Engine, user: User, f: Filters) -> dict:
-    base = _where(user, f)
     status_cond = [L.c.status == f.status] if f.status else []
     order = [L.c.rank.is_(None), L.c.rank, L.c.priority.desc(), L.c.lead_id]
     cols = [L.c.lead_id, L.c.rank, L.c.detector, L.c.village_code, L.c.township_code, L.c.score, L.c.priority,
             L.c.amount_at_risk, L.c.title, L.c.status, L.c.assignee, L.c.case_id, L.c.created_at]
     with engine.connect() as conn:
+        base = _where(user, f, conn)
         counts = {r.status: r.n for r in conn.execute(
             sa.select(L.c.status, sa.func.count().label("n")).where(*base).group_by(L.c.status))}
         total = sum(v for k, v in counts.items() if not f.status or k == f.status)
@@ -168,8 +206,9 @@ def lead_row(engine: sa.Engine, lead_id: str):
         return conn.execute(sa.select(L).where(L.c.lead_id == lead_id)).mappings().first()
 
 
-def evidence(engine: sa.Engine, lead_id: str, unmask: bool) -> list[dict]:
-    """The evidence records as tables, one per source table, read from the warehouse."""
+def evidence(engine: sa.Engine, lead_id: str, unmask: bool, user: User | None = None) -> list[dict]:
+    """The evidence records as tables, one per source table, read from the warehouse. A record of a village
+    outside ``user``'s scope (a case can cross villages) is left out and counted as ``outside``."""
     with engine.connect() as conn:
         refs = conn.execute(sa.select(EV.c.source_table, EV.c.record_id, EV.c.source_file, EV.c.source_sheet,
                                       EV.c.source_row).where(EV.c.lead_id == lead_id)).all()
@@ -190,13 +229,17 @@ def evidence(engine: sa.Engine, lead_id: str, unmask: bool) -> list[dict]:
                 rows += conn.execute(sa.select(*[wh.c[c] for c in cols], wh.c.source_file, wh.c.source_sheet,
                                                wh.c.source_row)
                                      .where(wh.c[table.record_id].in_(ids[i:i + 500]))).mappings().all()
+            outside = 0
+            if user is not None and "village_code" in cols:
+                kept = [r for r in rows if user.sees(r["village_code"])]
+                outside, rows = len(rows) - len(kept), kept
             shown = [c for c in cols if any(r[c] not in (None, "") for r in rows)]
             body = [[source_label(*stamped.get((t, str(r[table.record_id])),
                                                (r["source_file"], r["source_sheet"], r["source_row"])))]
                     + [_cell(r[c], c, unmask) for c in shown] for r in rows]
             out.append(dict(table=t, title=table.title, columns=["_source", *shown],
                             headers=["来源", *[_header(table, c) for c in shown]],
-                            rows=body, missing=len(set(ids)) - len(rows)))
+                            rows=body, outside=outside, missing=len(set(ids)) - len(rows) - outside))
     return out
 
 
@@ -222,6 +265,8 @@ def _cell(v, column: str, unmask: bool) -> str:
         return v.strftime("%Y-%m-%d")
     if isinstance(v, float):
         return f"{v:,.2f}"
+    if column in PUBLIC_CODES:
+        return str(v)  # a 12-digit village code is no account number
     if column in SENSITIVE_COLUMNS and not unmask:
         return mask(re.sub(r"[ \-\u00a0]", "", str(v)))
     return str(v) if unmask else mask_text(str(v))  # an ID in 摘要, or in a name column, is masked too
@@ -251,12 +296,10 @@ def overview(engine: sa.Engine, user: User) -> dict:
     from ..review import confirmed_share
 
     share: dict[str, list[int]] = {}
-    for s in confirmed_share(engine):
-        # a township counts when the user sees it whole or any village in it
-        if user.sees(s["township_code"]) or any(p.startswith(s["township_code"] or "-") for p in user.scope):
-            agg = share.setdefault(s["detector"], [0, 0])
-            agg[0] += s["reviewed"]
-            agg[1] += s["confirmed"]
+    for s in confirmed_share(engine, scope_clause(user)):  # only verdicts on leads of the user's own villages
+        agg = share.setdefault(s["detector"], [0, 0])
+        agg[0] += s["reviewed"]
+        agg[1] += s["confirmed"]
     for r in runs:
         counts = json.loads(r["counts"] or "[]")
         r["read"] = sum(c["read"] for c in counts)
@@ -268,11 +311,11 @@ def overview(engine: sa.Engine, user: User) -> dict:
 
 def export_rows(engine: sa.Engine, user: User, f: Filters | None = None, case_id: str | None = None,
                 limit: int = 5000) -> list:
-    conds = _where(user, f) if f else [scope_clause(user)]
-    if f and f.status:
-        conds.append(L.c.status == f.status)
-    if case_id:
-        conds.append(L.c.case_id == case_id)
     with engine.connect() as conn:
+        conds = _where(user, f, conn) if f else [scope_clause(user)]
+        if f and f.status:
+            conds.append(L.c.status == f.status)
+        if case_id:
+            conds.append(L.c.case_id == case_id)
         return conn.execute(sa.select(L).where(*conds).order_by(L.c.rank.is_(None), L.c.rank, L.c.lead_id)
                             .limit(limit)).mappings().all()
