@@ -119,7 +119,7 @@ def _publish_artifacts(db_url: str, s: RunSummary) -> None:
     """A markdown summary and a table of the top leads (IDs and accounts masked) on the flow run's page."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from sanzi_audit.web.queries import mask_text
+    from sanzi_audit.masking import mask_text
 
     lines = [f"# 三资夜间运行 #{s.run_id}: {s.status}", "",
              "| 表 | 读取 | 入库 | 隔离 | 入库但有警告 | 未变化（已跳过） | 版式行（不是数据） |",

@@ -9,8 +9,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from .masking import mask_text
 from .web.auth import AuthError
-from .web.queries import mask_text
 
 EXIT_FATAL = 2
 

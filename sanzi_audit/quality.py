@@ -9,6 +9,7 @@ file's row number and raw values.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .expectations import Rule, load_suite
+from .masking import mask_text
 
 POS = "_pos"
 
@@ -153,9 +155,48 @@ class Validator:
         """Render the Data Docs site for this run's validations; returns its index.html."""
         if self.docs_dir is None or self.context is None:
             return None
+        self._sanitize_results()
         self.context.build_data_docs(site_names=["sanzi"])
         index = self.docs_dir / "index.html"
         return index if index.exists() else None
+
+
+    def _sanitize_results(self) -> None:
+        """The stored results are what Data Docs render, and GX writes their values into the HTML unescaped: a
+        ``<img onerror=…>`` in officials.relation ran when the page was opened, and every ID that failed a check
+        stood there in full. Before the site is built each stored result is rewritten with its values masked,
+        HTML-escaped and cut to DOCS_VALUES (our own rows come from the results vd.run returned, not these)."""
+        results = self.context.validation_results_store
+        for key in results.list_keys():
+            res = results.get(key)
+            for r in res.results:
+                if r.result:
+                    r.result = _safe_result(r.result)
+            results.set(key, res)
+
+
+DOCS_VALUES = 20  # values shown per expectation in Data Docs
+
+
+def _safe(v):
+    if isinstance(v, str):
+        return html.escape(mask_text(v), quote=True)
+    if isinstance(v, dict):
+        return {k: _safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_safe(x) for x in list(v)[:DOCS_VALUES]]
+    if isinstance(v, int) and not isinstance(v, bool) and len(str(abs(v))) >= 12:
+        return mask_text(str(v))
+    return v
+
+
+def _safe_result(result: dict) -> dict:
+    out = {}
+    for k, v in result.items():
+        if k in ("unexpected_index_list", "partial_unexpected_index_list", "unexpected_index_query"):
+            continue  # our row positions: nothing for a reader of the docs
+        out[k] = _safe(v)
+    return out
 
 
 def _raised(info) -> str | None:

@@ -122,3 +122,27 @@ def test_a_killed_run_is_marked_failed_by_the_next_one(tmp_path):
     finally:
         store.release_run_lock(engine)
 
+
+
+def test_data_docs_hold_no_full_id_and_no_live_markup(tmp_path, small_county):
+    """A hostile value and an ID that fails its checksum both end up in the Data Docs of the failed checks:
+    escaped and masked there, never as markup or in full."""
+    from sanzi_audit import pipeline
+    from sanzi_audit.sources import extract
+
+    src = tmp_path / "src"
+    shutil.copytree(small_county, src, ignore=shutil.ignore_patterns("_truth"))
+    off = pd.read_csv(src / "officials.csv", dtype=str, keep_default_na=False)
+    hostile = '<img src=x onerror="alert(1)">'
+    off.loc[0, "relation"] = hostile
+    off.to_csv(src / "officials.csv", index=False)
+    claims = pd.read_csv(src / "claims.csv", dtype=str, keep_default_na=False)
+    bad_id = claims.loc[0, "claimant_id"][:17] + ("0" if claims.loc[0, "claimant_id"][17] != "0" else "1")
+    claims.loc[0, "claimant_id"] = bad_id  # a checksum failure: quarantined, so reported in the docs
+    claims.to_csv(src / "claims.csv", index=False)
+    run = pipeline.validate_all(extract(src), docs_dir=tmp_path / "docs")
+    assert run.data_docs is not None
+    pages = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "docs").rglob("*.html"))
+    assert "onerror" in pages or "alert" in pages or "&lt;img" in pages  # the value is reported ...
+    assert "<img src=x" not in pages  # ... but never as markup
+    assert bad_id not in pages and bad_id[:4] + "**********" + bad_id[-4:] in pages

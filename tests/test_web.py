@@ -447,3 +447,35 @@ def test_search_by_a_whole_number_finds_it_written_in_groups():
     assert [r["lead_id"] for r in queries.queue(engine, masked, f)["items"]] == ["shared_accounts:1"]
     f = queries.Filters(q="62284800123", kind="all")
     assert queries.queue(engine, masked, f)["items"] == []
+
+
+def test_data_docs_open_only_to_users_who_see_the_whole_run(site):
+    _, engine, _ = site
+    with engine.begin() as conn:  # a run with a Data Docs site (the helper fills the database without one)
+        run_id = conn.execute(sa.select(sa.func.max(store.runs.c.run_id))).scalar()
+    import json as _json
+    import tempfile
+    from pathlib import Path
+
+    from sanzi_audit import pipeline
+    from sanzi_audit.config import load_config
+
+    folder = Path(tempfile.mkdtemp()) / "docs"
+    folder.mkdir()
+    (folder / "index.html").write_text("<html><body>校验结果</body></html>", encoding="utf-8")
+    with engine.begin() as conn:
+        params = pipeline.parameters_of(load_config(), "source")  # what a nightly run stores
+        assert params["config"]["region"]["county_code"] == "330599"
+        conn.execute(store.runs.update().where(store.runs.c.run_id == run_id)
+                     .values(data_docs=str(folder / "index.html"), parameters=_json.dumps(params)))
+    try:
+        assert client(site, "admin").get(f"/runs/{run_id}/docs/index.html").status_code == 200
+        auth.add_user(engine, "county", PASSWORD, "auditor", "330599")
+        assert client(site, "county").get(f"/runs/{run_id}/docs/index.html").status_code == 200
+        li = client(site)  # one village only
+        assert li.get(f"/runs/{run_id}/docs/index.html").status_code == 403
+        assert f"/runs/{run_id}/docs/" not in li.get("/overview").text
+        assert any("data docs" in (r.detail or "") for r in access_log(engine, "forbidden"))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(store.runs.update().where(store.runs.c.run_id == run_id).values(data_docs=None))

@@ -335,11 +335,17 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
 
     @app.get("/runs/{run_id}/docs/{path:path}")
     def data_docs(request: Request, run_id: int, path: str = "index.html"):
-        require(request)
+        user, _ = require(request)
         with engine.connect() as conn:
-            index = conn.execute(sa.select(store.runs.c.data_docs).where(store.runs.c.run_id == run_id)).scalar()
-        if not index:
+            row = conn.execute(sa.select(store.runs.c.data_docs, store.runs.c.parameters)
+                               .where(store.runs.c.run_id == run_id)).first()
+        if not row or not row.data_docs:
             raise _NotFound()
+        if not queries.covers_run(user, row.parameters):
+            # Data Docs report every village's failed values: only a user who sees the whole run reads them
+            auth.log(engine, user.username, "forbidden", detail=f"data docs run {run_id}", client=client(request))
+            raise Forbidden("数据校验报告涉及全县各村的数据，只有可查看全县的账号可以打开")
+        index = row.data_docs
         if "\x00" in path or len(path) > 500:
             raise _NotFound()
         root = Path(index).parent.resolve()

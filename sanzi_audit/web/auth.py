@@ -29,6 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .. import store
+from ..masking import SENSITIVE_COLUMNS, mask  # noqa: F401  (re-exported for the web layer)
 
 ROLES = {"auditor": "核查员", "supervisor": "组长", "admin": "管理员"}
 MAX_FAILURES = 5
@@ -305,22 +306,6 @@ def revoke_all(engine: sa.Engine, username: str) -> int:
 
 def csrf_ok(session: dict, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(str(session.get("csrf", "")), str(token))
-
-
-# ---- masking -------------------------------------------------------------------------------------------
-
-SENSITIVE_COLUMNS = {"claimant_id", "person_id", "counterparty_id", "vendor_id", "related_to", "bank_account",
-                     "counterparty_account", "vendor_account", "payee_id", "household_head_id"}
-
-
-def mask(value) -> str:
-    """3301**********1234: keep the first 4 and last 4 characters of an ID or account number."""
-    if value is None:
-        return ""
-    s = str(value)
-    if len(s) <= 8:
-        return s[:1] + "*" * (len(s) - 1) if s else s
-    return s[:4] + "*" * (len(s) - 8) + s[-4:]
 
 
 def _b64(b: bytes) -> str:

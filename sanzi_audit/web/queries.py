@@ -15,42 +15,13 @@ import sqlalchemy as sa
 
 from .. import store
 from ..contract import TABLES
-from .auth import SENSITIVE_COLUMNS, User, mask
+from ..masking import LONG_NUMBER as _LONG_NUMBER
+from ..masking import SENSITIVE_COLUMNS, mask, mask_text, mask_value  # noqa: F401
+from .auth import User
 
 L, EV, E = store.leads, store.lead_evidence, store.lead_events
 PAGE_SIZE = 50
 PUBLIC_CODES = {"village_code", "township_code", "account_code"}
-# An ID (18 characters, the last a digit or any letter; 15-digit legacy) or an account number (12 to 21 digits),
-# written whole or in groups separated by spaces or dashes (6228 4800 1234 5678 901, 330522-19500907-0318).
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d(?:[ \-\u00a0]?\d){11,20}(?:[ \-]?[A-Za-z])?)(?![0-9A-Za-z])")
-
-
-def mask_text(text: str | None) -> str:
-    """Mask ID and bank-account numbers wherever they stand in free text (titles, explanations, 摘要, notes,
-    file names), whatever their length or separators: by pattern, not by column."""
-    return _LONG_NUMBER.sub(lambda m: _mask_group(m.group(1)), text or "")
-
-
-def _mask_group(found: str) -> str:
-    digits = re.sub(r"[ \-\u00a0]", "", found)
-    return mask(digits)
-
-
-def mask_value(v):
-    """mask_text through a detector's details (评分依据): strings, long integers, lists and dicts."""
-    if isinstance(v, str):
-        return mask_text(v)
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, int) and len(str(abs(v))) >= 12:
-        return mask_text(str(v))
-    if isinstance(v, list | tuple):
-        return [mask_value(x) for x in v]
-    if isinstance(v, dict):
-        return {k: mask_value(x) for k, x in v.items()}
-    return v
-
-
 def scope_clause(user: User):
     if "*" in user.scope:
         return sa.true()
@@ -301,12 +272,25 @@ def overview(engine: sa.Engine, user: User) -> dict:
         agg[0] += s["reviewed"]
         agg[1] += s["confirmed"]
     for r in runs:
+        r["docs_visible"] = bool(r["data_docs"]) and covers_run(user, r["parameters"])
         counts = json.loads(r["counts"] or "[]")
         r["read"] = sum(c["read"] for c in counts)
         r["quarantined"] = sum(c["quarantined"] for c in counts)
     return dict(by_township=by_township, by_detector=by_detector, runs=runs,
                 share=[dict(detector=d, reviewed=n, confirmed=c, share=c / n if n else 0)
                        for d, (n, c) in sorted(share.items())])
+
+
+def covers_run(user: User, parameters: str | None) -> bool:
+    """Whether ``user``'s scope covers every village a run read: its county, or all for a run of unknown
+    county."""
+    if "*" in user.scope:
+        return True
+    try:
+        county = json.loads(parameters or "{}")["config"]["region"]["county_code"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return bool(county) and user.sees(str(county))
 
 
 def export_rows(engine: sa.Engine, user: User, f: Filters | None = None, case_id: str | None = None,
