@@ -91,8 +91,8 @@ class DetectorInput:
         return EntityIndex.build(self)
 
     @cached_property
-    def official_accounts(self) -> dict[str, str]:
-        """Bank account → person_id of the cadre or relative it belongs to (see entities.official_accounts)."""
+    def official_accounts(self) -> dict[str, tuple[str, ...]]:
+        """Bank account → person_ids (sorted) of the cadres or relatives it belongs to (entities.official_accounts)."""
         from sanzi_audit.entities import official_accounts
 
         return official_accounts(self)

@@ -41,9 +41,12 @@ class RelatedPartyPayees(Detector):
         o = data["officials"]
         if o.empty:
             return []
+        # one canonical row per person (a person on the roster twice: the cadre row, then by related_to)
+        o = o.sort_values(["person_id", "related_to"], na_position="first", kind="stable")
         people = o.drop_duplicates("person_id").set_index("person_id")
         cadre_name = o[o["related_to"].isna()].drop_duplicates("person_id").set_index("person_id")["name"]
-        acct_owner = data.official_accounts
+        owners = data.official_accounts
+        acct_owner = {acct: pids[0] for acct, pids in owners.items()}
         name_idx = unique_or_none(o, ["village_code", "name"], "person_id")
         official_names = set(o["name"].dropna())
 
@@ -119,17 +122,24 @@ class RelatedPartyPayees(Detector):
             if len(loose):
                 parts.append(f"付款 {len(loose)} 笔合计 {wan(float(loose['amount'].sum()))}")
             names = "、".join(dict.fromkeys(g["payee"].fillna("")))
+            shared = sorted({p for a in g["acct"].dropna() for p in owners.get(a, ()) if p != official})
+            also = ""
+            if shared:  # an account of two officials: say so, and name the other one
+                also = "该账户同时为" + "、".join(
+                    f"{people.loc[p, 'name']}（{_relation(people.loc[p, 'relation'])}）"
+                    for p in shared if p in people.index) + "所用。"
             # "…的子女何超" needs no "（何超）"; other spellings or trade names do get shown
             shown = "" if set(g["payee"].fillna("")) <= {person["name"]} else f"（{names}）"
             leads.append(self.lead(
                 village_code=village, score=round(min(score, 0.95), 4), amount_at_risk=total,
                 title=f"优亲厚友疑点：{who}{shown}涉及 {wan(total)}",
                 explanation=(f"收款方/承包方“{names}”经{'、'.join(hows)}比对为{who}。涉及{'；'.join(parts)}，"
-                             f"合计 {wan(total)}。{'其中有未经公开招标的合同。' if no_tender else ''}"
+                             f"合计 {wan(total)}。{'其中有未经公开招标的合同。' if no_tender else ''}{also}"
                              f"村干部近亲属承接本村项目或收取款项应按规定回避并公开，建议核查决策程序与回避情况。"),
                 evidence=list(dict.fromkeys([(s, r) for s, r in zip(g["source"], g["record_id"], strict=True)])),
                 key=("related", str(official)),
-                details=dict(matched_by=hows, relation=relation, contracts=len(contracts), payments=len(loose))))
+                details=dict(matched_by=hows, relation=relation, contracts=len(contracts), payments=len(loose),
+                             **({"account_shared_with": shared} if shared else {}))))
         return leads
 
     @staticmethod
@@ -147,6 +157,10 @@ class RelatedPartyPayees(Detector):
                                 "amount": c["amount"], "role": "contract", "contract_no": c["contract_no"],
                                 "title": c["title"], "method": c["method"]})
             yield "contracts", con, ("pid", "acct", "payee")
+
+
+def _relation(v) -> str:
+    return v if isinstance(v, str) else "本人"
 
 
 def _strip_trade(name: str, region: str) -> str:

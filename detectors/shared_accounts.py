@@ -116,7 +116,8 @@ def _official_accounts(data) -> dict[str, str]:
     if not data.has("officials"):
         return {}
     label = {}
-    for r in data["officials"].itertuples():
+    o = data["officials"].sort_values(["person_id", "related_to"], na_position="first", kind="stable")
+    for r in o.itertuples():
         own = r.relation in ("本人", None) or r.related_to is None or pd.isna(r.related_to)
         label.setdefault(r.person_id, f"村干部{r.name}（{r.role}）" if own else f"村干部近亲属{r.name}（{r.relation}）")
-    return {acct: label[pid] for acct, pid in data.official_accounts.items()}
+    return {acct: "、".join(label[pid] for pid in pids if pid in label) for acct, pids in data.official_accounts.items()}

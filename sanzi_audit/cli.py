@@ -143,6 +143,9 @@ def _run(source: str, db: str | None, config: str | None, **limits):
     load_config(config)
     store.check_run_lock(store.connect(db))
     _prefect_defaults()
+    from .prefect_server import start_temporary_server
+
+    start_temporary_server()  # before Prefect is imported: it reads PREFECT_API_URL then
     from .flows.nightly import nightly
 
     return nightly(source=source, db=db, config_path=config, **limits)
@@ -219,6 +222,9 @@ def cmd_province(a) -> int:
 
         check_source(c.source)
     _prefect_defaults()
+    from .prefect_server import start_temporary_server
+
+    start_temporary_server()
     from .flows.province import run_province
 
     s = run_province(a.config)
@@ -296,8 +302,9 @@ def cmd_eval(a) -> int:
     rows = []
     for t in r.types:
         b = base.get(t.fraud_type)
-        rows.append([t.fraud_type, t.injected, t.found, f"{t.recall:.2f}", f"{b.recall:.2f}" if b else "-"])
-    print(table(["疑点类型", "注入案例", "发现", "召回率", "基线召回率"], rows))
+        rows.append([t.fraud_type, t.injected, t.found, f"{t.recall:.2f}", f"{t.recall_any:.2f}",
+                     f"{b.recall:.2f}" if b else "-"])
+    print(table(["疑点类型", "注入案例", "发现", "召回率", "宽松召回率", "基线召回率"], rows))
     print(table(["K", "precision@K", "基线 precision@K"],
                 [[k, f"{r.precision_at[k]:.2f}", f"{r.baseline_precision_at.get(k, float('nan')):.2f}"] for k in ks]))
     print(table(["检测器", "线索数", "命中注入记录的比例"], [[d, n, f"{p:.2f}"] for d, n, p in r.per_detector]))
@@ -307,7 +314,8 @@ def cmd_eval(a) -> int:
         print(table(["疑点类型", "注入案例", "规则召回率", "模型召回率"],
                     [[t.fraud_type, t.injected, f"{t.recall:.2f}",
                       f"{model[t.fraud_type].recall:.2f}" if t.fraud_type in model else "-"] for t in r.claims_rules]))
-    print(f"当前线索 {r.leads} 条。“发现”的定义见 docs/evaluation.md；基线为 PyOD IsolationForest（分录数值特征）。")
+    print(f"当前线索 {r.leads} 条。“发现”：同一条线索含该案至少 min(2, 案例记录数) 条记录；“宽松召回率”：任一线索含该案任一记录。"
+          "定义见 docs/evaluation.md；基线为 PyOD IsolationForest（分录数值特征）。")
     return 0
 
 

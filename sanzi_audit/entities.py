@@ -144,26 +144,29 @@ class EntityIndex:
         return cached
 
 
-def official_accounts(data) -> dict[str, str]:
-    """Bank account → person_id of the cadre or relative whose own payments or subsidies use it.
+def official_accounts(data) -> dict[str, tuple[str, ...]]:
+    """Bank account → the person_ids (sorted) of the cadres or relatives whose own payments or subsidies use it.
 
     Ledger payments carrying an official's ID (their pay, their labour) and claims in their name tell which
-    accounts are theirs; the first seen wins when an account appears under several officials.
+    accounts are theirs. An account used by two officials (a cadre and his spouse) belongs to both, named in
+    sorted order: no row order decides whose it is.
     """
     if not data.has("officials"):
         return {}
-    ids = set(data["officials"]["person_id"])
-    owner: dict[str, str] = {}
+    ids = set(data["officials"]["person_id"].dropna())
+    pairs = []
     pay = data.payments
     m = pay["counterparty_id"].isin(ids) & pay["counterparty_account"].notna()
-    for pid, acct in zip(pay.loc[m, "counterparty_id"], pay.loc[m, "counterparty_account"], strict=True):
-        owner.setdefault(acct, pid)
+    pairs.append(pd.DataFrame({"acct": pay.loc[m, "counterparty_account"], "pid": pay.loc[m, "counterparty_id"]}))
     if data.has("claims"):
         c = data["claims"]
         m = c["claimant_id"].isin(ids) & c["bank_account"].notna()
-        for pid, acct in zip(c.loc[m, "claimant_id"], c.loc[m, "bank_account"], strict=True):
-            owner.setdefault(acct, pid)
-    return owner
+        pairs.append(pd.DataFrame({"acct": c.loc[m, "bank_account"], "pid": c.loc[m, "claimant_id"]}))
+    both = pd.concat(pairs, ignore_index=True).astype(str).drop_duplicates()
+    if both.empty:
+        return {}
+    both = both.sort_values(["acct", "pid"])
+    return {acct: tuple(g) for acct, g in both.groupby("acct", sort=False)["pid"]}
 
 
 def payments(data) -> pd.DataFrame:

@@ -2,9 +2,10 @@
 
 Definitions (also in docs/evaluation.md):
 - A *case* is one injected anomaly (truth.csv case_id) with its records.
-- A case is *found* when at least one current lead (ranked in the latest run) lists at least one of the
-  case's records in its evidence.
-- recall(type) = found cases / injected cases of that fraud type.
+- A case is *found* when one current lead (ranked in the latest run) lists at least min(2, case size) of the
+  case's records in its evidence: the lead holds the case, not a stray record of it. The looser figure, any
+  lead holding any one record, is reported beside it as *touched*.
+- recall(type) = found cases / injected cases of that fraud type (recall_any: touched / injected).
 - A lead is a *true positive* when its evidence contains at least one record of any injected case.
   precision@K = true-positive leads among the K best-ranked leads / K (fewer leads than K: over those).
 - Baseline: a plain PyOD IsolationForest over numeric features of ledger payment lines; its K highest
@@ -26,11 +27,17 @@ from . import store
 class TypeResult:
     fraud_type: str
     injected: int
-    found: int
+    found: int  # one lead holds min(2, size) of the case's records
+    touched: int = -1  # any lead holds any record of the case (-1: not computed, same as found)
 
     @property
     def recall(self) -> float:
         return self.found / self.injected if self.injected else float("nan")
+
+    @property
+    def recall_any(self) -> float:
+        touched = self.found if self.touched < 0 else self.touched
+        return touched / self.injected if self.injected else float("nan")
 
 
 @dataclass
@@ -63,11 +70,19 @@ def _score(truth: pd.DataFrame, flagged: pd.DataFrame, order: list[str], ks: lis
     keyed = truth.assign(k=truth["source_table"] + "\x1f" + truth["record_id"])
     fk = flagged["source_table"] + "\x1f" + flagged["record_id"].astype("str")
     hit_records = set(fk)
-    found_cases = set(keyed.loc[keyed["k"].isin(hit_records), "case_id"])
+    touched_cases = set(keyed.loc[keyed["k"].isin(hit_records), "case_id"])
+    # strict: per (lead, case), how many of the case's distinct records the lead holds
+    cases_of = keyed.drop_duplicates(["case_id", "k"])
+    size = cases_of.groupby("case_id")["k"].size()
+    held = (pd.DataFrame({"lead_id": flagged["lead_id"].to_numpy(), "k": fk.to_numpy()}).drop_duplicates()
+            .merge(cases_of[["case_id", "k"]], on="k"))
+    per = held.groupby(["lead_id", "case_id"]).size().rename("n").reset_index()
+    per["need"] = per["case_id"].map(size).clip(upper=2)
+    found_cases = set(per.loc[per["n"] >= per["need"], "case_id"])
     types = []
     for ft, g in keyed.groupby("fraud_type", sort=True):
         cases = set(g["case_id"])
-        types.append(TypeResult(ft, len(cases), len(cases & found_cases)))
+        types.append(TypeResult(ft, len(cases), len(cases & found_cases), len(cases & touched_cases)))
     truth_keys = set(keyed["k"])
     tp_leads = set(flagged.loc[fk.isin(truth_keys), "lead_id"])
     prec = {}

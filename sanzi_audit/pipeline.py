@@ -326,7 +326,20 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
                 tables[name] = tonight
             continue
         tables[name] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-    return DetectorInput(tables, config)
+    return canonical_input(tables, config)
+
+
+def canonical_input(tables: dict[str, pd.DataFrame], config: Config) -> DetectorInput:
+    """The detectors' input with every table in one canonical order (by its unique key), so nothing a detector
+    derives (an owner, a first-seen label, a lead id) depends on the order rows arrived in: tonight's rows then
+    history on an incremental night, file order on a --full night."""
+    out = {}
+    for name, frame in tables.items():
+        key = [c for c in TABLES[name].unique_key if c in frame] if name in TABLES else []
+        if frame is not None and len(frame) > 1 and key:
+            frame = frame.sort_values(key, kind="stable", na_position="last").reset_index(drop=True)
+        out[name] = frame
+    return DetectorInput(out, config)
 
 
 def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput) -> None:

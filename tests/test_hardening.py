@@ -146,3 +146,74 @@ def test_data_docs_hold_no_full_id_and_no_live_markup(tmp_path, small_county):
     assert "onerror" in pages or "alert" in pages or "&lt;img" in pages  # the value is reported ...
     assert "<img src=x" not in pages  # ... but never as markup
     assert bad_id not in pages and bad_id[:4] + "**********" + bad_id[-4:] in pages
+
+
+def test_eval_counts_a_case_found_only_when_one_lead_holds_its_core_records():
+    from sanzi_audit.evaluate import _score
+
+    truth = pd.DataFrame({"case_id": ["s1"] * 3 + ["d1"] * 2 + ["x1"],
+                          "fraud_type": ["split"] * 3 + ["dup"] * 2 + ["single"],
+                          "source_table": "ledger", "record_id": ["a", "b", "c", "d", "e", "f"]})
+    flagged = pd.DataFrame({"lead_id": ["L1", "L2", "L3", "L4"], "source_table": "ledger",
+                            "record_id": ["a", "d", "e", "f"]})
+    # L1 holds one record of the 3-record split; L2 and L3 hold one each of the duplicate pair; L4 the single
+    types, _, _ = _score(truth, flagged, ["L1", "L2", "L3", "L4"], [10])
+    by = {t.fraud_type: t for t in types}
+    assert (by["split"].found, by["split"].touched) == (0, 1)
+    assert (by["dup"].found, by["dup"].touched) == (0, 1)  # two leads with one record each: not one lead
+    assert (by["single"].found, by["single"].touched) == (1, 1)  # a case of one record: min(2, 1) = 1
+    flagged = pd.concat([flagged, pd.DataFrame({"lead_id": ["L1"], "source_table": "ledger", "record_id": ["b"]})])
+    types, _, _ = _score(truth, flagged, ["L1"], [10])
+    assert {t.fraud_type: t.found for t in types}["split"] == 1
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_a_killed_run_leaves_no_prefect_server_behind(tmp_path, small_county):
+    """`sanzi run` with no Prefect server configured starts a temporary one; kill -9 of the run kills it too."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    if not sys.platform.startswith("linux"):
+        import pytest
+
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    with subprocess.Popen([sys.executable, "-m", "sanzi_audit.cli", "run", "--source", str(small_county),
+                           "--db", f"sqlite:///{tmp_path / 'r.db'}"], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as run:
+        deadline = time.monotonic() + 120
+        server = []
+        while not server and time.monotonic() < deadline and run.poll() is None:
+            server = [c for c in _children(run.pid)
+                      if b"uvicorn" in Path(f"/proc/{c}/cmdline").read_bytes()]
+            time.sleep(0.2)
+        assert server, "the run started no temporary server"
+        os.kill(run.pid, 9)
+        run.wait()
+    gone = time.monotonic() + 15
+    while time.monotonic() < gone and Path(f"/proc/{server[0]}").exists():
+        state = Path(f"/proc/{server[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] \
+            if Path(f"/proc/{server[0]}/stat").exists() else "X"
+        if state == "Z":  # exited, waiting to be reaped by init
+            break
+        time.sleep(0.2)
+    alive = Path(f"/proc/{server[0]}/stat").exists() and \
+        Path(f"/proc/{server[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    assert not alive, "the temporary Prefect server outlived the killed run"
