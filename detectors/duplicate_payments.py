@@ -8,6 +8,9 @@ from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
+# the period a recurring payment names: 3月 / 三月 / 第2季度 / 2024-03 / 2024年3月
+_PERIOD = r"((?:\d{4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:份)?|第[一二三四1-4]季度|\d{4}-\d{2})"
+
 
 class DuplicateParams(Params):
     window_days: int = Field(10, ge=0, le=120, description="Same payee and amount within this many days is suspect; "
@@ -19,6 +22,9 @@ class DuplicateParams(Params):
     min_amount: float = Field(200.0, ge=0, description="Ignore payments below this amount (元)")
     excluded_roles: tuple[str, ...] = Field(("payroll",), description="Account roles not checked (sanzi_audit.chart; "
                                             "payroll = 应付工资: monthly pay of the same amount is normal)")
+    recurring_min: int = Field(4, ge=3, description="Payments of one amount to one payee from which the series is "
+                               "treated as recurring (rent, wages, a cleaner): one per period is normal, a second "
+                               "inside one period is the duplicate")
 
 
 class DuplicatePayments(Detector):
@@ -30,7 +36,10 @@ class DuplicatePayments(Detector):
         "county), or the same payee (after entity resolution, so spelling variants of one company match) paid the "
         "same amount within a few days in different vouchers. Basis: 纪委 cases of one invoice reimbursed twice, "
         "voided receipts booked again, and two restaurant bills minutes apart. Fixed monthly fees fall outside "
-        "the window; salaries (the payroll role: 应付工资) are excluded.")
+        "the window; salaries (the payroll role: 应付工资) are excluded. A payee paid one amount again and again "
+        "(rent, a cleaner, a 管水员) is learnt as a series with its own cadence: payments that name different periods "
+        "(1月/2月) or fall in different months of a monthly series are not duplicates however close their dates, and "
+        "two inside one period are, however far apart.")
     requires = ("ledger",)
     uses_payee = True
     Params = DuplicateParams
@@ -79,6 +88,49 @@ class DuplicatePayments(Detector):
                 details=dict(invoice_no=invoice, bookings=len(g), extra=extra, same_amount=bool(same))))
         return leads
 
+    def _series(self, a: pd.DataFrame) -> pd.DataFrame:
+        """Per payment: its series (village, payee, amount), the series' size and median gap in days, the period
+        its summary names (3月, 第2季度, 2024-03) and its calendar month."""
+        key = a["village_code"] + "\x1f" + a["entity"] + "\x1f" + a["debit"].round(2).astype(str)
+        out = pd.DataFrame({"series": key, "date": a["entry_date"]}, index=a.index)
+        out["n"] = out.groupby("series")["date"].transform("size")
+        gaps = out.sort_values("date").groupby("series")["date"].diff().dt.days
+        out["gap"] = gaps.groupby(out["series"]).transform("median")
+        out["period"] = a["summary"].fillna("").str.extract(_PERIOD, expand=False)
+        out["month"] = a["entry_date"].dt.strftime("%Y-%m")
+        return out
+
+    def _monthly(self, s: pd.DataFrame) -> pd.Series:
+        return (s["n"] >= self.params.recurring_min) & s["gap"].between(20, 40)
+
+    def _drop_other_periods(self, pairs: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+        """A pair that names two different periods, or falls in two months of a monthly series, is two periods'
+        payments, not one bill twice."""
+        s = self._series(a).set_index(a["entry_id"])
+        x, y = s.loc[pairs["entry_id"]].reset_index(drop=True), s.loc[pairs["entry_id_b"]].reset_index(drop=True)
+        named_apart = x["period"].notna() & y["period"].notna() & (x["period"] != y["period"])
+        months_apart = self._monthly(x) & (x["month"] != y["month"]) & ~(x["period"].notna() & (x["period"] == y["period"]))
+        return pairs[~(named_apart | months_apart).to_numpy()]
+
+    def _same_period(self, a: pd.DataFrame) -> list[pd.DataFrame]:
+        """Two payments of a recurring series inside one period (the month its summary names, or its calendar month
+        for a monthly series), whatever their distance in days."""
+        s = self._series(a)
+        rec = s[(s["n"] >= self.params.recurring_min)]
+        if rec.empty:
+            return []
+        rec = rec.assign(entry_id=a.loc[rec.index, "entry_id"])
+        rec["slot"] = rec["period"].where(rec["period"].notna(), rec["month"].where(self._monthly(rec)))
+        rec = rec.dropna(subset=["slot"])
+        dup = rec[rec.duplicated(["series", "slot"], keep=False)].sort_values(["series", "slot", "date", "entry_id"])
+        if dup.empty:
+            return []
+        first = dup.groupby(["series", "slot"])["entry_id"].transform("first")
+        other = dup[dup["entry_id"] != first]
+        gap = (other["date"] - dup.groupby(["series", "slot"])["date"].transform("first")[other.index]).dt.days
+        return [pd.DataFrame({"entry_id": first[other.index].to_numpy(), "entry_id_b": other["entry_id"].to_numpy(),
+                              "gap": gap.astype(int).to_numpy()})]
+
     def _same_amount(self, pay: pd.DataFrame) -> list[Lead]:
         p = self.params
         cols = ["entry_id", "village_code", "entity", "voucher", "entry_date", "debit", "counterparty", "invoice_no",
@@ -102,9 +154,13 @@ class DuplicatePayments(Detector):
             if m.any():
                 found.append(pd.DataFrame({"entry_id": a.loc[m, "entry_id"], "entry_id_b": b.loc[m, "entry_id"],
                                            "gap": gap[m].astype(int)}))
+        found += self._same_period(a)
         if not found:
             return []
-        pairs = pd.concat(found, ignore_index=True)
+        pairs = pd.concat(found, ignore_index=True).drop_duplicates(["entry_id", "entry_id_b"])
+        pairs = self._drop_other_periods(pairs, a)
+        if pairs.empty:
+            return []
         # connected pairs become one lead (three bookings of one bill are one anomaly)
         parent: dict[str, str] = {}
 
@@ -127,8 +183,10 @@ class DuplicatePayments(Detector):
             no_invoice = g["invoice_no"].isna().all()
             # two different invoice numbers suggest two bills: still worth a look, less so
             distinct_invoices = g["invoice_no"].dropna().nunique() == len(g)
-            score = (0.45 if distinct_invoices else 0.6) + 0.25 * (1 - min_gap / max(1, p.window_days)) + \
-                (0.1 if no_invoice else 0.0)
+            periods = g["summary"].fillna("").str.extract(_PERIOD, expand=False)
+            one_period = periods.notna().all() and periods.nunique() == 1
+            score = (0.45 if distinct_invoices else 0.6) + 0.25 * max(0.0, 1 - min_gap / max(1, p.window_days)) + \
+                (0.1 if no_invoice else 0.0) + (0.15 if one_period else 0.0)
             amounts = g["debit"].to_numpy()
             extra = float(amounts.sum() - amounts.max())
             names = list(dict.fromkeys(g["counterparty"]))
@@ -139,8 +197,10 @@ class DuplicatePayments(Detector):
                 village_code=g["village_code"].iloc[0], score=round(float(min(score, 0.95)), 4), amount_at_risk=extra,
                 title=f"重复支付疑点：{names[0]} {len(g)} 笔 {wan(float(amounts[0]))}，相隔 {min_gap} 天",
                 explanation=(f"向同一收款方“{names[0]}”{alias}在 {min_gap} 天内以不同凭证支付相同金额 {len(g)} 次: "
-                             f"{listing}。{'均无发票号。' if no_invoice else ''}存在同一事项重复支付的疑点，"
-                             f"多支付 {wan(extra)}，建议核对原始单据。"),
+                             f"{listing}。{'均无发票号。' if no_invoice else ''}"
+                             f"{f'两笔同属{periods.iloc[0]}。' if one_period else ''}存在同一事项重复支付的疑点，"
+                             f"多支付 {wan(extra)}，建议核对原始单据；若为两项不同的业务（如不同月份的固定费用），"
+                             f"可据原始单据排除。"),
                 evidence=[("ledger", e) for e in g.index],
                 key=("same_amount", g["entity"].iloc[0], g.index[0]),
                 details=dict(bookings=len(g), min_gap_days=min_gap, no_invoice=bool(no_invoice), extra=extra)))

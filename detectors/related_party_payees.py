@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.entities import unique_or_none
+from sanzi_audit.entities import make_normaliser, unique_or_none
 from sanzi_audit.normalize import to_halfwidth
 
 from .base import Detector, DetectorInput, Lead, Params, wan
 
+_BUSINESS = ("工作单位", "店名")
+_SHOP = r"(?:店|部|超市|厂|坊|行|队|社|站|室)$"
+_SHOP_END = re.compile(_SHOP)
 _TRADE = ("建材经营部", "土石方工程队", "水电安装部", "经营部", "工程队", "工作室", "商店", "店")
 
 
@@ -63,8 +68,11 @@ class RelatedPartyPayees(Detector):
             ask = by_id.isna() & by_acct.isna() & pid.isna() & person_name.isin(official_names)
             key = pd.MultiIndex.from_arrays([village[ask], person_name[ask]])
             by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index[ask]).reindex(df.index)
-            matched = by_id.fillna(by_acct).fillna(by_name)
+            by_business = self._by_business(o, name, village, region).where(
+                by_id.isna() & by_acct.isna() & by_name.isna())
+            matched = by_id.fillna(by_acct).fillna(by_name).fillna(by_business.str.split("|").str[0])
             how = pd.Series(None, index=df.index, dtype="object")
+            how[by_business.notna()] = by_business.str.split("|").str[1]
             how[by_name.notna()] = "姓名"
             how[by_acct.notna()] = "银行账号"
             how[by_id.notna()] = "身份证号"
@@ -78,7 +86,7 @@ class RelatedPartyPayees(Detector):
         own = (rel == "本人") & hits["role"].isin(self.params.own_pay_roles)
         hits = hits[~own]
         # most matched groups are a relative's small own payments: drop those before the per-group work
-        flags = hits.assign(c=hits["source"] == "contracts", a=hits["how"] == "银行账号")
+        flags = hits.assign(c=hits["source"] == "contracts", a=hits["how"].isin(["银行账号", *_BUSINESS]))
         agg = flags.groupby(["village_code", "official"]).agg(c=("c", "any"), a=("a", "any"), t=("amount", "sum"))
         keep = agg.index[agg["c"] | agg["a"] | (agg["t"] >= self.params.payment_only_min)]
         hits = hits.set_index(["village_code", "official"]).loc[lambda d: d.index.isin(keep)].reset_index()
@@ -101,14 +109,20 @@ class RelatedPartyPayees(Detector):
             who = (f"村干部{cadre}（{role}）本人" if relation == "本人"
                    else f"村干部{cadre}（{role}）的{relation}{person['name']}")
             hows = sorted(set(g["how"]))
-            strongest = "身份证号" if "身份证号" in hows else ("银行账号" if "银行账号" in hows else "姓名")
+            strongest = next(h for h in ("身份证号", "银行账号", "工作单位", "店名", "姓名") if h in hows)
+            business = strongest in _BUSINESS
+            if business:
+                who += ("（干部名册登记的工作单位）" if strongest == "工作单位" else "经营的店铺")
             no_tender = contracts["method"].fillna("").ne("公开招标").any() if len(contracts) else False
             # someone else's name on a payment that lands in this official's account
             foreign = g[(g["how"] == "银行账号") & (g["payee"].fillna("").map(lambda n: _strip_trade(n, region))
                                                      != person["name"])]
             if len(contracts):
-                base = {"身份证号": 0.7, "银行账号": 0.62, "姓名": 0.45}[strongest]
+                base = {"身份证号": 0.7, "银行账号": 0.62, "工作单位": 0.62, "店名": 0.55, "姓名": 0.45}[strongest]
                 score = base + 0.12 + (0.08 if no_tender else 0.0) + (0.05 if total >= 50_000 else 0.0)
+            elif business:  # repeated purchases from a relative's shop or company
+                score = (0.62 if strongest == "工作单位" else 0.55) + 0.1 * min(1.0, len(loose) / 8) + \
+                    0.08 * min(1.0, total / 30_000)
             elif len(foreign):
                 score = 0.75 + 0.05 * min(3, foreign["payee"].nunique() - 1)
             else:
@@ -135,12 +149,44 @@ class RelatedPartyPayees(Detector):
                 title=f"优亲厚友疑点：{who}{shown}涉及 {wan(total)}",
                 explanation=(f"收款方/承包方“{names}”经{'、'.join(hows)}比对为{who}。涉及{'；'.join(parts)}，"
                              f"合计 {wan(total)}。{'其中有未经公开招标的合同。' if no_tender else ''}{also}"
-                             f"村干部近亲属承接本村项目或收取款项应按规定回避并公开，建议核查决策程序与回避情况。"),
+                             f"村干部近亲属承接本村项目或收取款项应按规定回避并公开，建议核查决策程序与回避情况；"
+                             f"若经公开比选且已回避、公示，可据相关记录排除。"),
                 evidence=list(dict.fromkeys([(s, r) for s, r in zip(g["source"], g["record_id"], strict=True)])),
                 key=("related", str(official)),
                 details=dict(matched_by=hows, relation=relation, contracts=len(contracts), payments=len(loose),
                              **({"account_shared_with": shared} if shared else {}))))
         return leads
+
+    @staticmethod
+    def _by_business(o: pd.DataFrame, payee: pd.Series, village: pd.Series, region: str) -> pd.Series:
+        """person_id|how for payees that are a relative's business: the name the cadre register gives as their
+        工作单位 (how 工作单位), or a shop named after them (演示县张三五金店, 城关镇李四建材经营部: how 店名)."""
+        out = pd.Series(None, index=payee.index, dtype="object")
+        norm = make_normaliser(region)
+        names = payee.fillna("")
+        distinct = pd.Series(names.unique())
+        normed = dict(zip(distinct, norm(distinct).fillna(""), strict=True))
+        key = names.map(normed)
+        emp = o[o["employer"].notna()] if "employer" in o else o.iloc[0:0]
+        if len(emp):
+            by_emp = {(v, n): pid for v, n, pid in zip(emp["village_code"], norm(emp["employer"]).fillna(""),
+                                                        emp["person_id"], strict=True) if len(n) >= 4}
+            hit = [by_emp.get((v, k)) for v, k in zip(village, key, strict=True)]
+            out = out.where(pd.isna(hit), pd.Series([f"{h}|工作单位" if h else None for h in hit], index=out.index))
+        people = o.drop_duplicates(["village_code", "person_id"])
+        by_village: dict[str, list[tuple[str, str]]] = {}
+        for v, n, pid in zip(people["village_code"], people["name"], people["person_id"], strict=True):
+            if isinstance(n, str) and len(n) >= 2:
+                by_village.setdefault(v, []).append((n, pid))
+        shop = key.str.contains(_SHOP, regex=True) & out.isna()
+        for i in key.index[shop.to_numpy()]:
+            k = key[i]
+            for n, pid in sorted(by_village.get(village[i], ()), key=lambda x: -len(x[0])):
+                m = re.match(rf"^(?:.{{0,8}}?[县镇乡市区村])?{re.escape(n)}(.{{1,8}})$", k)
+                if m and _SHOP_END.search(m.group(1)):
+                    out[i] = f"{pid}|店名"
+                    break
+        return out
 
     @staticmethod
     def _payees(data):

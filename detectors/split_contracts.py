@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.entities import make_normaliser
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 _NOISE = re.compile(r"[\d一二三四五六七八九十]+[组期标段]|[（）()\s]|工程|项目|支付|款|预付|进度|尾|首期|二期")
@@ -60,7 +62,9 @@ class SplitContracts(Detector):
         leads: list[Lead] = []
         in_group: set[str] = set()
         # 1) one counterparty, several pieces; 2) one job or site, pieces spread over several counterparties
-        for group in self._windows(pieces, ["village_code", "entity", "category"]):
+        for group in self._windows(pieces, ["village_code", "group", "category"]):
+            if _unrelated_jobs(group):
+                continue  # one vendor's separate jobs at separate sites: no split (a look-alike honest books have)
             leads.append(self._split_lead(group))
             in_group.update(r["event_id"] for r in group)
         # Only registered contracts: their titles name a project, while ledger summaries ("购买维修材料") are
@@ -104,20 +108,28 @@ class SplitContracts(Detector):
         pay = data.payments
         pay = pay[pay["role"].isin(_CATEGORY_BY_ROLE)]
         registered: set[str] = set()
+        contracts = pd.DataFrame()
         if data.has("contracts") and len(data["contracts"]):
             c = data["contracts"]
             registered = set(c["contract_no"])
+            # a payment that cites a registered contract only in its 摘要 (支付HT…号合同第2期工程款) is that
+            # contract's instalment
+            cited = pay["summary"].fillna("").str.extract(_CONTRACT_NO, expand=False)
+            cited = cited.where(cited.isin(registered))
+            pay = pay.assign(contract_no=pay["contract_no"].where(pay["contract_no"].isin(registered), cited))
             c = c[~c["category"].isin(INCOME_CATEGORIES)]  # leases bring money in: nothing to tender
             ce = ent.for_source("contracts")
             linked = pay[pay["contract_no"].isin(registered)].groupby("contract_no")["entry_id"].agg(list)
-            frames.append(pd.DataFrame({
+            contracts = pd.DataFrame({
                 "event_id": c["contract_no"], "village_code": c["village_code"],
                 "entity": c["contract_no"].map(ce["entity"]), "vendor": c["vendor"], "amount": c["amount"],
                 "date": c["sign_date"], "title": c["title"].fillna(""),
                 "category": c["category"].fillna("工程"), "decision_ref": c["decision_ref"],
+                "method": c["method"], "account": c["vendor_account"],
                 "contracts": [[x] for x in c["contract_no"]],
                 "entries": [linked.get(x, []) for x in c["contract_no"]],
-            }))
+            })
+            frames.append(contracts)
         loose = pay[~pay["contract_no"].isin(registered)].copy()
         if len(loose):
             loose["entity"] = ent.of_payments(loose.index)["entity"]
@@ -131,19 +143,53 @@ class SplitContracts(Detector):
             agg = loose.groupby("event_id", sort=True).agg(
                 village_code=("village_code", "first"), entity=("entity", "first"), vendor=("counterparty", "first"),
                 amount=("debit", "sum"), date=("entry_date", "min"), title=("summary", "first"),
-                role=("role", "first")).reset_index()
+                role=("role", "first"), account=("counterparty_account", "first")).reset_index()
             lines = loose.groupby("event_id", sort=True)["entry_id"].agg(list)
             agg["entries"] = agg["event_id"].map(lines)
             agg["category"] = agg["role"].map(_CATEGORY_BY_ROLE)
             agg["decision_ref"] = None
+            agg["method"] = None
             agg["contracts"] = [[] for _ in range(len(agg))]
             frames.append(agg.drop(columns=["role"]))
+        accrued = self._accruals(data, floor=self.params.min_piece_share * _lowest_limit(
+            data, data["ledger"]["village_code"].unique()))
+        if len(accrued):
+            frames.append(accrued)
         if not frames:
             return pd.DataFrame()
         ev = pd.concat(frames, ignore_index=True)
         ev = ev[ev["amount"].notna() & ev["date"].notna() & ev["entity"].notna()]
         ev["title"] = ev["title"].fillna("").astype("str")
+        ev = _drop_covered(ev, contracts)
+        ev["group"] = _linked_by_account(ev)
         return ev.reset_index(drop=True)
+
+    def _accruals(self, data: DetectorInput, floor: float) -> pd.DataFrame:
+        """Works booked through 应付款: the voucher debits a procurement account with no payee and credits 应付款
+        under the vendor's name (the bank pays the payable later, on a line that is no procurement). The vendor
+        comes from the payable line."""
+        led, roles = data["ledger"], data.roles
+        proc = roles.isin(_CATEGORY_BY_ROLE) & (led["debit"].fillna(0) >= floor) & led["counterparty"].isna()
+        payable = (roles == "payable") & (led["credit"].fillna(0) > 0) & led["counterparty"].notna()
+        if not proc.any() or not payable.any():
+            return pd.DataFrame()
+        key = ["village_code", "voucher_no"]
+        who = led.loc[payable, key + ["counterparty", "counterparty_id", "entry_id"]].drop_duplicates(key)
+        work = led.loc[proc, key + ["entry_id", "entry_date", "summary", "debit"]].assign(role=roles[proc])
+        m = work.merge(who.rename(columns={"entry_id": "payable_entry"}), on=key, how="inner")
+        if m.empty:
+            return pd.DataFrame()
+        known = data.entities.keys.dropna(subset=["name_norm"]).drop_duplicates("name_norm").set_index("name_norm")
+        norm = make_normaliser(data.config.region.name)(m["counterparty"])
+        entity = ("id:" + m["counterparty_id"]).where(m["counterparty_id"].notna(),
+                                                      norm.map(known["entity"]).where(norm.isin(known.index)))
+        entity = entity.fillna("org:" + norm)
+        return pd.DataFrame({
+            "event_id": "A:" + m["entry_id"], "village_code": m["village_code"], "entity": entity.to_numpy(),
+            "vendor": m["counterparty"], "amount": m["debit"], "date": m["entry_date"], "title": m["summary"],
+            "category": m["role"].map(_CATEGORY_BY_ROLE), "decision_ref": None, "method": None, "account": None,
+            "contracts": [[] for _ in range(len(m))],
+            "entries": [[a, b] for a, b in zip(m["entry_id"], m["payable_entry"], strict=True)]})
 
     # ---- scoring and wording -----------------------------------------------------------------------
     def _split_lead(self, group: list[dict], same_job: bool = False) -> Lead:
@@ -169,14 +215,19 @@ class SplitContracts(Detector):
         pieces = "、".join(f"{ymd(r['date'])} {wan(r['amount'])}" for r in group)
         dec = ("均无村民代表会议决议或招标记录" if not decisions
                else f"其中 {len(decisions)} 笔有决策记录（{'、'.join(r['decision_ref'] for r in decisions)}）")
-        alias = f"（名称写法不一: {'、'.join(names)}）" if len(names) > 1 else ""
+        linked = len({r["entity"] for r in group}) > 1 and not same_job
+        accounts = sorted({r["account"] for r in group if isinstance(r.get("account"), str) and r["account"]})
+        alias = (f"（{'、'.join(names)} 名称不同，但收款银行账号相同（{accounts[0] if accounts else ''}），"
+                 f"按关联方合并计算）" if linked else
+                 f"（名称写法不一: {'、'.join(names)}）" if len(names) > 1 else "")
         who = (f"同一工程/地点“{group[0]['job']}”由 {'、'.join(names)} 等 {len({r['entity'] for r in group})} 个相对方分别承接，"
                if same_job else f"同一相对方“{vendor}”{alias}")
         explanation = (
             f"{who}在 {span} 天内与本村发生 {k} {kind if kind == '笔付款' else '份' + kind}"
             f"（{pieces}），合计 {wan(total)}，达到{cat}类招标限额 {wan(limit)}，但每笔均低于限额"
             f"（为限额的 {min(shares):.0%}–{max(shares):.0%}），{dec}。标题/摘要相似度 {similarity:.0%}。"
-            f"存在化整为零、规避招标和民主决策程序的疑点，建议核查是否属于同一工程或采购事项。")
+            f"存在化整为零、规避招标和民主决策程序的疑点，建议核查是否属于同一工程或采购事项；"
+            f"若为同一份经招标或决议的合同分期付款，请核对合同后排除。")
         evidence = [("contracts", c) for r in group for c in r["contracts"]] + \
                    [("ledger", e) for r in group for e in r["entries"]]
         return self.lead(
@@ -185,10 +236,11 @@ class SplitContracts(Detector):
                    if same_job else f"化整为零疑点：{vendor} {k} 笔合计 {wan(total)}（限额 {wan(limit)}）"),
             explanation=explanation, evidence=_unique(evidence),
             key=("split_job", group[0]["job"], group[0]["event_id"]) if same_job
-            else ("split", group[0]["entity"], group[0]["event_id"]),
+            else ("split", group[0]["group"], group[0]["event_id"]),
             details=dict(pieces=k, span_days=span, total=total, limit=limit, closeness=round(closeness, 3),
                          tightness=round(tightness, 3), title_similarity=round(similarity, 3),
-                         decision_records=len(decisions), category=cat, same_job=same_job))
+                         decision_records=len(decisions), category=cat, same_job=same_job,
+                         linked_by_account=linked))
 
     def _single_lead(self, r: dict) -> Lead:
         p = self.params
@@ -207,6 +259,67 @@ class SplitContracts(Detector):
 
 _STAGE = re.compile(r"[（(][一二三四五六七八九十\d]+期[）)]|[一二三四五六七八九十\d]+标段|附属|配套|二次施工|修补|"
                     r"工程|项目|支付|预付|进度|尾款|首期|二期|[款（）()\s]")
+
+
+_CONTRACT_NO = r"((?:HT|ht|合同)?[A-Za-z]{0,4}\d{6,}[-\d]*)"
+_SITE = re.compile(r"(\d+|[一二三四五六七八九十]+)组")
+
+
+def _drop_covered(ev: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Loose payments (no contract number) that fit inside a tendered or resolved contract of the same payee signed
+    before them are that contract's instalments, not pieces of a split: each is taken off the contract's unpaid
+    amount, and dropped while it fits."""
+    if contracts.empty:
+        return ev
+    formal = contracts[(contracts["method"].fillna("") == "公开招标") | contracts["decision_ref"].notna()]
+    if formal.empty:
+        return ev
+    paid = {r.event_id: 0.0 for r in formal.itertuples()}
+    room: dict[tuple, list] = {}
+    for r in formal.sort_values(["date", "event_id"]).itertuples():
+        room.setdefault((r.village_code, r.entity), []).append(r)
+    loose = ev[ev["contracts"].str.len() == 0].sort_values(["date", "event_id"])
+    drop = set()
+    for r in loose.itertuples():
+        for c in room.get((r.village_code, r.entity), []):
+            days = (r.date - c.date).days
+            if 0 <= days <= 400 and paid[c.event_id] + r.amount <= c.amount * 1.01:
+                paid[c.event_id] += r.amount
+                drop.add(r.event_id)
+                break
+    return ev[~ev["event_id"].isin(drop)]
+
+
+def _linked_by_account(ev: pd.DataFrame) -> pd.Series:
+    """Payees in one village that are paid into one bank account are one party for grouping (a second name, a 经营部
+    beside the company): union of entities over shared accounts."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    keyed = ev["village_code"] + "\x1f" + ev["entity"]
+    acct = ev["account"].where(ev["account"].notna() & (ev["account"].astype("str").str.len() >= 8))
+    for k, a in zip(keyed, ev["village_code"] + "\x1f@" + acct.fillna(""), strict=True):
+        if not a.endswith("@"):
+            ra, rb = find(k), find(a)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)  # canonical: the smaller key names the group
+    return keyed.map(find).str.split("\x1f", n=1).str[1]
+
+
+def _unrelated_jobs(group: list[dict]) -> bool:
+    """Pieces that name different sites and different jobs (3组道路硬化 / 7组路灯安装) for one vendor: separate
+    small jobs, which honest books have. Pieces without a site, or at one site, or alike in title, stay linked."""
+    sites = [_SITE.findall(r["title"]) for r in group]
+    if not all(sites):
+        return False
+    if len({s[0] for s in sites}) < len(sites):
+        return False
+    return _title_similarity([_SITE.sub("", r["title"]) for r in group]) < 0.34
 
 
 def _job_key(title: str) -> str:

@@ -63,7 +63,7 @@ def cmd_synth(a) -> int:
         out = write_province(a.out, a.counties, a.villages, a.seed, progress=lambda m: print(f"  {m}", file=sys.stderr))
         print(f"省级数据源目录: {out}（{a.counties} 个县，配置 {out / 'province.yaml'}，跨县真值 {out / 'truth.csv'}）")
         return 0
-    opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year)
+    opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year, hard=a.hard)
     config = load_config(a.config)
     res = generate(opts, config, progress=progress)
     out = write(res, a.out, messy=a.messy, seed=a.seed, fmt=a.format, config=config)
@@ -297,7 +297,9 @@ def cmd_eval(a) -> int:
 
     truth = pd.read_csv(a.truth, dtype=str)
     ks = [int(k) for k in a.k.split(",")]
-    r = evaluate(store.connect(a.db), truth, ks, baseline=not a.no_baseline)
+    look_path = Path(a.lookalikes) if a.lookalikes else Path(a.truth).with_name("lookalikes.csv")
+    look = pd.read_csv(look_path, dtype=str) if look_path.exists() else None
+    r = evaluate(store.connect(a.db), truth, ks, baseline=not a.no_baseline, lookalikes=look)
     base = {t.fraud_type: t for t in r.baseline_types}
     rows = []
     for t in r.types:
@@ -305,8 +307,11 @@ def cmd_eval(a) -> int:
         rows.append([t.fraud_type, t.injected, t.found, f"{t.recall:.2f}", f"{t.recall_any:.2f}",
                      f"{b.recall:.2f}" if b else "-"])
     print(table(["疑点类型", "注入案例", "发现", "召回率", "宽松召回率", "基线召回率"], rows))
-    print(table(["K", "precision@K", "基线 precision@K"],
-                [[k, f"{r.precision_at[k]:.2f}", f"{r.baseline_precision_at.get(k, float('nan')):.2f}"] for k in ks]))
+    print(table(["K", "precision@K", "前 K 条中的相似正常记录", "基线 precision@K"],
+                [[k, f"{r.precision_at[k]:.2f}", r.lookalikes_at.get(k, "-"),
+                  f"{r.baseline_precision_at.get(k, float('nan')):.2f}"] for k in ks]))
+    if r.lookalike_kinds:
+        print("  前 {} 条中的相似正常记录: {}".format(max(ks), "，".join(f"{k} {n}" for k, n in r.lookalike_kinds.items())))
     print(table(["检测器", "线索数", "命中注入记录的比例"], [[d, n, f"{p:.2f}"] for d, n, p in r.per_detector]))
     if r.claims_model:
         model = {t.fraud_type: t for t in r.claims_model}
@@ -416,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", default="canonical", choices=["canonical", "kingdee", "yonyou", "sanzi-system", "mixed"],
                    help="canonical: 数据规范格式（每表一个文件）; kingdee/yonyou/sanzi-system/mixed: 按金蝶、用友、三资系统"
                         "真实导出版式写出（乡镇/村文件夹、标题行、一卡通发放表等）")
+    s.add_argument("--hard", action="store_true",
+                   help="更难的县: 共用账户的不同名称拆分、无合同拆分、经应付款拆分、名称变体、无发票且措辞不同的重复支付、"
+                        "亲属经营的店铺；以及相似但正常的分期付款、同一供应商的无关小工程、跨月的固定月付")
     s.add_argument("--config")
     s.add_argument("--counties", type=int, default=0, help="生成含 N 个县的省级数据（每县 --villages 个村）")
     s.set_defaults(fn=cmd_synth)
@@ -459,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="用合成数据真值评估召回率与精确率")
     e.add_argument("--truth", required=True)
+    e.add_argument("--lookalikes", help="相似但正常的记录（默认: 与 truth.csv 同目录的 lookalikes.csv）")
     e.add_argument("--db")
     e.add_argument("--k", default="50,100,200")
     e.add_argument("--no-baseline", action="store_true")

@@ -52,6 +52,9 @@ class EvalReport:
     claims_rules: list[TypeResult] = field(default_factory=list)
     claims_model: list[TypeResult] = field(default_factory=list)
     claims_flags: tuple[int, int] = (0, 0)  # (rules' claim records flagged, model's)
+    # honest look-alike leads (evidence holds a look-alike record and no injected one) among the K best
+    lookalikes_at: dict[int, int] = field(default_factory=dict)
+    lookalike_kinds: dict[str, int] = field(default_factory=dict)  # in the top max(K), by look-alike kind
 
 
 def current_leads(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -120,16 +123,35 @@ def resolve_truth(engine: sa.Engine, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: list[int] = (50, 100, 200), baseline: bool = True) -> EvalReport:
+def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: list[int] = (50, 100, 200), baseline: bool = True,
+             lookalikes: pd.DataFrame | None = None) -> EvalReport:
     leads, ev = current_leads(engine)
     truth = resolve_truth(engine, truth)
     types, prec, tp = _score(truth, ev, list(leads["lead_id"]), list(ks))
     per_det = [(d, len(g), float(g["lead_id"].isin(tp).mean())) for d, g in leads.groupby("detector", sort=True)]
     report = EvalReport(types, prec, len(leads), per_detector=per_det)
+    if lookalikes is not None and len(lookalikes):
+        report.lookalikes_at, report.lookalike_kinds = _lookalikes(engine, lookalikes, leads, ev, tp, list(ks))
     if baseline:
         report.baseline_types, report.baseline_precision_at = _baseline(engine, truth, list(ks), max(len(leads), max(ks)))
         _compare_claims_model(engine, truth, leads, ev, report)
     return report
+
+
+def _lookalikes(engine: sa.Engine, look: pd.DataFrame, leads: pd.DataFrame, ev: pd.DataFrame, tp: set[str],
+                ks: list[int]) -> tuple[dict[int, int], dict[str, int]]:
+    """Leads that hold an honest look-alike record and no injected one, among the K best."""
+    look = resolve_truth(engine, look.rename(columns={"kind": "fraud_type"}).assign(case_id=lambda d: d["fraud_type"]))
+    keyed = look["source_table"] + "\x1f" + look["record_id"].astype("str")
+    kind_of = dict(zip(keyed, look["fraud_type"], strict=True))
+    ek = ev["source_table"] + "\x1f" + ev["record_id"].astype("str")
+    hit = ev.assign(kind=ek.map(kind_of)).dropna(subset=["kind"])
+    hit = hit[~hit["lead_id"].isin(tp)]
+    first_kind = hit.groupby("lead_id")["kind"].first()
+    order = list(leads["lead_id"])
+    at = {k: sum(1 for x in order[:k] if x in first_kind.index) for k in ks}
+    top = [x for x in order[:max(ks)] if x in first_kind.index]
+    return at, first_kind.loc[top].value_counts().to_dict()
 
 
 def _compare_claims_model(engine: sa.Engine, truth: pd.DataFrame, leads: pd.DataFrame, ev: pd.DataFrame,

@@ -35,6 +35,8 @@ DEFAULT_RATES = {
     "no_contract_payment": 0.05,
 }
 LOOKALIKE_RATE = 0.3
+LOOKALIKES = ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike",
+              "hospitality_lookalike", "cash_banked_lookalike", "lease_lookalike", "area_growth_lookalike")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class SynthOptions:
     year: int = 2024
     vouchers_per_village: int = 1400
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    hard: bool = False  # the variants real schemes use and their look-alikes (synth/hard.py)
 
 
 @dataclass
@@ -63,27 +66,35 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
     vendors = build_vendors(rng, ids, max(12, int(options.villages * 0.6)))
     vendor_w = 1.0 / np.arange(1, len(vendors) + 1) ** 0.8  # a few contractors work in many villages
     books = Books(options.year, config, rng)
-    inj = Injector(books, ids, vendors)
+    rates = dict(options.rates)
+    lookalikes = {k: LOOKALIKE_RATE for k in LOOKALIKES}
+    if options.hard:
+        from .hard import HARD_LOOKALIKES, HARD_RATES, HardInjector
+
+        inj: Injector = HardInjector(books, ids, vendors)
+        rates.update(HARD_RATES)
+        lookalikes.update(HARD_LOOKALIKES)
+    else:
+        inj = Injector(books, ids, vendors)
 
     # Which village carries which pattern is planned up front, so that even a small county has each one.
-    plan = {kind: set(np.flatnonzero(rng.random(len(villages)) < rate)) for kind, rate in options.rates.items()}
+    plan = {kind: set(np.flatnonzero(rng.random(len(villages)) < rate)) for kind, rate in rates.items()}
     for kind, chosen in plan.items():
-        if not chosen and options.rates[kind] > 0:
+        if not chosen and rates[kind] > 0:
             chosen.add(int(rng.integers(0, len(villages))))
     for i, v in enumerate(villages):
         books.begin_village()
         books.routine(v, vendors, options.vouchers_per_village)
         books.honest_contracts(v, vendors, vendor_w)
         books.subsidies(v, rate=float(rng.uniform(105, 125)))
-        for kind in options.rates:
+        for kind in rates:
             if i in plan[kind]:
                 if kind == "claim_duplicate":
                     inj.claim_duplicate(v, villages[(i + 1) % len(villages)])
                 else:
                     getattr(inj, kind)(v)
-        for look in ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike",
-                     "hospitality_lookalike", "cash_banked_lookalike", "lease_lookalike", "area_growth_lookalike"):
-            if rng.random() < LOOKALIKE_RATE:
+        for look, rate in lookalikes.items():
+            if rng.random() < rate:
                 getattr(inj, look)(v)
         books.cash_float(v)  # last: petty cash is drawn for whatever the village paid in cash
         if progress:
@@ -98,7 +109,7 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
             dict(person_id=p.person_id, name=p.name, village_code=p.village_code, household_id=p.household_id,
                  status=p.status, status_date=p.status_date, contracted_area=p.contracted_area)
             for v in villages for p in v.people if p.household_id]),
-        "officials": _frame("officials", _officials(villages, options.year)),
+        "officials": _frame("officials", _officials(villages, options.year, books.employers)),
     }
 
     def resolve(rows: list[tuple]) -> list[tuple]:
@@ -149,7 +160,8 @@ def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return df[cols]
 
 
-def _officials(villages, year: int) -> list[dict]:
+def _officials(villages, year: int, employers: dict[str, str] | None = None) -> list[dict]:
+    employers = employers or {}
     rows = []
     for v in villages:
         for p, role in v.cadres:
@@ -157,7 +169,8 @@ def _officials(villages, year: int) -> list[dict]:
                              relation="本人", term_start=dt.date(2021, 1, 1), term_end=dt.date(2026, 1, 1)))
         for r, cadre, relation in v.relatives:
             rows.append(dict(person_id=r.person_id, name=r.name, village_code=v.code, role=None,
-                             related_to=cadre.person_id, relation=relation, term_start=None, term_end=None))
+                             related_to=cadre.person_id, relation=relation, term_start=None, term_end=None,
+                             employer=employers.get(r.person_id)))
     return rows
 
 

@@ -60,6 +60,7 @@ class Books:
     claims: list[dict] = field(default_factory=list)
     truth: list[tuple[str, str, str, object]] = field(default_factory=list)
     lookalikes: list[tuple[str, str, str, object]] = field(default_factory=list)
+    employers: dict[str, str] = field(default_factory=dict)  # person_id → 工作单位 written on the cadre register
     backdated: dict[int, dt.date] = field(default_factory=dict)  # voucher key → the earlier date written on it
     _invoices: set[str] = field(default_factory=set)
     # where the current village's vouchers and claims begin, so injectors never scan the whole county

@@ -40,3 +40,27 @@ def test_spelling_variant_of_the_payee_still_matches():
             pay("b", "2024-03-05", 4800, "兴湾建材有限责任公司", "513001", counterparty_id="91330599AAAAAAAAA1")]
     (ld,) = DuplicatePayments().detect(data(ledger=rows))
     assert "名称写法不一" in ld.explanation and ld.amount_at_risk == 4800
+
+
+def _monthly(payee="李大伯", amount=800.0, days=None, what="仓库租金"):
+    days = days or {m: (27 if m % 2 else 2) for m in range(1, 13)}
+    return [pay(f"r{m}", f"2024-{m:02d}-{d:02d}", amount, payee, "513001", summary=f"支付{m}月{what}")
+            for m, d in days.items()]
+
+
+def test_a_monthly_payee_paid_across_a_month_boundary_is_not_a_duplicate():
+    """Rent paid on the 27th of one month and the 2nd of the next: 6 days apart, two periods, honest."""
+    assert DuplicatePayments().detect(data(ledger=_monthly())) == []
+
+
+def test_two_payments_inside_one_period_of_a_recurring_payee_are_flagged_however_far_apart():
+    rows = _monthly() + [pay("x", "2024-05-19", 800.0, "李大伯", "513001", summary="补付5月仓库租金")]
+    (ld,) = DuplicatePayments().detect(data(ledger=rows))
+    assert {r for _, r in ld.evidence} == {"r5", "x"} and "同属5月" in ld.explanation
+
+
+def test_a_reworded_duplicate_without_invoice_is_flagged():
+    rows = [pay("a", "2024-06-03", 2380.0, "演示县城东五金店", "121001", summary="购买维修材料"),
+            pay("b", "2024-06-07", 2380.0, "演示县城东五金店", "121001", summary="报销维修材料")]
+    (ld,) = DuplicatePayments().detect(data(ledger=rows))
+    assert "均无发票号" in ld.explanation
