@@ -116,6 +116,14 @@ class DetectorInput:
         return payments(self)
 
     @cached_property
+    def contract_links(self) -> pd.Series:
+        """Per row of ``payments``: the registered contract it pays (by its column, cited in 摘要, or fitting inside a
+        tendered or resolved contract of the same payee), or NA (see entities.contract_links)."""
+        from sanzi_audit.entities import contract_links
+
+        return contract_links(self)
+
+    @cached_property
     def vouchers(self) -> pd.DataFrame:
         """One row per voucher: its first line's entry_id, date and summary, the debit total, and the number split
         into series prefix and numeric part (rows whose number has no trailing digits are left out), sorted by

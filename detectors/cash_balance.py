@@ -62,11 +62,18 @@ class CashBalance(Detector):
                                & (lines["amount"] > 0)].nlargest(p.max_evidence, "amount")
                 outflow = (lines[(lines["entry_date"] == end) & (lines["amount"] < 0)].nsmallest(3, "amount")
                            if not ongoing else lines.iloc[0:0])
-                ev = pd.concat([inflow, outflow])
+                # cash paid back into the bank while it was held (part of a hoard returned): the other half of it
+                later = lines[(lines["entry_date"] > dates[start]) & (lines["kind"] == "deposit")
+                              & (lines["entry_date"] <= dates[start] + np.timedelta64(100, "D"))]
+                banked = pd.concat([later[later["entry_date"] <= end].nsmallest(3, "amount"),
+                                    later.head(1)])  # and the first time cash went back to the bank
+                ev = pd.concat([inflow, outflow, banked]).drop_duplicates("entry_id")
                 shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号“{r.summary or ''}”{wan(abs(r.amount))}"
                                  for r in inflow.head(5).itertuples())
                 close = ("至数据截止日仍高于限额" if ongoing else
                          f"{ymd(end)} 余额降至 {wan(float(bal[stop]))}")
+                if len(later):
+                    close += f"；{ymd(later['entry_date'].iloc[0])} 现金存入银行 {wan(-float(later['amount'].iloc[0]))}"
                 leads.append(self.lead(
                     village_code=village,
                     score=round(min(0.9, 0.45 + 0.15 * min(1.0, np.log2(peak / limit) / 3) + 0.25 * min(1.0, days / 60)), 4),

@@ -42,6 +42,8 @@ class CashSitting(Detector):
         if receipts.empty:
             return []
         leads = []
+        # a cash payment is shown by its payee line (劳务费 to 张三), not by the cash line of its voucher
+        pay_lines = data.payments.groupby(["village_code", "voucher_no"], sort=False)["entry_id"].agg(list)
         window = np.timedelta64(p.deposit_days, "D")
         lines_of = dict(tuple(cash[cash["village_code"].isin(receipts["village_code"].unique())]
                               .groupby("village_code", sort=False)))
@@ -79,7 +81,9 @@ class CashSitting(Detector):
                                  f"{p.deposit_days} 天内存入银行 {wan(banked)}，少存 {wan(short)}；同期以现金支付 "
                                  f"{len(spent_rows)} 笔共 {wan(spent)}：{shown}{'等' if len(spent_rows) > 6 else ''}。"
                                  f"{late}。现金收入应及时全额存入银行，不得坐收坐支，建议核对收款收据与现金日记账。"),
-                    evidence=[("ledger", r.entry_id)] + [("ledger", e) for e in spent_rows["entry_id"].head(30)],
+                    evidence=[("ledger", r.entry_id)] + list(dict.fromkeys(
+                        ("ledger", e) for x in spent_rows.head(30).itertuples()
+                        for e in pay_lines.get((village, x.voucher_no), [x.entry_id]))),
                     key=("receipt", str(r.entry_id)),
                     details=dict(receipt=float(r.amount), banked=banked, spent=spent, deposit_days=p.deposit_days),
                 ))

@@ -9,7 +9,8 @@ from pydantic import Field
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 # the period a recurring payment names: 3月 / 三月 / 第2季度 / 2024-03 / 2024年3月
-_PERIOD = r"((?:\d{4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:份)?|第[一二三四1-4]季度|\d{4}-\d{2})"
+_PERIOD = (r"((?:\d{4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:份)?|第[一二三四1-4]季度|\d{4}-\d{2}"
+           r"|第(?:\d{1,2}|[一二三四五六七八九十]{1,3})期|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})期[）)])")
 
 
 class DuplicateParams(Params):

@@ -11,11 +11,12 @@ class LargeCashParams(Params):
 
 class LargeCash(Detector):
     name = "large_cash"                       # = the module name = the entry-point name
-    version = "1.0"                           # bump when the logic changes: stored with every run
+    version = "1.1"                           # bump when the logic changes: stored with every run
     title = "大额现金支付"                     # shown to auditors
     description = (                           # what it flags, why it matters, and the basis of the threshold
-        "Flags ledger payments settled in cash above thresholds.cash_payment_limit. Basis: 村务卡 rules require "
-        "payments above the limit (often 1000元) to go by transfer so that every payee is traceable.")
+        "Flags ledger payments settled in cash above thresholds.cash_payment_limit, one lead per handler and year "
+        "listing every such payment. Basis: 村务卡 rules require payments above the limit (often 1000元) to go by "
+        "transfer so that every payee is traceable.")
     requires = ("ledger",)                    # skipped, with a reason in the run summary, when absent
     uses = ()                                 # optional tables you read when present
     Params = LargeCashParams
@@ -24,18 +25,25 @@ class LargeCash(Detector):
         pay = data.payments                   # ledger debit lines that pay a named payee (shared, cached)
         cash = pay[pay["settlement"] == "现金"]
         limit = data.per_village(cash["village_code"], lambda th: th.cash_payment_limit)  # limits vary by township
-        over = cash.assign(limit=limit)[cash["debit"] > limit + self.params.min_excess]
+        over = cash.assign(limit=limit, who=cash["handler"].fillna("（未填经办人）"),
+                           year=cash["entry_date"].dt.year)[cash["debit"] > limit + self.params.min_excess]
         leads = []
-        for r in over.itertuples():
+        # one lead per handler and year: the pattern is the handler's habit, and one lead reads it whole
+        for (village, who, year), g in over.groupby(["village_code", "who", "year"], sort=True):
+            g = g.sort_values(["entry_date", "entry_id"])
+            total, top = float(g["debit"].sum()), float((g["debit"] / g["limit"]).max())
+            shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号凭证“{r.counterparty}”{wan(r.debit)}"
+                             for r in g.head(8).itertuples())
             leads.append(self.lead(
-                village_code=r.village_code,
-                score=min(0.9, 0.4 + 0.1 * r.debit / r.limit),      # higher = more worth a look, in [0, 1]
-                amount_at_risk=float(r.debit),
-                title=f"大额现金支付疑点：{r.counterparty} {wan(r.debit)}",   # titles say 疑点
-                explanation=(f"{ymd(r.entry_date)} {r.voucher_no}号凭证以现金支付“{r.counterparty}”{wan(r.debit)}，"
-                             f"超过本地现金支付限额 {wan(r.limit)}。建议核实付款方式与收款人。"),
-                evidence=[("ledger", r.entry_id)],                 # every record behind the lead
-                key=(r.entry_id,),                                 # what makes this anomaly this one: stable id
-                details={"limit": r.limit},                        # features behind the score, for the review page
+                village_code=village,
+                score=round(min(0.9, 0.4 + 0.1 * top + 0.05 * min(3, len(g) - 1)), 4),  # higher = more worth a look
+                amount_at_risk=total,
+                title=f"大额现金支付疑点：经办人{who} {year} 年现金支付 {len(g)} 笔 {wan(total)}",   # titles say 疑点
+                explanation=(f"经办人“{who}”{year} 年以现金支付超过本地现金支付限额 {wan(float(g['limit'].iloc[0]))} "
+                             f"的款项 {len(g)} 笔，合计 {wan(total)}：{shown}{'等' if len(g) > 8 else ''}。"
+                             "建议核实付款方式与收款人；若为银行转账而误记为现金，可据银行回单排除。"),
+                evidence=[("ledger", e) for e in g["entry_id"]],  # every record behind the lead
+                key=(str(who), str(year)),                        # what makes this anomaly this one: stable id
+                details={"limit": float(g["limit"].iloc[0]), "payments": len(g)},  # features behind the score
             ))
         return leads

@@ -43,6 +43,7 @@ class NearLimitAmounts(Detector):
         pay = data.payments
         if pay.empty:
             return []
+        pay = pay[data.contract_links.isna()]  # instalments of a contract are not amounts kept under a limit
         pay = pay.assign(who=pay["handler"].fillna("（未填经办人）"), yr=pd.to_datetime(pay["entry_date"]).dt.year,
                          payee=pay["counterparty"].fillna("（无收款人）"))
         return self._cash_runs(data, pay) + self._tender_bunching(data, pay)

@@ -22,7 +22,7 @@ class OfficialClaimsParams(Params):
 
 class OfficialClaims(Detector):
     name = "official_claims"
-    version = "1.0"
+    version = "1.1"
     title = "干部及亲属补贴异常"
     description = (
         "For each subsidy claim by a village cadre or a cadre's close relative (officials table, matched by ID "
@@ -49,25 +49,31 @@ class OfficialClaims(Detector):
         mine = mine[(mine["peers"] >= p.min_peers) & (mine["median"] > 0)
                     & (mine["measure"] > p.ratio * mine["median"]) & (mine["measure"] > mine["quantile"])]
         leads = []
-        for r in mine.sort_values(keys + ["claim_id"]).itertuples():
-            village, program, period = r.village_code, r.program, r.period
-            med, q, n_peers = float(r.median), float(r.quantile), int(r.peers)
-            unit = "亩" if r.by_area else "元"
-            name = r.claimant_name or r.claimant_id
-            times = r.measure / med
-            rate = r.amount / r.measure if r.by_area else 1.0
+        # one lead per official and program, every period in it: this year's roll and last year's are one pattern
+        for (village, cid, program), g in mine.sort_values(keys + ["claim_id"]).groupby(
+                ["village_code", "claimant_id", "program"], sort=True):
+            g = g.sort_values(["period", "claim_id"])
+            r = g.iloc[-1]  # the latest period leads the text
+            med, q, n_peers = float(r["median"]), float(r["quantile"]), int(r["peers"])
+            unit = "亩" if r["by_area"] else "元"
+            name = r["claimant_name"] or cid
+            times = float((g["measure"] / g["median"]).max())
+            rate = (g["amount"] / g["measure"]).where(g["by_area"], 1.0)
+            excess = float(((g["measure"] - g["quantile"]) * rate).sum())
+            periods = "；".join(f"{x.period} 期 {x.measure:g}{unit}（同期中位数 {x.median:g}{unit}）"
+                                for x in g.itertuples())
             leads.append(self.lead(
                 village_code=village,
-                score=round(min(0.9, 0.55 + 0.1 * min(3.5, times - 1)), 4),
-                amount_at_risk=round(float((r.measure - q) * rate), 2),
-                title=f"干部及亲属补贴异常疑点：{name}（{who[r.claimant_id]}）{program} {period} 申报 {r.measure:g}{unit}",
-                explanation=(f"{name} 是{who[r.claimant_id]}，{period} 期{program}申报 {r.measure:g}{unit}，发放 "
-                             f"{wan(r.amount)}；本村同项目同期其他 {n_peers} 名领取人的中位数为 {med:g}{unit}、"
-                             f"第 {p.peer_quantile:.0%} 百分位为 {q:g}{unit}，该笔为中位数的 {times:.1f} 倍。"
-                             "存在优亲厚友、虚报面积的疑点（名册也可能被同步修改），建议实地核实面积并调阅确权变更记录。"),
-                evidence=[("claims", r.claim_id), ("officials", r.claimant_id)],
-                key=("claim", str(r.claim_id)),
-                details=dict(measure=float(r.measure), median=med, quantile=q, peers=n_peers,
-                             relation=who[r.claimant_id]),
+                score=round(min(0.9, 0.55 + 0.1 * min(3.5, times - 1) + 0.03 * min(2, len(g) - 1)), 4),
+                amount_at_risk=round(excess, 2),
+                title=f"干部及亲属补贴异常疑点：{name}（{who[cid]}）{program} 申报 {r['measure']:g}{unit}",
+                explanation=(f"{name} 是{who[cid]}，{program}申报：{periods}；最近一期发放 {wan(r['amount'])}，本村同项目"
+                             f"同期其他 {n_peers} 名领取人的第 {p.peer_quantile:.0%} 百分位为 {q:g}{unit}，最高为中位数的 "
+                             f"{times:.1f} 倍。存在优亲厚友、虚报面积的疑点（名册也可能被同步修改），建议实地核实面积并调阅"
+                             "确权变更记录；若有合法的土地流转合同，可据此排除。"),
+                evidence=[("claims", x) for x in g["claim_id"]] + [("officials", cid)],
+                key=("claimant", str(cid), str(program)),
+                details=dict(measure=float(r["measure"]), median=med, quantile=q, peers=n_peers, periods=len(g),
+                             relation=who[cid]),
             ))
         return leads

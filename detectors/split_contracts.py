@@ -112,11 +112,8 @@ class SplitContracts(Detector):
         if data.has("contracts") and len(data["contracts"]):
             c = data["contracts"]
             registered = set(c["contract_no"])
-            # a payment that cites a registered contract only in its 摘要 (支付HT…号合同第2期工程款) is that
-            # contract's instalment
-            cited = pay["summary"].fillna("").str.extract(_CONTRACT_NO, expand=False)
-            cited = cited.where(cited.isin(registered))
-            pay = pay.assign(contract_no=pay["contract_no"].where(pay["contract_no"].isin(registered), cited))
+            # instalments: cited only in 摘要, or fitting inside a tendered contract of the payee (contract_links)
+            pay = pay.assign(contract_no=data.contract_links.reindex(pay.index).fillna(pay["contract_no"]))
             c = c[~c["category"].isin(INCOME_CATEGORIES)]  # leases bring money in: nothing to tender
             ce = ent.for_source("contracts")
             linked = pay[pay["contract_no"].isin(registered)].groupby("contract_no")["entry_id"].agg(list)
@@ -160,7 +157,6 @@ class SplitContracts(Detector):
         ev = pd.concat(frames, ignore_index=True)
         ev = ev[ev["amount"].notna() & ev["date"].notna() & ev["entity"].notna()]
         ev["title"] = ev["title"].fillna("").astype("str")
-        ev = _drop_covered(ev, contracts)
         ev["group"] = _linked_by_account(ev)
         return ev.reset_index(drop=True)
 
@@ -261,33 +257,7 @@ _STAGE = re.compile(r"[（(][一二三四五六七八九十\d]+期[）)]|[一二
                     r"工程|项目|支付|预付|进度|尾款|首期|二期|[款（）()\s]")
 
 
-_CONTRACT_NO = r"((?:HT|ht|合同)?[A-Za-z]{0,4}\d{6,}[-\d]*)"
 _SITE = re.compile(r"(\d+|[一二三四五六七八九十]+)组")
-
-
-def _drop_covered(ev: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
-    """Loose payments (no contract number) that fit inside a tendered or resolved contract of the same payee signed
-    before them are that contract's instalments, not pieces of a split: each is taken off the contract's unpaid
-    amount, and dropped while it fits."""
-    if contracts.empty:
-        return ev
-    formal = contracts[(contracts["method"].fillna("") == "公开招标") | contracts["decision_ref"].notna()]
-    if formal.empty:
-        return ev
-    paid = {r.event_id: 0.0 for r in formal.itertuples()}
-    room: dict[tuple, list] = {}
-    for r in formal.sort_values(["date", "event_id"]).itertuples():
-        room.setdefault((r.village_code, r.entity), []).append(r)
-    loose = ev[ev["contracts"].str.len() == 0].sort_values(["date", "event_id"])
-    drop = set()
-    for r in loose.itertuples():
-        for c in room.get((r.village_code, r.entity), []):
-            days = (r.date - c.date).days
-            if 0 <= days <= 400 and paid[c.event_id] + r.amount <= c.amount * 1.01:
-                paid[c.event_id] += r.amount
-                drop.add(r.event_id)
-                break
-    return ev[~ev["event_id"].isin(drop)]
 
 
 def _linked_by_account(ev: pd.DataFrame) -> pd.Series:

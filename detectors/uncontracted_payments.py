@@ -33,7 +33,7 @@ class UncontractedPayments(Detector):
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params
         pay = data.payments
-        pay = pay[pay["contract_no"].isna()]
+        pay = pay[pay["contract_no"].isna() & data.contract_links.isna()]  # an instalment of a contract has one
         cat = pay["role"].map(CATEGORY_BY_ROLE)
         pay = pay.assign(category=cat)[cat.notna()]
         if pay.empty:

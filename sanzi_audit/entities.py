@@ -169,6 +169,54 @@ def official_accounts(data) -> dict[str, tuple[str, ...]]:
     return {acct: tuple(g) for acct, g in both.groupby("acct", sort=False)["pid"]}
 
 
+CONTRACT_NO = r"((?:HT|ht)?[A-Za-z]{0,4}\d{6,}[-\d]*)"
+
+
+def contract_links(data) -> pd.Series:
+    """Per row of ``data.payments`` (same index): the registered contract it pays, or NA.
+
+    A payment pays a contract when it names it in its contract-number column; or cites it only in 摘要
+    (支付HT…号合同第2期工程款); or, naming none, fits inside a tendered or resolved contract (公开招标, or a decision
+    record) of the same payee signed up to 400 days before, while that contract's unpaid amount covers it (taken
+    in date order). Such instalments are one job: not pieces of a split, not an uncontracted payment, not amounts
+    kept under a limit.
+    """
+    pay = data.payments
+    out = pd.Series(pd.NA, index=pay.index, dtype="object")
+    if not data.has("contracts") or not len(data["contracts"]) or pay.empty:
+        return out
+    c = data["contracts"]
+    registered = set(c["contract_no"].dropna())
+    out = pay["contract_no"].where(pay["contract_no"].isin(registered))
+    cited = pay["summary"].fillna("").str.extract(CONTRACT_NO, expand=False)
+    out = out.fillna(cited.where(cited.isin(registered)))
+    formal = c[(c["method"].fillna("") == "公开招标") | c["decision_ref"].notna()]
+    if formal.empty:
+        return out
+    ce = data.entities.for_source("contracts")
+    formal = formal.assign(entity=formal["contract_no"].map(ce["entity"])).dropna(subset=["entity", "sign_date"])
+    paid = (pay.loc[out.notna(), "debit"].groupby(out[out.notna()]).sum()
+            .reindex(formal["contract_no"]).fillna(0.0).to_dict())
+    room: dict[tuple, list] = {}
+    for r in formal.sort_values(["sign_date", "contract_no"]).itertuples():
+        room.setdefault((r.village_code, r.entity), []).append(r)
+    free = pay[out.isna() & pay["role"].isin(["construction", "fixed_asset", "inventory", "public_welfare",
+                                              "operating_expense"])]
+    if free.empty or not room:
+        return out
+    ent = data.entities.of_payments(free.index)["entity"]
+    free = free.assign(entity=ent).sort_values(["entry_date", "entry_id"])
+    free = free[[(v, e) in room for v, e in zip(free["village_code"], free["entity"], strict=True)]]
+    for r in free.itertuples():
+        for k in room[(r.village_code, r.entity)]:
+            days = (r.entry_date - k.sign_date).days
+            if 0 <= days <= 400 and paid[k.contract_no] + r.debit <= k.amount * 1.01:
+                paid[k.contract_no] += r.debit
+                out[r.Index] = k.contract_no
+                break
+    return out
+
+
 def payments(data) -> pd.DataFrame:
     """Ledger debit lines that pay a named payee: accounts whose role pays someone (chart.PAYMENT_ROLES), in the
     row's chart. ``role`` and ``level1`` (the level-1 code) come with them."""
@@ -215,5 +263,5 @@ def cash_movements(data) -> pd.DataFrame:
     return cash.sort_values(["village_code", "entry_date", "voucher_no"], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["EntityIndex", "cash_movements", "is_org", "make_normaliser", "official_accounts", "payments",
+__all__ = ["EntityIndex", "cash_movements", "contract_links", "is_org", "make_normaliser", "official_accounts", "payments",
            "unique_or_none", "vouchers"]

@@ -74,7 +74,7 @@ PEERS = [gd(f"p{i}", f"3305991960010100{i:02d}", 2.0 + 0.25 * (i % 12)) for i in
 ], ids=lambda x: x if isinstance(x, str) else "")
 def test_official_claim_cases(desc, claims, expected):
     leads = OfficialClaims().detect(data(claims=claims, officials=OFFICIALS))
-    assert {ld.key[1] for ld in leads} == expected
+    assert {e for ld in leads for t, e in ld.evidence if t == "claims"} == expected
 
 
 def test_the_official_claim_lead_names_the_relation_and_the_village_norm():
