@@ -54,7 +54,7 @@ class ClaimsArea(Detector):
         lo = c["program"].map({k: v[0] for k, v in p.rate_bands.items()})
         hi = c["program"].map({k: v[1] for k, v in p.rate_bands.items()})
         off_rate = lo.notna() & ((c["rate"] < lo) | (c["rate"] > hi))
-        leads = []
+        found = []
         for r in c[over | off_rate | grown].sort_values("claim_id").itertuples():
             name = r.claimant_name or r.claimant_id
             parts, score, risk = [], 0.0, 0.0
@@ -76,14 +76,30 @@ class ClaimsArea(Detector):
                 parts.append(f"每亩 {r.rate:.2f} 元，超出本项目标准 {b[0]:g}–{b[1]:g} 元/亩")
                 score = max(score, 0.55)
                 risk = max(risk, abs(r.amount - r.quantity * min(max(r.rate, b[0]), b[1])))
+            found.append(dict(village=r.village_code, program=r.program, period=r.period, name=name, score=score,
+                              risk=float(risk), amount=float(r.amount), text=f"{name}：{'；'.join(parts)}",
+                              evidence=[("claims", r.claim_id)] + ([("claims", r.prev_claim)] if grew else [])
+                              + ([("residents", r.claimant_id)] if r.area == r.area else []),
+                              quantity=r.quantity, area=r.area, grew=bool(grew),
+                              previous=r.prev_qty if grew else None))
+        # one lead per roll (village, program, period): the households a roll inflates are one pattern to check
+        leads = []
+        by_roll: dict[tuple, list[dict]] = {}
+        for f in found:
+            by_roll.setdefault((f["village"], f["program"], f["period"]), []).append(f)
+        for (village, program, period), fs in sorted(by_roll.items()):
+            score = max(f["score"] for f in fs) + 0.03 * min(3, len(fs) - 1)
+            risk = sum(f["risk"] for f in fs)
+            who = fs[0]["name"] if len(fs) == 1 else f"{fs[0]['name']} 等 {len(fs)} 户"
             leads.append(self.lead(
-                village_code=r.village_code, score=round(score, 4), amount_at_risk=round(float(risk), 2),
-                title=f"补贴面积/标准异常疑点：{name} {r.program} {r.period}",
-                explanation=(f"{name} 在 {r.period} 期 {r.program} 中{'；'.join(parts)}，发放 {wan(r.amount)}。"
-                             f"存在虚报面积或错算标准的疑点，建议核对确权台账（含变更记录）与发放清册。"),
-                evidence=[("claims", r.claim_id)] + ([("claims", r.prev_claim)] if grew else [])
-                + ([("residents", r.claimant_id)] if r.area == r.area else []),
-                key=("area", r.claim_id),
-                details=dict(quantity=r.quantity, contracted_area=r.area, rate=r.rate,
-                             previous_quantity=r.prev_qty if grew else None)))
+                village_code=village, score=round(min(score, 0.95), 4), amount_at_risk=round(risk, 2),
+                title=f"补贴面积/标准异常疑点：{who} {program} {period}",
+                explanation=(f"{period} 期 {program} 发放清册中 {len(fs)} 户异常：" + "；".join(f["text"] for f in fs[:10])
+                             + ("等" if len(fs) > 10 else "") + f"，合计发放 {wan(sum(f['amount'] for f in fs))}。"
+                             "存在虚报面积或错算标准的疑点，建议核对确权台账（含变更记录）与发放清册；"
+                             "若确权台账已依法变更（流转、调整），可据变更记录排除。"),
+                evidence=list(dict.fromkeys(e for f in fs for e in f["evidence"])),
+                key=("roll", str(program), str(period)),
+                details=dict(households=len(fs), quantity=fs[0]["quantity"], contracted_area=fs[0]["area"],
+                             previous_quantity=fs[0]["previous"], grew=sum(f["grew"] for f in fs))))
         return leads

@@ -24,7 +24,7 @@ class HolidayParams(Params):
     min_count: int = Field(3, ge=1, description="Payments on non-working days by one handler in a year to flag")
     large_amount: float = Field(20000, gt=0, description="A single non-working-day payment at or above this is "
                                 "flagged on its own (元), where the county seldom books on such a day")
-    alpha: float = Field(0.001, gt=0, lt=1, description="A handler is flagged when so many non-working-day payments "
+    alpha: float = Field(0.01, gt=0, lt=1, description="A handler is flagged when so many non-working-day payments "
                          "would happen by chance with at most this probability, at the county's own share")
     min_ratio: float = Field(2.0, ge=1, description="…and their share is at least this multiple of the county's")
     usual_share: float = Field(0.05, gt=0, lt=1, description="Where the county books more than this share of its "
@@ -82,8 +82,11 @@ class HolidayPostings(Detector):
         leads = []
         for (village, handler, year), g in hits.groupby(["village_code", "who", "yr"], sort=True):
             n, n_off, base = int(handled.get((village, handler, year), len(g))), len(g), float(off_share[year])
-            tail = float(binom.sf(n_off - 1, n, base))
-            stands_out = n_off >= p.min_count and tail <= p.alpha and n_off / n >= p.min_ratio * base
+            n_hol, hol_base = int(g["holiday"].sum()), float(holiday_share[year])
+            # statutory holidays are tested on their own too: a county that books on Saturdays still closes for 春节
+            tail = min(float(binom.sf(n_off - 1, n, base)) if n_off >= p.min_count else 1.0,
+                       float(binom.sf(n_hol - 1, n, hol_base)) if n_hol >= p.min_count else 1.0)
+            stands_out = tail <= p.alpha and (n_off / n >= p.min_ratio * base or n_hol / n >= p.min_ratio * hol_base)
             unusual_day = np.where(g["holiday"], float(holiday_share[year]), float(weekend_share[year])) < p.usual_share
             big = (g["debit"] >= p.large_amount) & unusual_day
             if not stands_out and not big.any():
@@ -93,8 +96,8 @@ class HolidayPostings(Detector):
             shown = "；".join(f"{ymd(r.day)}（{_label(r.day, r.kind)}）{r.voucher_no}号 {r.counterparty or ''} "
                              f"{wan(r.debit)}" for r in g.head(8).itertuples())
             unknown = not all(kind[2] for kind in g["kind"])
-            habit = (f"全县当年非工作日付款占 {base:.0%}，该经办人 {n} 笔付款中有 {n_off} 笔（{n_off / n:.0%}）"
-                     f"{'，明显偏高' if stands_out else ''}。")
+            habit = (f"全县当年非工作日付款占 {base:.1%}（法定节假日 {hol_base:.1%}），该经办人 {n} 笔付款中有 {n_off} 笔"
+                     f"（{n_off / n:.1%}，其中法定节假日 {n_hol} 笔）{'，明显偏高' if stands_out else ''}。")
             surprise = min(1.0, -np.log10(max(tail, 1e-12)) / 8)  # 1e-8 and rarer: full weight
             leads.append(self.lead(
                 village_code=village,

@@ -62,6 +62,9 @@ class Ranking(_Strict):
     feedback_min_reviewed: int = Field(20, ge=1, description="Reviewed leads a detector needs before feedback applies")
     weak_payee_factor: float = Field(0.8, gt=0, le=1, description="Score multiplier for payee-based leads whose "
                                      "payee is read only from 摘要 text (a weak source)")
+    signal_boost: float = Field(0.15, ge=0, le=1, description="A case whose records several detectors flag "
+                                "independently (a split to a relative; a shared account of a relative) ranks by its "
+                                "best priority × (1 + signal_boost × (detectors − 1)), at most two extra")
 
 
 class Review(_Strict):

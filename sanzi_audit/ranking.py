@@ -4,8 +4,10 @@
     priority      = weight(detector) × (score_share × score + (1 − score_share) × amount_factor)
 
 Leads that share any evidence record (the same ledger line, contract or claim) form one case, so an auditor
-reads the same money once. Cases are ordered by their best lead's priority; within a case, leads follow by
-priority. Rank 1 is the lead to look at first. Ties break on lead_id, so ranks are deterministic.
+reads the same money once. Cases are ordered by their best lead's priority, raised when several detectors flag
+the case independently (best × (1 + ranking.signal_boost × (detectors − 1)), at most two extra): a split that
+went to a cadre's relative ranks above either signal alone. Within a case, leads follow by priority. Rank 1 is the
+lead to look at first. Ties break on lead_id, so ranks are deterministic.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
     if (~dq).any():
         df.loc[~dq, "case_id"] = _cases(df.loc[~dq].reset_index(drop=True))
     best = df.groupby("case_id")["priority"].transform("max")
+    signals = df[~dq].groupby("case_id")["detector"].transform("nunique").reindex(df.index).fillna(1)
+    best = best * (1 + config.ranking.signal_boost * (signals.clip(upper=3) - 1))
     df = df.assign(_best=best, _dq=dq).sort_values(["_dq", "_best", "case_id", "priority", "lead_id"],
                                                    ascending=[True, False, True, False, True])
     df["rank"] = range(1, len(df) + 1)

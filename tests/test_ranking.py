@@ -57,3 +57,20 @@ def test_feedback_weighting_is_off_by_default_and_needs_enough_reviews(tmp_path)
     tuned = rank_leads(leads, cfg, feedback_weights(shares, cfg)).set_index("detector")["priority"]
     assert tuned["split_contracts"] == pytest.approx(plain["split_contracts"] * 1.3, rel=1e-4)
     assert tuned["vendor_concentration"] == plain["vendor_concentration"]
+
+
+def test_a_case_several_detectors_flag_ranks_above_a_stronger_single_signal():
+    from sanzi_audit.config import load_config
+    from sanzi_audit.detectors.base import Lead
+    from sanzi_audit.ranking import rank_leads
+
+    def lead(det, key, score, ev):
+        return Lead(det, "330599101200", score, 50_000, "t", "e", ev, key=(key,))
+
+    leads = [lead("split_contracts", "a", 0.7, [("ledger", "x1"), ("ledger", "x2")]),
+             lead("related_party_payees", "b", 0.7, [("ledger", "x1")]),  # the same money, another signal
+             lead("duplicate_payments", "c", 0.8, [("ledger", "y1")])]
+    ranked = rank_leads(leads, load_config())
+    order = list(ranked["detector"])
+    assert order.index("duplicate_payments") > order.index("split_contracts")
+    assert order.index("duplicate_payments") > order.index("related_party_payees")
