@@ -129,7 +129,7 @@ class Benford(Detector):
                          f"超过判定线 {line1:.4f}（Nigrini 不符合线 {p.mad_first} 与该样本量下随机波动预期的 "
                          f"{p.chance_factor} 倍取大）{two}。偏多的数字：{digits}；这些付款合计 "
                          f"{wan(float(g.loc[g['d1'].isin(top), 'debit'].sum()))}。人为编造的金额常偏离该分布，"
-                         "但固定标准的补贴、工资也会造成偏离，建议抽查偏多数字对应的凭证和原始单据。"),
+                         "但固定标准的补贴、工资也会造成偏离，建议抽查偏多数字对应的凭证和原始单据；若偏多的金额是固定标准（如每日误工补贴定额），可据标准文件排除。"),
             evidence=[("ledger", e) for e in ev["entry_id"]],
             key=key,
             details=dict(n=n, mad_first=round(mad1, 5), line_first=round(line1, 5),

@@ -82,7 +82,7 @@ class CashBalance(Detector):
                     explanation=(f"按账面现金分录逐日累计（本期数据无期初余额，从零起算），自 {ymd(dates[start])} 起库存现金"
                                  f"连续 {days} 天高于库存现金限额 {wan(limit)}，最高 {wan(peak)}，{close}。形成余额的主要现金"
                                  f"收入：{shown}。超限额现金应当日存入银行；长期大额持有现金可能形成账外资金，建议盘点现金"
-                                 "并核对提现用途。"),
+                                 "并核对提现用途；若期初已有合规的备用金余额或当日已存入银行，可据现金日记账和银行回单排除。"),
                     evidence=[("ledger", e) for e in ev["entry_id"]],
                     key=("spell", ymd(dates[start])),
                     details=dict(limit=limit, peak=peak, days=days, ongoing=bool(ongoing)),

@@ -80,7 +80,7 @@ class CashSitting(Detector):
                     explanation=(f"{ymd(r.entry_date)} {r.voucher_no}号凭证收取现金“{r.summary or ''}”{wan(r.amount)}，"
                                  f"{p.deposit_days} 天内存入银行 {wan(banked)}，少存 {wan(short)}；同期以现金支付 "
                                  f"{len(spent_rows)} 笔共 {wan(spent)}：{shown}{'等' if len(spent_rows) > 6 else ''}。"
-                                 f"{late}。现金收入应及时全额存入银行，不得坐收坐支，建议核对收款收据与现金日记账。"),
+                                 f"{late}。现金收入应及时全额存入银行，不得坐收坐支，建议核对收款收据与现金日记账；若该笔现金已当日存入银行而未入账，可据银行回单排除。"),
                     evidence=[("ledger", r.entry_id)] + list(dict.fromkeys(
                         ("ledger", e) for x in spent_rows.head(30).itertuples()
                         for e in pay_lines.get((village, x.voucher_no), [x.entry_id]))),

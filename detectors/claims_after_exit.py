@@ -46,7 +46,7 @@ class ClaimsAfterExit(Detector):
                              f"{'死亡' if died else '迁出'}，此后仍发放 {'、'.join(sorted(g['program'].unique()))} "
                              f"{len(g)} 笔（{ymd(g['pay_date'].min())} 至 {ymd(g['pay_date'].max())}），合计 {wan(total)}，"
                              f"最后一笔在状态变更后 {days} 天，收款账户 {', '.join(sorted(g['bank_account'].dropna().unique()))}。"
-                             f"存在冒领疑点，建议核实名册状态与实际领取人。"),
+                             f"存在冒领疑点，建议核实名册状态与实际领取人；若为状态变更前应发的补发款，可据发放文件排除。"),
                 evidence=[("residents", pid)] + [("claims", x) for x in g["claim_id"]], key=("after_exit", pid),
                 details=dict(status=first["status"], payments=len(g), days_after=days)))
         return leads

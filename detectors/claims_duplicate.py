@@ -35,7 +35,7 @@ class ClaimsDuplicate(Detector):
                 title=f"重复领取疑点：{name} {program} {period} 领取 {len(g)} 次",
                 explanation=(f"身份证号 {pid}（{name}）在 {period} 期 {program} 中被发放 {len(g)} 次"
                              f"{'（跨 ' + str(len(villages)) + ' 个村）' if len(villages) > 1 else ''}: {listing}。"
-                             f"多发 {wan(extra)}，建议核查是否重复列入发放名单。"),
+                             f"多发 {wan(extra)}，建议核查是否重复列入发放名单；若为补发上期漏发款项，可据补发文件排除。"),
                 evidence=[("claims", x) for x in g["claim_id"]], key=("dup_claim", pid, program, str(period)),
                 details=dict(times=len(g), villages=len(villages), accounts=accounts)))
         return leads

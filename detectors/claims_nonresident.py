@@ -56,6 +56,6 @@ class ClaimsNonresident(Detector):
                 title=f"非本村人员领取补贴疑点：{name} {why}，{len(g)} 笔 {wan(total)}",
                 explanation=(f"领取人 {name}（身份证号 {pid}）{why}{where}，却在本村领取 "
                              f"{'、'.join(sorted(g['program'].unique()))} {len(g)} 笔，合计 {wan(total)}。"
-                             f"建议核对户籍与补贴资格审核材料。"),
+                             f"建议核对户籍与补贴资格审核材料；若为新迁入或名册漏登人员，可据户籍变更记录排除。"),
                 evidence=evidence, key=("nonresident", pid), details=dict(reason=k, payments=len(g))))
         return leads

@@ -67,7 +67,8 @@ class ClaimsOutlier(Detector):
                 explanation=(f"{ymd(c['pay_date'])} 发放给“{c['claimant_name'] or ''}”的{c['program']}"
                              f"（{c['period'] or ''}）{wan(float(c['amount'] or 0))}，在全县 {len(claims):,} 笔补贴中被"
                              f"无监督模型（ECOD）评为最异常的 {self.params.contamination:.1%} 之一。主要原因——{why}。"
-                             "模型线索只说明与同村同项目的常态不同，请结合名册和申报材料核实。"),
+                             "模型线索只说明与同村同项目的常态不同，请结合名册和申报材料核实；若差异有合理原因（如补发、"
+                             "家庭人数多），可据申报材料排除。"),
                 evidence=[("claims", str(c["claim_id"]))],
                 key=(str(c["claim_id"]),),
                 details={"model": "ECOD", "score": float(scores[i]),

@@ -63,7 +63,7 @@ class ContractOverpayment(Detector):
                     title=f"超合同付款疑点：{c.get('title') or no} 已付 {wan(paid)}，合同金额 {wan(amount)}",
                     explanation=(f"合同 {no}（{c.get('title') or ''}，相对方 {c.get('vendor') or ''}，金额 {wan(amount)}）"
                                  f"已按合同编号付款 {len(g)} 笔合计 {wan(paid)}，超出合同金额 {wan(excess)}"
-                                 f"（{excess / max(amount, 1.0):.0%}）：{shown}。超出部分应有补充协议及相应决策，建议核查。"),
+                                 f"（{excess / max(amount, 1.0):.0%}）：{shown}。超出部分应有补充协议及相应决策，建议核查；若有补充协议和决议，可据此排除。"),
                     evidence=[("contracts", str(no))] + [("ledger", e) for e in g["entry_id"]],
                     key=("over", str(no)),
                     details={"paid": paid, "amount": amount, "excess": excess},
@@ -73,7 +73,7 @@ class ContractOverpayment(Detector):
                     village_code=village, score=0.6, amount_at_risk=paid,
                     title=f"超合同付款疑点：付款引用的合同 {no} 不在合同台账中（{wan(paid)}）",
                     explanation=(f"{len(g)} 笔付款引用合同编号 {no}，合计 {wan(paid)}，但合同台账中没有这份合同："
-                                 f"{shown}。合同可能未备案或编号有误，建议核实。"),
+                                 f"{shown}。合同可能未备案或编号有误，建议核实；若为合同台账漏登，可据合同原件排除。"),
                     evidence=[("ledger", e) for e in g["entry_id"]],
                     key=("unknown", str(no)),
                     details={"paid": paid},

@@ -56,7 +56,7 @@ class HospitalitySpending(Detector):
                 title=f"零接待疑点：{yr} 年 {len(g)} 笔疑似接待或礼品支出 {wan(total)}",
                 explanation=(f"本地要求村级“零接待”，但 {yr} 年有 {len(g)} 笔付款的摘要或科目含“{'、'.join(words) or '接待类'}”"
                              f"等字样，合计 {wan(total)}：{shown}{'等' if len(g) > 8 else ''}。建议核实支出事由、"
-                             "审批和参与人员。"),
+                             "审批和参与人员；若为误餐补助、慰问等有规定标准的支出，可据审批单排除。"),
                 evidence=[("ledger", e) for e in g["entry_id"]],
                 key=(str(yr),),
                 details={"payments": len(g), "keywords": words},

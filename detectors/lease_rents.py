@@ -92,7 +92,7 @@ class LeaseRents(Detector):
                                  f"{'租期 ' + format(term, 'g') + ' 年，' if term else '未注明租期（按一年计），'}"
                                  f"合同金额 {wan(r.amount)}，折合每{unit}每年 {r.rent:,.1f} 元；{where}其他 {len(others)} 份"
                                  f"同类（{kind}）合同的中位数为 {med:,.1f} 元（较低的几份：{shown}），本合同仅为其 "
-                                 f"{share:.0%}。可能低价出租或发包集体资产资源，建议核查发包程序、竞价记录和承租人身份。"),
+                                 f"{share:.0%}。可能低价出租或发包集体资产资源，建议核查发包程序、竞价记录和承租人身份；若经公开竞价且有决议，可据竞价记录排除。"),
                     evidence=[("contracts", r.contract_no)] + [("ledger", e) for e in receipts.get(r.contract_no, [])],
                     key=("lease", str(r.contract_no)),
                     details=dict(rent=round(float(r.rent), 2), median=round(med, 2), comparables=len(others),

@@ -79,7 +79,7 @@ class NearLimitAmounts(Detector):
                 title=f"刚低于限额疑点：{payee} {len(run)} 笔现金付款均略低于现金支付限额 {wan(lim)}",
                 explanation=(f"{p.window_days} 天内以现金向“{payee}”付款 {len(run)} 笔，每笔都在现金支付限额 {wan(lim)} "
                              f"以下 {p.band:.0%} 以内，合计 {wan(total)}：{shown}{'等' if len(run) > 8 else ''}。"
-                             "可能是把一笔应转账支付的款项拆成多笔现金支付，建议核对发票和实际采购。"),
+                             "可能是把一笔应转账支付的款项拆成多笔现金支付，建议核对发票和实际采购；若为互不相关的多次小额采购，可据发票和验收单排除。"),
                 evidence=[("ledger", e) for e in run["entry_id"]],
                 key=("cash", str(payee), ymd(run["entry_date"].iloc[0])[:7]),
                 details={"limit": lim, "payments": len(run), "window_days": p.window_days},
@@ -119,7 +119,7 @@ class NearLimitAmounts(Detector):
                     explanation=(f"经办人“{who}”{yr} 年有 {len(g)} 笔付款金额在{label} {wan(lim)} 以下 "
                                  f"{p.band:.0%} 以内（合计 {wan(total)}），而略高于限额的只有 {n_above} 笔：{shown}"
                                  f"{'等' if len(g) > 8 else ''}。金额集中在限额之下可能是为规避民主决策和招标"
-                                 "而拆分或压低金额，建议核查。"),
+                                 "而拆分或压低金额，建议核查；若各笔为独立事项且金额有据，可据合同和发票排除。"),
                     evidence=[("ledger", e) for e in g["entry_id"]],
                     key=(str(who), str(yr), str(lim)),
                     details={"limit": lim, "below": len(g), "above": n_above, "band": p.band},

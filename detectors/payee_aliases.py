@@ -55,7 +55,7 @@ class PayeeAliases(Detector):
                 title=f"一人多名疑点：证件号 {pid} 对应 {len(by_name)} 个名称",
                 explanation=(f"{'身份证号' if person else '统一社会信用代码'} {pid} 在 {len(g)} 条记录中以不同名称出现: "
                              f"{names}。同一证件号对应多个名称，可能是录入错误，也可能是以不同名义重复支付或分散业务，"
-                             f"建议核对原始单据与证件。"),
+                             f"建议核对原始单据与证件；若确为不同的人，可据身份证件排除。"),
                 evidence=list(dict.fromkeys(zip(g["source"], g["record_id"], strict=True))), key=("id", str(pid)),
                 details=dict(names=len(by_name), person=person)))
         return leads
@@ -86,6 +86,6 @@ class PayeeAliases(Detector):
                 village_code=g["village_code"].mode().iloc[0], score=0.8, amount_at_risk=minor,
                 title=f"一人多名疑点：账户 {acct} 以同音名字收款（{'/'.join(by_name.index)}）",
                 explanation=(f"银行账户 {acct} 以读音相同的两个名字收款: {names}（拼音均为 {g['sound'].iloc[0]}）。"
-                             f"可能是同一人以同音名字重复领取，建议核实实际提供劳务或领取补贴的人员。"),
+                             f"可能是同一人以同音名字重复领取，建议核实实际提供劳务或领取补贴的人员；若确为两人（如家人共用账户），可据证件和考勤排除。"),
                 evidence=ev, key=("homophone", str(acct), str(_sound)), details=dict(pinyin=g["sound"].iloc[0])))
         return leads

@@ -67,7 +67,7 @@ class RoundAmounts(Detector):
                 explanation=(f"经办人“{who}”{yr} 年 {n} 笔 {wan(p.min_amount)} 以上的付款中有 {k} 笔（{k / n:.0%}）是 "
                              f"{wan(p.unit)} 的整数倍，全县同类付款中整数金额只占 {base:.1%}；按全县比例出现这么多的概率约为 "
                              f"{tail:.1e}。这些付款合计 {wan(total)}：{shown}{'等' if k > 6 else ''}。按实际票据和工时结算的金额"
-                             "很少恰为整千元，建议核对原始凭证、考勤或验收记录。"),
+                             "很少恰为整千元，建议核对原始凭证、考勤或验收记录；若整数金额来自定额标准，可据标准文件排除。"),
                 evidence=[("ledger", e) for e in rows["entry_id"].head(40)],
                 key=(str(who), str(yr)),
                 details=dict(round=k, payments=n, county_share=round(base, 4), p_value=tail),

@@ -68,7 +68,7 @@ class SharedAccounts(Detector):
                 title=f"一个账户多人收款疑点：账户 {acct} 收取 {names} 个名字的款项",
                 explanation=(f"银行账户 {acct} 在 {len(g)} 笔付款中以 {names} 个不同收款人名义收款: {listing}，"
                              f"合计 {wan(total)}。{link}多人共用一个收款账户可能是代领或虚列人员，建议核实各收款人"
-                             f"是否本人实际提供劳务并收到款项。"),
+                             f"是否本人实际提供劳务并收到款项；若为同户家人共用账户或经书面委托代收，可据委托书排除。"),
                 evidence=[("ledger", e) for e in g["entry_id"]], key=("ledger_account", acct),
                 details=dict(account=acct, names=names, payments=len(g), cadre_linked=bool(linked))))
         return leads
@@ -97,7 +97,8 @@ class SharedAccounts(Detector):
                 title=f"补贴代领疑点：账户 {acct} 领取 {len(people)} 人（{houses} 户）的补贴",
                 explanation=(f"银行账户 {acct} 收取了 {len(people)} 名领取人（分属 {houses} 户）的补贴 {len(g)} 笔，"
                              f"合计 {wan(total)}，项目: {'、'.join(sorted(g['program'].unique()))}。领取人: {names}。"
-                             f"{link}补贴应发放至本人一卡通账户，建议核实是否存在代领、截留情形。"),
+                             f"{link}补贴应发放至本人一卡通账户，建议核实是否存在代领、截留情形；若为同户家人或经委托代领，"
+                             f"可据委托书排除。"),
                 evidence=[("claims", x) for x in g["claim_id"]], key=("claims_account", acct),
                 details=dict(account=acct, claimants=len(people), households=houses, cadre_linked=bool(linked))))
         return leads

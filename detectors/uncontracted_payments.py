@@ -51,7 +51,7 @@ class UncontractedPayments(Detector):
                 title=f"无合同大额付款疑点：{r.counterparty or '（无收款人）'} {wan(r.debit)}",
                 explanation=(f"{ymd(r.entry_date)} {r.voucher_no}号凭证向“{r.counterparty or ''}”支付“{r.summary or ''}”"
                              f"{wan(r.debit)}，达到{r.category}招标限额 {wan(r.limit)}，但未注明合同编号。该金额应有合同、"
-                             "村民代表会议决议和招标记录，建议调阅合同与决策材料。"),
+                             "村民代表会议决议和招标记录，建议调阅合同与决策材料；若合同已签订只是未注明编号，可据合同排除。"),
                 evidence=[("ledger", r.entry_id)],
                 key=(str(r.entry_id),),
                 details={"limit": float(r.limit), "category": r.category},

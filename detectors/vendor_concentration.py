@@ -49,7 +49,7 @@ class VendorConcentration(Detector):
                 title=f"承包方集中疑点：{r.vendor} 承接本村 {r.share:.0%} 的未招标工程款",
                 explanation=(f"本村未经公开招标的{'/'.join(p.categories)}类合同共 {r.count} 份、合计 {wan(r.total)}，"
                              f"其中“{r.vendor}”承接 {r.n} 份、{wan(float(r.amount))}，占 {r.share:.0%}。"
-                             f"建议核查承包方选择程序及其与村干部的关系。"),
+                             f"建议核查承包方选择程序及其与村干部的关系；若当地只有该承包方具备资质或经比选确定，可据比选记录排除。"),
                 evidence=[("contracts", x) for x in nos[(r.village_code, r.entity)]],
                 key=("concentration", str(r.entity)),
                 details=dict(share=round(float(r.share), 3), contracts=int(r.n), village_total=float(r.total))))

@@ -46,7 +46,7 @@ class VoucherGaps(Detector):
                 village_code=r.village_code, score=round(min(0.85, 0.55 + 0.1 * n), 4), amount_at_risk=0.0,
                 title=f"凭证断号疑点：{r.village_code} {int(r.year)} 年缺少 {n} 张凭证（{gone}）",
                 explanation=(f"{int(r.year)} 年凭证号从 {r.voucher_no}（{ymd(r.date)}）跳到 {r.after_no}（{ymd(r.after_date)}），"
-                             f"缺少 {gone}。缺号的凭证可能被抽走、作废未留存或未入账，建议调阅凭证登记簿与作废记录。"),
+                             f"缺少 {gone}。缺号的凭证可能被抽走、作废未留存或未入账，建议调阅凭证登记簿与作废记录；若缺号凭证有作废登记，可据此排除。"),
                 evidence=[("ledger", r.entry_id), ("ledger", r.after_id)],
                 key=("gap", str(int(r.year)), str(r.prefix), str(lo)), details=dict(missing=n, first_missing=lo)))
         return leads

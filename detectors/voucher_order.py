@@ -52,7 +52,7 @@ class VoucherOrder(Detector):
                 title=f"凭证顺序异常疑点：{r['voucher_no']} 号凭证日期早于前序凭证 {n} 天",
                 explanation=(f"{r['voucher_no']} 号凭证（{ymd(r['entry_date'])}，“{summary}”，{wan(total)}）的日期比"
                              f"编号在前的 {a['voucher_no']} 号凭证（{ymd(a['entry_date'])}）早 {n} 天。凭证按记账顺序编号，"
-                             "日期倒挂可能是事后补记并倒签日期，建议核对凭证登记簿和审批时间。"),
+                             "日期倒挂可能是事后补记并倒签日期，建议核对凭证登记簿和审批时间；若为年终调整或更正凭证，可据审批记录排除。"),
                 evidence=[("ledger", r["entry_id"]), ("ledger", a["entry_id"])],
                 key=("order", str(r["voucher_no"])),
                 details={"days_before": n, "ahead": str(a["voucher_no"])},

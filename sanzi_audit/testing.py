@@ -80,6 +80,8 @@ def check_detector(cls: type[Detector], data: DetectorInput | None = None) -> No
         for ld in first:
             assert ld.detector == cls.name, f"{cls.name}: lead.detector is {ld.detector!r}"
             assert "疑点" in ld.title, f"{cls.name}: a lead title must say 疑点 ({ld.title})"
+            # a reviewer should see at once what would clear it (若为同一合同分期付款……可据合同排除)
+            assert "排除" in ld.explanation, f"{cls.name}: the explanation must say what would clear the lead"
             for t, rid in ld.evidence:
                 assert t in ids and str(rid) in ids[t], f"{cls.name}: evidence {t}:{rid} not in the input ({label})"
         lead_ids = [ld.lead_id for ld in first]
