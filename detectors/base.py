@@ -52,6 +52,7 @@ class Lead:
     # anomaly keeps its id when scores change or more evidence arrives.
     key: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    joins_cases: bool = True  # see Detector.joins_cases
 
     @property
     def lead_id(self) -> str:
@@ -184,6 +185,9 @@ class Detector(ABC):
     uses: ClassVar[tuple[str, ...]] = ()
     # True when leads rest on who was paid: a payee read only from 摘要 then lowers the score (registry)
     uses_payee: ClassVar[bool] = False
+    # False for detectors whose leads describe a whole population (a handler's year of amounts, for Benford): their
+    # evidence is a sample, so it neither joins other leads into one case nor counts as an independent signal
+    joins_cases: ClassVar[bool] = True
     Params: ClassVar[type[Params]] = Params
 
     def __init__(self, params: Params | None = None):
@@ -200,7 +204,7 @@ class Detector(ABC):
         """Return leads found in ``data``; deterministic for the same input and parameters."""
 
     def lead(self, **kw) -> Lead:
-        return Lead(detector=self.name, **kw)
+        return Lead(detector=self.name, joins_cases=self.joins_cases, **kw)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -64,9 +64,10 @@ class CashBalance(Detector):
                            if not ongoing else lines.iloc[0:0])
                 # cash paid back into the bank while it was held (part of a hoard returned): the other half of it
                 later = lines[(lines["entry_date"] > dates[start]) & (lines["kind"] == "deposit")
-                              & (lines["entry_date"] <= dates[start] + np.timedelta64(100, "D"))]
-                banked = pd.concat([later[later["entry_date"] <= end].nsmallest(3, "amount"),
-                                    later.head(1)])  # and the first time cash went back to the bank
+                              & (lines["entry_date"] <= end + np.timedelta64(100, "D"))]
+                # and the first and the largest sums cash went back to the bank after
+                banked = pd.concat([later[later["entry_date"] <= end].nsmallest(3, "amount"), later.head(1),
+                                    later.nsmallest(1, "amount")])
                 ev = pd.concat([inflow, outflow, banked]).drop_duplicates("entry_id")
                 shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no}号“{r.summary or ''}”{wan(abs(r.amount))}"
                                  for r in inflow.head(5).itertuples())

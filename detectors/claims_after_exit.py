@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -10,11 +11,13 @@ from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 class AfterExitParams(Params):
     grace_days: int = Field(0, ge=0, le=120, description="Payments this many days after the status date are tolerated "
                             "(a roll prepared before the death was reported)")
+    land_programs: tuple[str, ...] = Field(("耕地地力保护补贴",), description="Programs paid on contracted land, "
+                                           "which moving out does not end (the land stays in the village; death does)")
 
 
 class ClaimsAfterExit(Detector):
     name = "claims_after_exit"
-    version = "1.0"
+    version = "1.1"
     title = "死亡或迁出后仍领取补贴"
     description = (
         "Flags subsidy payments to a claimant whose roster status is 死亡 or 迁出 with a status date on or before "
@@ -26,11 +29,20 @@ class ClaimsAfterExit(Detector):
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         r = data["residents"]
-        gone = r[r["status"].isin(["死亡", "迁出"]) & r["status_date"].notna()].drop_duplicates("person_id")
+        gone = r[r["status"].isin(["死亡", "迁出"]) & r["status_date"].notna()]
         if gone.empty:
             return []
-        c = data["claims"].merge(gone[["person_id", "status", "status_date", "name"]], left_on="claimant_id",
-                                 right_on="person_id")
+        # a death ends claims everywhere; moving out ends the claims of the village left (a claim in the village
+        # moved into is that village's, under its own roster row)
+        dead = gone[gone["status"] == "死亡"].sort_values("status_date").drop_duplicates("person_id")
+        left = gone[gone["status"] == "迁出"]
+        cols = ["person_id", "status", "status_date", "name"]
+        claims = data["claims"]
+        by_residence = claims[~claims["program"].isin(self.params.land_programs)]
+        c = pd.concat([claims.merge(dead[cols], left_on="claimant_id", right_on="person_id"),
+                       by_residence.merge(left[cols + ["village_code"]], left_on=["claimant_id", "village_code"],
+                                          right_on=["person_id", "village_code"])], ignore_index=True)
+        c = c.sort_values(["claim_id", "status"], ascending=[True, False]).drop_duplicates("claim_id")  # 死亡 first
         late = c[(c["pay_date"] - c["status_date"]).dt.days > self.params.grace_days]
         leads = []
         for pid, g in late.sort_values(["pay_date", "claim_id"]).groupby("claimant_id", sort=True):

@@ -3,6 +3,7 @@ out of line with area × rate."""
 
 from __future__ import annotations
 
+import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan
@@ -39,8 +40,13 @@ class ClaimsArea(Detector):
         c = c[c["quantity"].notna() & (c["quantity"] > 0)]
         if c.empty:
             return []
-        area = data["residents"].drop_duplicates("person_id").set_index("person_id")["contracted_area"]
-        c = c.assign(area=c["claimant_id"].map(area), rate=c["amount"] / c["quantity"])
+        res = data["residents"]
+        # the roster row of the claim's own village first (a person who moved has one per village)
+        own = res.drop_duplicates(["person_id", "village_code"]).set_index(["person_id", "village_code"])["contracted_area"]
+        any_ = res.dropna(subset=["contracted_area"]).drop_duplicates("person_id").set_index("person_id")["contracted_area"]
+        area = pd.Series(own.reindex(pd.MultiIndex.from_arrays([c["claimant_id"], c["village_code"]])).to_numpy(),
+                         index=c.index).fillna(c["claimant_id"].map(any_))
+        c = c.assign(area=area, rate=c["amount"] / c["quantity"])
         # the same claimant's previous period of the same program (largest claim of that period)
         per = (c.sort_values("quantity").drop_duplicates(["claimant_id", "program", "period"], keep="last")
                .sort_values(["claimant_id", "program", "period"]))

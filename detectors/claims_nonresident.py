@@ -12,6 +12,7 @@ _REASONS = {
     "missing": ("不在村民名册中", 0.85),
     "elsewhere": ("登记在其他村", 0.7),
     "invalid_id": ("身份证号校验不通过", 0.75),
+    "before_move": ("领取时尚未迁入本村", 0.6),
 }
 
 
@@ -21,24 +22,37 @@ class NonresidentParams(Params):
 
 class ClaimsNonresident(Detector):
     name = "claims_nonresident"
-    version = "1.0"
+    version = "1.1"
     title = "非本村人员领取补贴"
     description = (
         "Flags subsidy claimants whose ID is not on any village roster, is registered in another village than the "
         "one paying, or fails the GB 11643 check digit, per claimant and paying village. Basis: cases of cadres' "
         "parents registered in another township put on a village's list, and of invented names on 低保 rolls; "
-        "纪委 platforms match every roll against 户籍 by ID number.")
+        "纪委 platforms match every roll against 户籍 by ID number. A person who moved in (迁入 with a date) is a "
+        "resident from that date: claims after the move are theirs, claims before it are flagged.")
     requires = ("claims", "residents")
     Params = NonresidentParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]
-        roster = data["residents"].drop_duplicates("person_id").set_index("person_id")
-        home = c["claimant_id"].map(roster["village_code"])
+        r = data["residents"]
+        # a person has a row per village they belonged to: resident here on the pay date unless they only moved in
+        # later (迁入 with a date after it); their moving out or dying is claims_after_exit's business
+        here = c[["claim_id", "claimant_id", "village_code", "pay_date"]].merge(
+            r[["person_id", "village_code", "status", "status_date"]], left_on=["claimant_id", "village_code"],
+            right_on=["person_id", "village_code"], how="left")
+        not_yet = (here["status"] == "迁入") & here["status_date"].notna() & (here["pay_date"] < here["status_date"])
+        in_village = here["person_id"].notna() & ~not_yet
+        member = set(here.loc[in_village, "claim_id"])
+        early = set(here.loc[not_yet & here["person_id"].notna(), "claim_id"])
+        homes = (r.dropna(subset=["person_id"]).sort_values(["person_id", "village_code"])
+                 .groupby("person_id")["village_code"].agg(lambda v: "、".join(dict.fromkeys(v))))
+        home = c["claimant_id"].map(homes)
         valid = ric_valid_mask(c["claimant_id"])
         kind = home.map(lambda _: None).astype("object")
         kind[home.isna()] = "missing"
-        kind[home.notna() & (home != c["village_code"])] = "elsewhere"
+        kind[home.notna() & ~c["claim_id"].isin(member)] = "elsewhere"
+        kind[c["claim_id"].isin(early)] = "before_move"
         kind[~valid] = "invalid_id"
         c = c.assign(kind=kind, home=home)[kind.notna()]
         leads = []
@@ -48,9 +62,10 @@ class ClaimsNonresident(Detector):
                 continue
             k = g["kind"].iloc[0]
             why, score = _REASONS[k]
-            where = f"（户籍在 {g['home'].iloc[0]}）" if k == "elsewhere" else ""
+            where = f"（户籍在 {g['home'].iloc[0]}）" if k in ("elsewhere", "before_move") else ""
             name = g["claimant_name"].iloc[0] or pid
-            evidence = [("claims", x) for x in g["claim_id"]] + ([("residents", pid)] if k == "elsewhere" else [])
+            evidence = [("claims", x) for x in g["claim_id"]] + ([("residents", pid)] if k in ("elsewhere", "before_move")
+                                                                 else [])
             leads.append(self.lead(
                 village_code=village, score=score, amount_at_risk=total,
                 title=f"非本村人员领取补贴疑点：{name} {why}，{len(g)} 笔 {wan(total)}",

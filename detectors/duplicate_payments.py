@@ -16,6 +16,9 @@ _PERIOD = (r"((?:\d{4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(
 class DuplicateParams(Params):
     window_days: int = Field(10, ge=0, le=120, description="Same payee and amount within this many days is suspect; "
                              "monthly fixed fees (about 30 days apart) stay outside")
+    exact_window_days: int = Field(21, ge=0, le=120, description="…and within this many days for an amount to the "
+                                   "cent that is not a round figure (6,961.73元 twice is seldom two bills; a holiday "
+                                   "can sit between the two bookings)")
     amount_tolerance: float = Field(0.0, ge=0, le=100, description="Absolute difference (元) still counted as the same "
                                     "amount; real duplicates repeat the amount to the cent")
     neighbours: int = Field(6, ge=1, le=50, description="How many nearest amounts of the same payee each payment is "
@@ -149,9 +152,11 @@ class DuplicatePayments(Detector):
             b = a.shift(-lag)
             gap = (b["entry_date"] - a["entry_date"]).dt.days.abs()
             same_contract = a["contract_no"].isna() | b["contract_no"].isna() | (a["contract_no"] == b["contract_no"])
+            odd = (a["debit"] * 100).round() % 1000 != 0  # not a round ten: cents or units written out
+            window = np.where(odd, max(p.window_days, p.exact_window_days), p.window_days)
             m = ((a["village_code"] == b["village_code"]) & (a["entity"] == b["entity"])
                  & ((b["debit"] - a["debit"]).abs() <= tol)
-                 & (a["voucher"] != b["voucher"]) & (gap <= p.window_days) & same_contract)
+                 & (a["voucher"] != b["voucher"]) & (gap <= window) & same_contract)
             if m.any():
                 found.append(pd.DataFrame({"entry_id": a.loc[m, "entry_id"], "entry_id_b": b.loc[m, "entry_id"],
                                            "gap": gap[m].astype(int)}))

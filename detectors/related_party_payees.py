@@ -70,7 +70,8 @@ class RelatedPartyPayees(Detector):
             by_name = pd.Series(name_idx.reindex(key).to_numpy(), index=df.index[ask]).reindex(df.index)
             by_business = self._by_business(o, name, village, region).where(
                 by_id.isna() & by_acct.isna() & by_name.isna())
-            matched = by_id.fillna(by_acct).fillna(by_name).fillna(by_business.str.split("|").str[0])
+            matched = (by_id.astype("object").fillna(by_acct.astype("object")).fillna(by_name.astype("object"))
+                       .fillna(by_business.str.split("|").str[0].astype("object")))
             how = pd.Series(None, index=df.index, dtype="object")
             how[by_business.notna()] = by_business.str.split("|").str[1]
             how[by_name.notna()] = "姓名"
@@ -83,7 +84,8 @@ class RelatedPartyPayees(Detector):
             return []
         hits = pd.concat(rows, ignore_index=True)
         rel = hits["official"].map(people["relation"]).fillna("本人")
-        own = (rel == "本人") & hits["role"].isin(self.params.own_pay_roles)
+        # a cadre's own pay and allowances are normal; purchases from the cadre's own shop are not
+        own = (rel == "本人") & hits["role"].isin(self.params.own_pay_roles) & ~hits["how"].isin(_BUSINESS)
         hits = hits[~own]
         # most matched groups are a relative's small own payments: drop those before the per-group work
         flags = hits.assign(c=hits["source"] == "contracts", a=hits["how"].isin(["银行账号", *_BUSINESS]))

@@ -83,23 +83,31 @@ class SplitContracts(Detector):
         return leads
 
     def _windows(self, pieces: pd.DataFrame, keys: list[str]):
-        """Maximal runs of pieces within the window whose total reaches the limit, per group of ``keys``."""
+        """Runs of pieces within the window whose total reaches the limit, per group of ``keys``. Every run that
+        starts at a piece is a candidate; the strongest (most pieces, then most alike in title, then largest) are
+        taken first and runs never share a piece, so an unrelated earlier job cannot pull one piece of a split
+        into its own run and leave the other alone."""
+        window = self.params.window_days
         for _, g in pieces.sort_values(["date", "event_id"]).groupby(keys, sort=True):
             if len(g) < 2:
                 continue
             rows = g.to_dict("records")
-            i = 0
-            while i < len(rows):
-                start = rows[i]["date"]
+            candidates = []
+            for i in range(len(rows)):
                 j = i
-                while j + 1 < len(rows) and (rows[j + 1]["date"] - start).days <= self.params.window_days:
+                while j + 1 < len(rows) and (rows[j + 1]["date"] - rows[i]["date"]).days <= window:
                     j += 1
-                group = rows[i:j + 1]
-                if len(group) >= 2 and sum(r["amount"] for r in group) >= group[0]["limit"]:
-                    yield group
-                    i = j + 1
-                else:
-                    i += 1
+                run = rows[i:j + 1]
+                if len(run) >= 2 and sum(r["amount"] for r in run) >= run[0]["limit"]:
+                    candidates.append((-len(run), -_title_similarity([r["title"] for r in run]),
+                                       -sum(r["amount"] for r in run), i, j))
+            used: set[int] = set()
+            for *_, i, j in sorted(candidates):
+                free = [k for k in range(i, j + 1) if k not in used]
+                run = [rows[k] for k in free]
+                if len(run) >= 2 and sum(r["amount"] for r in run) >= run[0]["limit"]:
+                    used.update(free)
+                    yield run
 
     # ---- events: one per contract, or per unregistered procurement payment -------------------------
     def _events(self, data: DetectorInput) -> pd.DataFrame:

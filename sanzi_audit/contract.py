@@ -159,8 +159,10 @@ RESIDENTS = Table(
     name="residents",
     title="村民名册",
     record_id="person_id",
+    key=("person_id", "village_code"),
     optional=True,
-    doc="Resident roster (户籍/村民名册) with status changes.",
+    doc="Resident roster (户籍/村民名册) with status changes. A person who moved is one person with a history: a row "
+        "per village (迁出 from one with its date, 迁入 into the other with its date), not a duplicate.",
     columns=(
         C("person_id", "code", True, ("身份证号", "证件号码")),
         C("name", "text", aliases=("姓名",)),

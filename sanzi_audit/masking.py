@@ -27,10 +27,21 @@ def mask(value) -> str:
 LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d(?:[ \-\u00a0]?\d){11,20}(?:[ \-]?[A-Za-z])?)(?![0-9A-Za-z])")
 
 
+# dates are not digits of a number: 2024-02-21 2024-0138号 is a date and a voucher, 2024-03-05 6228… a date and an
+# account (the account is masked, the date kept whole)
+_DATE = re.compile(r"(?<![\d\-])(?<!\d[ \-\u00a0])(?:19|20)\d{2}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?!\d|-\d)")
+
+
 def mask_text(text: str | None) -> str:
     """Mask ID and bank-account numbers wherever they stand in free text (titles, explanations, 摘要, notes,
-    file names), whatever their length or separators: by pattern, not by column."""
-    return LONG_NUMBER.sub(lambda m: _mask_group(m.group(1)), text or "")
+    file names), whatever their length or separators: by pattern, not by column. Dates stay whole."""
+    text = text or ""
+    dates = _DATE.findall(text)
+    if not dates:
+        return LONG_NUMBER.sub(lambda m: _mask_group(m.group(1)), text)
+    parts = _DATE.split(text)
+    out = [LONG_NUMBER.sub(lambda m: _mask_group(m.group(1)), p) for p in parts]
+    return "".join(x for pair in zip(out, [*dates, ""], strict=True) for x in pair)
 
 
 def _mask_group(found: str) -> str:

@@ -62,7 +62,7 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
                          priority=round(priority(ld.score, ld.amount_at_risk, w, config), 6),
                          amount_at_risk=round(float(ld.amount_at_risk), 2), title=ld.title,
                          explanation=ld.explanation, details=json.dumps(ld.details, ensure_ascii=False, default=str),
-                         evidence=ld.evidence))
+                         evidence=ld.evidence, joins=ld.joins_cases))
     df = pd.DataFrame(rows)
     # data-quality leads are kept apart: never merged into a fraud case, ranked after every fraud lead
     dq = (df["detector"] == "data_quality").to_numpy()
@@ -70,7 +70,8 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
     if (~dq).any():
         df.loc[~dq, "case_id"] = _cases(df.loc[~dq].reset_index(drop=True))
     best = df.groupby("case_id")["priority"].transform("max")
-    signals = df[~dq].groupby("case_id")["detector"].transform("nunique").reindex(df.index).fillna(1)
+    joined = ~dq & df["joins"].to_numpy()
+    signals = df[joined].groupby("case_id")["detector"].transform("nunique").reindex(df.index).fillna(1)
     best = best * (1 + config.ranking.signal_boost * (signals.clip(upper=3) - 1))
     df = df.assign(_best=best, _dq=dq).sort_values(["_dq", "_best", "case_id", "priority", "lead_id"],
                                                    ascending=[True, False, True, False, True])
@@ -88,7 +89,9 @@ def _cases(df: pd.DataFrame) -> list[str]:
         return i
 
     owner: dict[tuple[str, str], int] = {}
-    for i, ev in enumerate(df["evidence"]):
+    for i, (ev, joins) in enumerate(zip(df["evidence"], df["joins"], strict=True)):
+        if not joins:  # a population-level lead (Benford) stays a case of its own
+            continue
         for rec in ev:
             j = owner.setdefault(tuple(rec), i)
             if j != i:

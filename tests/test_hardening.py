@@ -217,3 +217,12 @@ def test_a_killed_run_leaves_no_prefect_server_behind(tmp_path, small_county):
     alive = Path(f"/proc/{server[0]}/stat").exists() and \
         Path(f"/proc/{server[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     assert not alive, "the temporary Prefect server outlived the killed run"
+
+
+def test_dates_stay_whole_and_never_unmask_a_number():
+    from sanzi_audit.masking import mask_text
+
+    assert mask_text("2024-02-21 2024-0138号“提取现金”") == "2024-02-21 2024-0138号“提取现金”"
+    assert mask_text("2024-03-05 6228480012345678901") == "2024-03-05 6228***********8901"
+    for hidden in ("6228-2019-12-30-5678-9012", "6228 2019-12-30 5678 9012"):  # a date-like group inside an account
+        assert "5678" not in mask_text(hidden) or "2019" not in mask_text(hidden), mask_text(hidden)

@@ -378,7 +378,9 @@ def test_a_night_on_real_layouts_names_the_file_and_row_of_every_evidence_record
     wb = read_workbook(out / m.group(1))
     sheet = next(sh for sh in wb.sheets if m.group(2) in (None, sh.name)) if m.group(2) else wb.sheets[0]
     cells = sheet.rows[int(m.group(3)) - sheet.first_row]
-    debit = block["rows"][0][block["headers"].index("借方金额")] or block["rows"][0][block["headers"].index("贷方金额")]
+    row = block["rows"][0]
+    debit = next(row[block["headers"].index(h)] for h in ("借方金额", "贷方金额")
+                 if h in block["headers"] and row[block["headers"].index(h)])
     assert any(_norm(c) == _norm(debit.replace(",", "")) or _norm(c.replace(",", "")) == _norm(debit.replace(",", ""))
                for c in cells if c), (label, cells, debit)
 

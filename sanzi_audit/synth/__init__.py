@@ -72,6 +72,7 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         from .hard import HARD_LOOKALIKES, HARD_RATES, HardInjector
 
         inj: Injector = HardInjector(books, ids, vendors)
+        inj.villages = villages
         rates.update(HARD_RATES)
         lookalikes.update(HARD_LOOKALIKES)
     else:

@@ -16,7 +16,9 @@ Frauds (ground truth in truth.csv):
 Look-alikes (lookalikes.csv; a good detector leaves them alone):
 - a tendered contract above the limit paid in instalments, some citing the contract only in 摘要, some not at all;
 - one vendor doing two or three unrelated small jobs at different sites within a few weeks;
-- a monthly payee (rent, a cleaner) whose payments fall a few days apart across a month boundary.
+- a monthly payee (rent, a cleaner) whose payments fall a few days apart across a month boundary;
+- a pensioner who moved into the village mid-year (迁入 with its date) and is paid from the month after;
+- a pensioner who moved from one village to another: on both rosters (迁出 / 迁入, one date), paid by each in turn.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import datetime as dt
 
 from .books import WORKS, _pick
 from .inject import Injector
-from .world import Vendor, Village, place_name
+from .world import Person, Vendor, Village, place_name
 
 # Probability that a village carries each hard variant family; the easy patterns keep their own rates.
 HARD_RATES = {"split_contract": 0.5, "duplicate_payment": 0.5, "related_party": 0.45}
-HARD_LOOKALIKES = {"instalment_lookalike": 0.45, "unrelated_jobs_lookalike": 0.35, "recurring_lookalike": 0.45}
+HARD_LOOKALIKES = {"instalment_lookalike": 0.45, "unrelated_jobs_lookalike": 0.35, "recurring_lookalike": 0.45,
+                   "moved_in_lookalike": 0.3, "two_rosters_lookalike": 0.3}
 
 _T2T = str.maketrans("县区镇乡村组门东业务费设计维修电气装饰环卫岭桥湾头", "縣區鎮鄉村組門東業務費設計維修電氣裝飾環衛嶺橋灣頭")
 _SHOPS = ["五金店", "建材店", "农资店", "便民超市", "水电维修部", "建材经营部"]
@@ -65,6 +68,8 @@ def reword(rng, summary: str) -> str:
 class HardInjector(Injector):
     """The easy injector's patterns, with the split, duplicate and favour families replaced by their hard variants
     (a share of each still planted the easy way), and the hard look-alikes."""
+
+    villages: list[Village] = []  # the county's villages, in the order they are booked (set by generate)
 
     # ---- splits --------------------------------------------------------------------------------
     def split_contract(self, v: Village) -> None:
@@ -261,3 +266,45 @@ class HardInjector(Injector):
             p = b.pay(v, b.working_day_near(day), "513001" if "租金" in what else "514001", amount,
                       f"支付{m}月{what}", owner.name, owner.person_id, owner.account, cash=False)
             b.lookalikes.append(("recurring_lookalike", v.code, "ledger", (p.key, 0)))
+
+    def moved_in_lookalike(self, v: Village) -> None:
+        """A pensioner from elsewhere moves in mid-year and is paid here from the month after the move."""
+        rng, b = self.rng, self.b
+        birth = dt.date(b.year - int(rng.integers(62, 82)), int(rng.integers(1, 13)), int(rng.integers(1, 28)))
+        moved = dt.date(b.year, int(rng.integers(3, 10)), 1)
+        hid = f"{v.code}9{len(v.households):03d}"
+        p = Person(self.ids.ric(birth, bool(rng.random() < 0.5)), self.ids.person_name(), v.code, hid, birth,
+                   bool(rng.random() < 0.5), self.ids.bank_account(), status="迁入", status_date=moved, head=True)
+        v.households[hid] = [p]
+        v.people.append(p)
+        for m in range(moved.month + 1, 13):
+            c = b.claim(v, "城乡居民基础养老金", f"{b.year}-{m:02d}", p, 260.0, b.working_day_near(dt.date(b.year, m, 15)))
+            b.lookalikes.append(("moved_in_lookalike", v.code, "claims", c["claim_id"]))
+
+    def two_rosters_lookalike(self, v: Village) -> None:
+        """A pensioner of an earlier village moves here: 迁出 there and 迁入 here on one date, paid by each in turn."""
+        rng, b = self.rng, self.b
+        done = self.villages[: self.villages.index(v)] if v in self.villages else []
+        if not done:
+            return
+        other = _pick(rng, done)
+        moved = dt.date(b.year, int(rng.integers(4, 10)), 1)
+        elderly = [q for q in other.people if q.status == "在册" and b.year - q.birth.year >= 62]
+        if not elderly:
+            return
+        q = _pick(rng, elderly)
+        paid = [c for c in b.claims if c["claimant_id"] == q.person_id and c["village_code"] == other.code
+                and c["program"] == "城乡居民基础养老金"]
+        if not paid:
+            return
+        q.status, q.status_date = "迁出", moved
+        hid = f"{v.code}8{len(v.households):03d}"
+        here = Person(q.person_id, q.name, v.code, hid, q.birth, q.male, q.account, status="迁入", status_date=moved,
+                      head=True)
+        v.households[hid] = [here]
+        v.people.append(here)
+        for c in paid:
+            if c["pay_date"] >= moved:  # after the move the new village pays
+                c["village_code"] = v.code
+                c["claim_id"] = v.code + c["claim_id"][len(other.code):]
+            b.lookalikes.append(("two_rosters_lookalike", c["village_code"], "claims", c["claim_id"]))

@@ -55,3 +55,35 @@ def test_other_names_paid_into_a_relatives_account():
               for i, n in enumerate(["甲一", "乙二"], start=1)]
     (ld,) = RelatedPartyPayees().detect(data(ledger=[SALARY, son_pay] + others, officials=[CADRE, SON]))
     assert ld.score >= 0.75 and "银行账号" in ld.details["matched_by"]
+
+
+def test_purchases_from_a_relatives_shop_named_after_them_are_a_favour():
+    from sanzi_audit.detectors.related_party_payees import RelatedPartyPayees
+
+    from .helpers import V, data, pay
+
+    officials = [dict(person_id="330599197001010022", name="李书记", village_code=V, role="党支部书记",
+                      related_to=None, relation="本人"),
+                 dict(person_id="33059919861118055X", name="许秀华", village_code=V, role=None,
+                      related_to="330599197001010022", relation="兄弟姐妹")]
+    shop = [pay(f"s{i}", f"2024-{i + 1:02d}-10", 600.0 + i, "演示县许秀华水电维修部", "513001",
+                summary="购买水电材料") for i in range(8)]
+    (ld,) = RelatedPartyPayees().detect(data(ledger=shop, officials=officials))
+    assert "经营的店铺" in ld.title and "店名" in ld.details["matched_by"]
+    # a namesake's shop in another village is no match
+    other = [dict(r, village_code="330599101201") for r in shop]
+    assert RelatedPartyPayees().detect(data(ledger=other, officials=officials)) == []
+
+
+def test_a_company_the_cadre_register_names_as_a_relatives_employer_is_a_favour():
+    from sanzi_audit.detectors.related_party_payees import RelatedPartyPayees
+
+    from .helpers import V, contract, data
+
+    officials = [dict(person_id="330599197001010022", name="李书记", village_code=V, role="党支部书记",
+                      related_to=None, relation="本人"),
+                 dict(person_id="330599197201010033", name="赵某", village_code=V, role=None,
+                      related_to="330599197001010022", relation="配偶", employer="演示县庄头建材有限公司")]
+    cons = [contract("H1", "2024-03-01", 45000, "庄头建材有限公司", method="直接发包")]
+    (ld,) = RelatedPartyPayees().detect(data(contracts=cons, ledger=[], officials=officials))
+    assert "工作单位" in ld.details["matched_by"] and "赵某" in ld.explanation
