@@ -15,6 +15,7 @@ the flow: the flow exports PREFECT_API_URL before the cluster starts (see docs/p
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -146,6 +147,9 @@ def run_province(config_path: str) -> dict:
         api = server.api_url
     # Dask worker processes read it from the environment; without it each would start its own server
     os.environ["PREFECT_API_URL"] = api
+    # a comm closing while the cluster shuts down is logged by distributed at INFO with its traceback: noise that
+    # reads like a crash at the end of a good run
+    logging.getLogger("distributed.batched").setLevel(logging.WARNING)
     if prov.cluster.address:
         runner = DaskTaskRunner(address=prov.cluster.address)
     else:

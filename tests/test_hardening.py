@@ -73,7 +73,10 @@ def test_sanzi_province_as_the_readme_runs_it_with_no_prefect_server(tmp_path):
     r = subprocess.run([*cli, "province", "--config", str(tmp_path / "prov" / "province.yaml")], capture_output=True,
                        text=True, env=env, cwd=tmp_path / "prov", timeout=600)
     assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-3000:]
-    assert "Traceback" not in r.stderr and "TypeError" not in r.stderr
+    # no traceback of ours (distributed may log a comm closed at shutdown with one, under load)
+    ours = [t for t in r.stderr.split("Traceback (most recent call last):")[1:]
+            if "sanzi_audit" in t or "/flows/" in t or "TypeError" in t]
+    assert not ours, ours[0][-2000:]
 
 
 def test_masking_catches_ids_and_accounts_in_every_form_they_are_written():

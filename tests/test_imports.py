@@ -402,3 +402,19 @@ def test_utf16_text_is_read_and_garbage_behind_a_bom_is_refused():
     assert decode("科目编码,借方\r\n513001,5\r\n".encode("utf-16"))[0].startswith("科目编码")
     with pytest.raises(GridError, match="编码"):
         decode(b"\xff\xfe\x00garbage\x81\x00")  # UTF-16 would decode it as mojibake
+
+
+def test_a_file_whose_4096th_byte_splits_a_character_is_still_sniffed_right(tmp_path):
+    """Found by bench/fuzz.py at example 9,900: an HTML export written on one line, a Chinese character across the
+    4 KB sniffing boundary, read as CSV."""
+    from sanzi_audit.imports.grid import read_workbook, sniff
+
+    for cell in ("张三", "小计", "新塘村 2024年 序时账（第1页）", "城关建材店"):
+        for pad in range(12):  # some of these offsets put a 3-byte character across byte 4096
+            body = "<html><body><table>" + "x" * pad + "".join(
+                f"<tr><td>2024-01-01</td><td>{cell}</td></tr>" for _ in range(300))
+            data = (body + "</table></body></html>").encode("utf-8")
+            assert sniff(data) == "html", (cell, pad)
+    p = tmp_path / "序时账.xls"
+    p.write_bytes(data)
+    assert read_workbook(p).sheets[0].rows[0][1] == "城关建材店"
