@@ -53,6 +53,7 @@ class Lead:
     key: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     joins_cases: bool = True  # see Detector.joins_cases
+    detector_version: str = ""  # the version of the rule that produced it: part of the evidence
 
     @property
     def lead_id(self) -> str:
@@ -204,7 +205,7 @@ class Detector(ABC):
         """Return leads found in ``data``; deterministic for the same input and parameters."""
 
     def lead(self, **kw) -> Lead:
-        return Lead(detector=self.name, joins_cases=self.joins_cases, **kw)
+        return Lead(detector=self.name, joins_cases=self.joins_cases, detector_version=str(self.version), **kw)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

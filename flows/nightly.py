@@ -139,13 +139,16 @@ def _publish_artifacts(db_url: str, s: RunSummary) -> None:
                              description=f"运行 #{s.run_id} 摘要")
     import sqlalchemy as sa
 
+    from sanzi_audit.registry import detector_titles
+
+    titles = detector_titles()
     L = store.leads
     with store.connect(db_url).connect() as conn:
         top = conn.execute(sa.select(L.c.rank, L.c.detector, L.c.village_code, L.c.score, L.c.amount_at_risk,
                                      L.c.title, L.c.status).where(L.c.rank.is_not(None))
                            .order_by(L.c.rank).limit(20)).all()
     create_table_artifact(key="sanzi-top-leads", description=f"运行 #{s.run_id} 排名前 20 的疑点线索（证件号已遮蔽）",
-                          table=[dict(排名=r.rank, 检测器=r.detector, 村=r.village_code, 分数=round(r.score, 2),
+                          table=[dict(排名=r.rank, 检测器=titles.get(r.detector, r.detector), 村=r.village_code, 分数=round(r.score, 2),
                                       金额=round(r.amount_at_risk or 0, 2), 疑点=mask_text(r.title),
                                       状态=store.STATUS_LABELS.get(r.status, r.status)) for r in top])
 

@@ -287,8 +287,11 @@ def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[L
             explanation=(f"数据校验（expectations/{table}.json 的 {check} 规则）发现 {len(items)} 条记录不符合要求，"
                          f"记录已载入并参与检测，请核对源数据：" + "；".join(shown) + more),
             evidence=[(table, str(w["record_id"])) for w, _ in items], key=(table, check),
-            details={"table": table, "check": check, "records": len(items)}))
+            details={"table": table, "check": check, "records": len(items)}, detector_version=DATA_QUALITY_VERSION))
     return out
+
+
+DATA_QUALITY_VERSION = "1"  # bump when quality_leads changes what it reports
 
 
 # ---- load ----------------------------------------------------------------------------------------
@@ -460,7 +463,8 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
         rows, evidence, events = [], [], []
         tonight: dict[str, set[tuple[str, str]]] = {}
         for r in ranked.itertuples(index=False):
-            rows.append(dict(lead_id=r.lead_id, detector=r.detector, detector_version=None, case_id=r.case_id,
+            rows.append(dict(lead_id=r.lead_id, detector=r.detector,
+                             detector_version=getattr(r, "detector_version", None) or None, case_id=r.case_id,
                              village_code=r.village_code, township_code=r.township_code, score=float(r.score),
                              priority=float(r.priority), rank=int(r.rank), amount_at_risk=float(r.amount_at_risk),
                              title=r.title, explanation=r.explanation, details=r.details, status="new",
@@ -475,7 +479,7 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
             ins = _insert(conn, L)
             stmt = ins.on_conflict_do_update(
                 index_elements=["lead_id"],
-                set_={c: getattr(ins.excluded, c) for c in store.DETECTION_FIELDS if c != "detector_version"})
+                set_={c: getattr(ins.excluded, c) for c in store.DETECTION_FIELDS})
             for i in range(0, len(rows), 5000):
                 conn.execute(stmt, rows[i:i + 5000])
         if evidence:

@@ -128,7 +128,7 @@ def cross_county_claims(counties: list[County]) -> list[Lead]:
                              for county, h in g.groupby("county", sort=True))
             extra = float(g["amount"].sum() - g.groupby("county")["amount"].sum().max())
             leads.append(Lead(
-                detector="cross_county_claims", village_code=str(first.village_code),
+                detector="cross_county_claims", detector_version="1", village_code=str(first.village_code),
                 score=round(min(0.95, 0.75 + 0.03 * len(periods)), 4), amount_at_risk=round(extra, 2),
                 title=(f"跨县重复领取疑点：{first.claimant_name or pid} {program} {len(periods)} 期在 "
                        f"{g['county'].nunique()} 个县领取"),
@@ -181,7 +181,7 @@ def cross_township_splits(counties: list[County], params: CrossCounty) -> list[L
                 shown = "；".join(f"{r.county} {r.village_code} {ymd(r.sign_date)} {r.contract_no} {wan(float(r.amount))}"
                                  for r in piece.itertuples())
                 leads.append(Lead(
-                    detector="cross_township_splits", village_code=str(first.village_code),
+                    detector="cross_township_splits", detector_version="1", village_code=str(first.village_code),
                     score=round(min(0.9, 0.6 + 0.1 * len(piece)), 4), amount_at_risk=round(float(piece["amount"].sum()), 2),
                     title=f"跨乡镇拆分疑点：{first.vendor} {len(piece)} 份“{job}”合同分布在 {towns} 个乡镇，均略低于招标限额",
                     explanation=(f"“{first.vendor}”在 {params.split_window_days} 天内签订 {len(piece)} 份同类{cat}合同“{job}”，"

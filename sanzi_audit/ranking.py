@@ -45,7 +45,7 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
     ``feedback``: per-detector multipliers from reviewers' verdicts (see feedback_weights).
     """
     feedback = feedback or {}
-    cols = ["lead_id", "detector", "case_id", "village_code", "township_code", "score", "priority", "rank",
+    cols = ["lead_id", "detector", "detector_version", "case_id", "village_code", "township_code", "score", "priority", "rank",
             "amount_at_risk", "title", "explanation", "details", "evidence"]
     if not leads:
         return pd.DataFrame(columns=cols)
@@ -57,7 +57,8 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
     rows = []
     for lid, ld in sorted(by_id.items()):
         w = config.detector(ld.detector).weight * feedback.get(ld.detector, 1.0)
-        rows.append(dict(lead_id=lid, detector=ld.detector, village_code=ld.village_code,
+        rows.append(dict(lead_id=lid, detector=ld.detector, detector_version=ld.detector_version or None,
+                         village_code=ld.village_code,
                          township_code=ld.village_code[:9], score=ld.score,
                          priority=round(priority(ld.score, ld.amount_at_risk, w, config), 6),
                          amount_at_risk=round(float(ld.amount_at_risk), 2), title=ld.title,

@@ -40,6 +40,15 @@ def load_detectors() -> dict[str, type[Detector]]:
     return found
 
 
+# leads that come from the pipeline or the province step rather than a detector class
+OTHER_TITLES = {"data_quality": "数据质量", "cross_county_claims": "跨县重复领取", "cross_township_splits": "跨乡镇拆分"}
+
+
+def detector_titles() -> dict[str, str]:
+    """Every lead source's Chinese title, from the detector classes themselves (the one source of truth)."""
+    return {**OTHER_TITLES, **{name: cls.title for name, cls in load_detectors().items()}}
+
+
 def make_detector(cls: type[Detector], config: Config) -> Detector:
     try:
         params = cls.Params.model_validate(config.detector(cls.name).params)

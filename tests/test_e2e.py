@@ -109,3 +109,15 @@ def test_a_run_that_dies_is_marked_failed_and_leaves_the_leads_and_no_lock(night
     assert last.status == "failed" and "worker killed" in last.message
     assert lock == 0
     pd.testing.assert_frame_equal(pd.read_sql_query(q, engine), before)
+
+
+def test_every_published_lead_carries_its_detectors_version(nightly_db):
+    import sqlalchemy as sa
+
+    from sanzi_audit.registry import load_detectors
+
+    versions = {name: str(cls.version) for name, cls in load_detectors().items()}
+    with sa.create_engine(nightly_db[0]).connect() as c:
+        rows = c.execute(sa.text("SELECT detector, detector_version FROM leads")).all()
+    assert rows and all(ver for _, ver in rows)
+    assert all(ver == versions[det] for det, ver in rows if det in versions)

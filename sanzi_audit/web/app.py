@@ -32,13 +32,13 @@ from .auth import AuthError, User
 HERE = Path(__file__).parent
 COOKIE = "sanzi_session"
 LOGIN_COOKIE = "sanzi_login"  # binds the sign-in form to the browser that loaded it
-DETECTOR_TITLES = {
-    "split_contracts": "化整为零", "duplicate_payments": "重复支付", "shared_accounts": "一个账户多人收款",
-    "related_party_payees": "优亲厚友", "vendor_concentration": "供应商集中", "large_cash": "大额现金",
-    "payee_aliases": "同人异名", "claims_after_exit": "死亡/迁出后领取", "claims_nonresident": "非本村人员领取",
-    "claims_duplicate": "重复领取", "claims_area": "虚报面积", "voucher_gaps": "凭证断号",
-    "data_quality": "数据质量",
-}
+def detector_titles() -> dict[str, str]:
+    """Titles from the detector registry (web, export and run summary read the same ones)."""
+    from ..registry import detector_titles as titles
+
+    return titles()
+
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'",
@@ -81,7 +81,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     env = templates.env
-    env.globals.update(status_labels=store.STATUS_LABELS, detector_titles=DETECTOR_TITLES, roles=auth.ROLES)
+    titles = detector_titles()
+    env.globals.update(status_labels=store.STATUS_LABELS, detector_titles=titles, roles=auth.ROLES)
     env.filters["pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2, default=str)
     env.filters["money"] = lambda v: f"{(v or 0):,.2f}"
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
@@ -386,8 +387,9 @@ def _xlsx(engine, user: User, rows, filename: str) -> Response:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
     text = (lambda s: s or "") if user.can_unmask else queries.mask_text
+    titles = detector_titles()
     for r in rows:
-        ws.append([r["rank"], r["lead_id"], r["case_id"], DETECTOR_TITLES.get(r["detector"], r["detector"]),
+        ws.append([r["rank"], r["lead_id"], r["case_id"], titles.get(r["detector"], r["detector"]),
                    r["village_code"], store.STATUS_LABELS.get(r["status"], r["status"]), round(r["score"], 3),
                    round(r["amount_at_risk"] or 0, 2), text(r["title"]), text(r["explanation"]), r["assignee"]])
     for c in ws[1]:
