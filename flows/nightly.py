@@ -105,6 +105,7 @@ def publish_task(db_url: str, ranked: pd.DataFrame, run_id: int, config: Config,
 @task(name="report", **_TASK)
 def report_task(db_url: str, summary: RunSummary) -> RunSummary:
     _publish_artifacts(db_url, summary)
+    store.record_detectors(store.connect(db_url), summary.run_id, summary.detectors or [])
     store.finish_run(store.connect(db_url), summary.run_id, status=summary.status,
                      counts=[c.__dict__ for c in summary.counts], stages=summary.stages,
                      leads_new=summary.leads_new, leads_updated=summary.leads_updated,

@@ -125,6 +125,33 @@ lead_events = sa.Table(
 STATUS_LABELS = {"new": "待核查", "in_review": "核查中", "confirmed": "属实", "dismissed": "不属实",
                  "referred": "已移交", "closed": "已办结", "resolved_by_data": "数据已更正"}
 
+# One row per detector per run: which rule, at which version, with which effective parameters, how it ended, how
+# many leads, how long. Which version of a rule produced a lead is part of the evidence.
+run_detectors = sa.Table(
+    "run_detectors", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("detector", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),  # ran / skipped / disabled / failed
+    sa.Column("leads", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("seconds", sa.Float),
+    sa.Column("params", sa.Text),  # JSON
+    sa.Column("reason", sa.Text),
+)
+
+
+def record_detectors(engine: sa.Engine, run_id: int, reports) -> None:
+    """Store the run's detector reports (registry.DetectorReport), replacing any earlier ones of the run."""
+    rows = [dict(run_id=run_id, detector=r.name, version=str(r.version or "") or None, status=r.status,
+                 leads=int(r.leads), seconds=round(float(r.seconds), 3),
+                 params=json.dumps(r.params, ensure_ascii=False, default=str), reason=r.reason or None)
+            for r in reports]
+    with engine.begin() as conn:
+        conn.execute(run_detectors.delete().where(run_detectors.c.run_id == run_id))
+        if rows:
+            conn.execute(run_detectors.insert(), rows)
+
+
 run_lock = sa.Table(
     "run_lock", metadata,
     sa.Column("name", sa.Text, primary_key=True),  # one row while a run writes this database

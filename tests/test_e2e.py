@@ -121,3 +121,18 @@ def test_every_published_lead_carries_its_detectors_version(nightly_db):
         rows = c.execute(sa.text("SELECT detector, detector_version FROM leads")).all()
     assert rows and all(ver for _, ver in rows)
     assert all(ver == versions[det] for det, ver in rows if det in versions)
+
+
+def test_each_run_stores_one_row_per_detector(nightly_db):
+    import json
+
+    import sqlalchemy as sa
+
+    from sanzi_audit.registry import load_detectors
+
+    with sa.create_engine(nightly_db[0]).connect() as c:
+        rows = c.execute(sa.text("SELECT run_id, detector, version, status, leads, seconds, params FROM run_detectors "
+                                 "WHERE run_id = (SELECT max(run_id) FROM runs WHERE status = 'success')")).all()
+    assert {r.detector for r in rows} == set(load_detectors())
+    ran = [r for r in rows if r.status == "ran"]
+    assert ran and all(r.version and r.seconds is not None and isinstance(json.loads(r.params), dict) for r in ran)
