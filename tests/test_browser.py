@@ -73,7 +73,7 @@ def test_auditor_morning(page, site, tmp_path):
     page.locator("table.queue tbody a").first.click()
     page.wait_for_url(re.compile(r".*/leads/.*"))
     lead_url = page.url
-    assert page.locator("text=证据记录").count() == 1
+    assert page.locator("h2", has_text="证据记录").count() == 1
     assert page.locator("table.evidence tbody tr").count() > 0
     assert "**********" in page.content()  # IDs masked for an auditor
     page.screenshot(path=str(SHOTS / "lead.png"), full_page=True)

@@ -480,3 +480,13 @@ def test_data_docs_open_only_to_users_who_see_the_whole_run(site):
     finally:
         with engine.begin() as conn:
             conn.execute(store.runs.update().where(store.runs.c.run_id == run_id).values(data_docs=None))
+
+
+def test_a_browser_that_sends_origin_null_signs_in_and_a_null_origin_still_needs_the_cookie(site):
+    c = anonymous(site)
+    token = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": "li", "password": PASSWORD, "csrf": token}, headers={"Origin": "null"})
+    assert r.status_code == 303  # Chromium under Referrer-Policy: no-referrer
+    other = anonymous(site)  # an attacker's no-referrer page: Origin null, but no login cookie
+    r = other.post("/login", data={"username": "li", "password": PASSWORD, "csrf": token}, headers={"Origin": "null"})
+    assert r.status_code == 403
