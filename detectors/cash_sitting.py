@@ -43,7 +43,16 @@ class CashSitting(Detector):
             return []
         leads = []
         # a cash payment is shown by its payee line (劳务费 to 张三), not by the cash line of its voucher
-        pay_lines = data.payments.groupby(["village_code", "voucher_no"], sort=False)["entry_id"].agg(list)
+        pay_index = None
+
+        def payee_lines(village: str, voucher: str, fallback: str) -> list[str]:
+            nonlocal pay_index
+            if pay_index is None:  # built on the first lead only: most nights have few
+                p = data.payments
+                pay_index = p.groupby(["village_code", "voucher_no"], sort=False).indices
+                pay_index = (pay_index, p["entry_id"].to_numpy())
+            rows = pay_index[0].get((village, voucher))
+            return [str(x) for x in pay_index[1][rows]] if rows is not None else [fallback]
         window = np.timedelta64(p.deposit_days, "D")
         lines_of = dict(tuple(cash[cash["village_code"].isin(receipts["village_code"].unique())]
                               .groupby("village_code", sort=False)))
@@ -83,7 +92,7 @@ class CashSitting(Detector):
                                  f"{late}。现金收入应及时全额存入银行，不得坐收坐支，建议核对收款收据与现金日记账；若该笔现金已当日存入银行而未入账，可据银行回单排除。"),
                     evidence=[("ledger", r.entry_id)] + list(dict.fromkeys(
                         ("ledger", e) for x in spent_rows.head(30).itertuples()
-                        for e in pay_lines.get((village, x.voucher_no), [x.entry_id]))),
+                        for e in payee_lines(village, x.voucher_no, x.entry_id))),
                     key=("receipt", str(r.entry_id)),
                     details=dict(receipt=float(r.amount), banked=banked, spent=spent, deposit_days=p.deposit_days),
                 ))

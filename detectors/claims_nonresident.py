@@ -38,21 +38,26 @@ class ClaimsNonresident(Detector):
         r = data["residents"]
         # a person has a row per village they belonged to: resident here on the pay date unless they only moved in
         # later (迁入 with a date after it); their moving out or dying is claims_after_exit's business
-        here = c[["claim_id", "claimant_id", "village_code", "pay_date"]].merge(
-            r[["person_id", "village_code", "status", "status_date"]], left_on=["claimant_id", "village_code"],
-            right_on=["person_id", "village_code"], how="left")
-        not_yet = (here["status"] == "迁入") & here["status_date"].notna() & (here["pay_date"] < here["status_date"])
-        in_village = here["person_id"].notna() & ~not_yet
-        member = set(here.loc[in_village, "claim_id"])
-        early = set(here.loc[not_yet & here["person_id"].notna(), "claim_id"])
-        homes = (r.dropna(subset=["person_id"]).sort_values(["person_id", "village_code"])
-                 .groupby("person_id")["village_code"].agg(lambda v: "、".join(dict.fromkeys(v))))
+        roster = r[["person_id", "village_code", "status", "status_date"]].drop_duplicates(["person_id", "village_code"])
+        here = c[["claimant_id", "village_code", "pay_date"]].merge(  # one row per claim, in the claims' order
+            roster, left_on=["claimant_id", "village_code"], right_on=["person_id", "village_code"], how="left")
+        not_yet = ((here["status"] == "迁入") & here["status_date"].notna()
+                   & (here["pay_date"] < here["status_date"])).to_numpy()
+        listed = here["person_id"].notna().to_numpy()
+        member = listed & ~not_yet
+        early = listed & not_yet
+        rows = r.dropna(subset=["person_id"]).drop_duplicates(["person_id", "village_code"])
+        rows = rows.sort_values(["person_id", "village_code"])
+        homes = rows.drop_duplicates("person_id").set_index("person_id")["village_code"].astype("object")
+        movers = rows[rows["person_id"].duplicated(keep=False)]  # a few: on two rosters
+        if len(movers):
+            homes.update(movers.groupby("person_id")["village_code"].agg("、".join))
         home = c["claimant_id"].map(homes)
         valid = ric_valid_mask(c["claimant_id"])
         kind = home.map(lambda _: None).astype("object")
         kind[home.isna()] = "missing"
-        kind[home.notna() & ~c["claim_id"].isin(member)] = "elsewhere"
-        kind[c["claim_id"].isin(early)] = "before_move"
+        kind[home.notna().to_numpy() & ~member] = "elsewhere"
+        kind[early] = "before_move"
         kind[~valid] = "invalid_id"
         c = c.assign(kind=kind, home=home)[kind.notna()]
         leads = []

@@ -180,14 +180,23 @@ class RelatedPartyPayees(Detector):
         for v, n, pid in zip(people["village_code"], people["name"], people["person_id"], strict=True):
             if isinstance(n, str) and len(n) >= 2:
                 by_village.setdefault(v, []).append((n, pid))
-        shop = key.str.contains(_SHOP, regex=True) & out.isna()
-        for i in key.index[shop.to_numpy()]:
-            k = key[i]
-            for n, pid in sorted(by_village.get(village[i], ()), key=lambda x: -len(x[0])):
+        shop = key.str.contains(_SHOP, regex=True) & out.isna() & village.isin(by_village)
+        if not shop.any():
+            return out
+        # each distinct (village, shop name) once: the rows of one shop are many
+        pairs = pd.DataFrame({"v": village[shop], "k": key[shop]}).drop_duplicates()
+        found = {}
+        for v, k in zip(pairs["v"], pairs["k"], strict=True):
+            for n, pid in sorted(by_village[v], key=lambda x: -len(x[0])):
+                if n not in k:
+                    continue
                 m = re.match(rf"^(?:.{{0,8}}?[县镇乡市区村])?{re.escape(n)}(.{{1,8}})$", k)
                 if m and _SHOP_END.search(m.group(1)):
-                    out[i] = f"{pid}|店名"
+                    found[(v, k)] = f"{pid}|店名"
                     break
+        if found:
+            hit = [found.get((v, k)) for v, k in zip(village[shop], key[shop], strict=True)]
+            out.loc[shop[shop].index] = hit
         return out
 
     @staticmethod

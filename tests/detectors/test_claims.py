@@ -76,3 +76,44 @@ def test_area(desc, qty, area, amount, flagged):
     rows = [claim("a", OLD, "2024-05-20", amount=amount, program="耕地地力保护补贴", period="2024", quantity=qty)]
     leads = ClaimsArea().detect(data(residents=[resident(area=area)], claims=rows))
     assert bool(leads) == flagged
+
+
+def _flagged(det, res, claims):
+    return {r for ld in det.detect(data(residents=res, claims=claims)) for t, r in ld.evidence if t == "claims"}
+
+
+def test_a_pensioner_who_moved_in_is_resident_from_the_move():
+    res = [resident(status="迁入", status_date="2024-06-01")]
+    claims = [claim("before", OLD, "2024-05-15"), claim("after", OLD, "2024-07-15")]
+    assert _flagged(ClaimsNonresident(), res, claims) == {"before"}  # paid here before moving in
+    assert _flagged(ClaimsAfterExit(), res, claims) == set()
+
+
+def test_a_person_on_two_rosters_is_one_person_with_a_history():
+    """Moved from V2 to V on 2024-06-01: V2 paid until then, V from then; nobody is a non-resident or paid after
+    leaving, and the land subsidy stays with the land in V2."""
+    res = [resident(village=V2, status="迁出", status_date="2024-06-01"),
+           resident(village=V, status="迁入", status_date="2024-06-01")]
+    claims = [claim("old1", OLD, "2024-05-15", village=V2), claim("new1", OLD, "2024-06-15", village=V),
+              claim("land", OLD, "2024-06-20", village=V2, program="耕地地力保护补贴", period="2024")]
+    assert _flagged(ClaimsNonresident(), res, claims) == set()
+    assert _flagged(ClaimsAfterExit(), res, claims) == set()
+    # the old village paying the pension after the move is still flagged
+    late = claims + [claim("old2", OLD, "2024-07-15", village=V2)]
+    assert _flagged(ClaimsAfterExit(), res, late) == {"old2"}
+
+
+def test_two_rosters_load_as_two_rows_not_a_duplicate(tmp_path):
+    import pandas as pd
+
+    from sanzi_audit.config import load_config
+    from sanzi_audit.pipeline import validate_all
+    from sanzi_audit.sources import Extract, RawTable
+
+    frame = pd.DataFrame({"person_id": [OLD, OLD], "name": ["张三", "张三"], "village_code": [V2, V],
+                          "status": ["迁出", "迁入"], "status_date": ["2024-06-01", "2024-06-01"]}, dtype=object)
+    frame["_row"] = pd.array([2, 3], dtype="int64")
+    frame["_file"] = "residents.csv"
+    frame["_seq"] = pd.array([0, 1], dtype="int64")
+    v = validate_all(Extract(tables={"residents": RawTable("residents", "residents.csv", frame)}), load_config())
+    assert v["residents"].rows_loaded == 2 and v["residents"].rows_quarantined == 0
