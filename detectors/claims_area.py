@@ -17,7 +17,8 @@ class AreaParams(Params):
         "the county's own rate belongs here")
     growth_tolerance: float = Field(0.2, ge=0, description="Growth of a claimant's area over their previous period's "
                                     "claim (same program) still tolerated, as a share (land transfers, 流转)")
-    growth_min_area: float = Field(1.0, ge=0, description="亩 of growth below which growth is never flagged")
+    growth_min_area: float = Field(0.5, ge=0, description="亩 of growth below which growth is never flagged (a 60% "
+                                   "growth of a 1.5亩 plot is 0.9亩: above it)")
 
 
 class ClaimsArea(Detector):

@@ -190,31 +190,64 @@ def contract_links(data) -> pd.Series:
     out = pay["contract_no"].where(pay["contract_no"].isin(registered))
     cited = pay["summary"].fillna("").str.extract(CONTRACT_NO, expand=False)
     out = out.fillna(cited.where(cited.isin(registered)))
-    formal = c[(c["method"].fillna("") == "公开招标") | c["decision_ref"].notna()]
-    if formal.empty:
-        return out
     ce = data.entities.for_source("contracts")
-    formal = formal.assign(entity=formal["contract_no"].map(ce["entity"])).dropna(subset=["entity", "sign_date"])
-    paid = (pay.loc[out.notna(), "debit"].groupby(out[out.notna()]).sum()
-            .reindex(formal["contract_no"]).fillna(0.0).to_dict())
-    room: dict[tuple, list] = {}
-    for r in formal.sort_values(["sign_date", "contract_no"]).itertuples():
-        room.setdefault((r.village_code, r.entity), []).append(r)
+    c = c.assign(entity=c["contract_no"].map(ce["entity"])).dropna(subset=["entity", "sign_date", "amount"])
+    formal = (c["method"].fillna("") == "公开招标") | c["decision_ref"].notna()
     free = pay[out.isna() & pay["role"].isin(["construction", "fixed_asset", "inventory", "public_welfare",
                                               "operating_expense"])]
-    if free.empty or not room:
+    if free.empty or c.empty:
         return out
+    paid = (pay.loc[out.notna(), "debit"].groupby(out[out.notna()]).sum()
+            .reindex(c["contract_no"]).fillna(0.0).to_dict())
+    room: dict[tuple, list] = {}
+    for r in c.assign(formal=formal).sort_values(["sign_date", "contract_no"]).itertuples():
+        room.setdefault((r.village_code, r.entity), []).append(r)
     ent = data.entities.of_payments(free.index)["entity"]
     free = free.assign(entity=ent).sort_values(["entry_date", "entry_id"])
     free = free[[(v, e) in room for v, e in zip(free["village_code"], free["entity"], strict=True)]]
-    for r in free.itertuples():
+    if free.empty:
+        return out
+    # 1) any contract: the payee's unreferenced payments after signing that together make up its unpaid amount
+    #    (to 1%) are its instalments ("payments that sum to one contract's amount belong to that contract")
+    taken: set = set()
+    for key, ks in room.items():
+        mine = free[(free["village_code"] == key[0]) & (free["entity"] == key[1])]
+        for k in ks:
+            days = (mine["entry_date"] - k.sign_date).dt.days
+            cand = mine[(days >= 0) & (days <= 400) & ~mine.index.isin(taken)]
+            due = k.amount - paid[k.contract_no]
+            if not len(cand) or due <= 0:
+                continue
+            # the payments that name the contract's work in 摘要 (支付7组村委会办公楼维修工程第2期工程款), when
+            # together they fit its unpaid amount; else all of the payee's payments when they make it up exactly
+            work = _work_of(k.title)
+            named = cand[cand["summary"].fillna("").str.contains(work, regex=False)] if work else cand.iloc[0:0]
+            if len(named) and float(named["debit"].sum()) <= due + 0.01 * k.amount:
+                cand = named
+            elif abs(float(cand["debit"].sum()) - due) > 0.01 * k.amount:
+                continue
+            out[cand.index] = k.contract_no
+            paid[k.contract_no] += float(cand["debit"].sum())
+            taken.update(cand.index)
+    # 2) a tendered or resolved contract: each payment that still fits inside its unpaid amount, in date order
+    for r in free[~free.index.isin(taken)].itertuples():
         for k in room[(r.village_code, r.entity)]:
+            if not k.formal:
+                continue
             days = (r.entry_date - k.sign_date).days
             if 0 <= days <= 400 and paid[k.contract_no] + r.debit <= k.amount * 1.01:
                 paid[k.contract_no] += r.debit
                 out[r.Index] = k.contract_no
                 break
     return out
+
+
+def _work_of(title) -> str:
+    """'7组村委会办公楼维修工程' → '7组村委会办公楼维修': the words a payment's 摘要 repeats (at least 4 characters)."""
+    if not isinstance(title, str):
+        return ""
+    t = re.sub(r"[（(].*?[）)]|工程$|项目$|合同$", "", title.strip())
+    return t if len(t) >= 4 else ""
 
 
 def payments(data) -> pd.DataFrame:

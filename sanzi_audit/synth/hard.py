@@ -216,13 +216,15 @@ class HardInjector(Injector):
         rng, b = self.rng, self.b
         vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"])
         limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
-        amount = round(limit * float(rng.uniform(1.3, 2.6)), -2)
+        small = rng.random() < 0.3  # a contract under the limit (询价), its instalments booked with no reference
+        amount = round(limit * float(rng.uniform(0.6, 0.95) if small else rng.uniform(1.3, 2.6)), -2)
         sign = b.day(hi=dt.date(b.year, 7, 31))
         title = f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}"
-        c = b.contract(v, vendor, "工程", title, amount, sign, "公开招标", f"ZB{b.year}{len(b.contracts):05d}")
+        c = b.contract(v, vendor, "工程", title, amount, sign, "询价" if small else "公开招标",
+                       None if small else f"ZB{b.year}{len(b.contracts):05d}")
         b.lookalikes.append(("instalment_lookalike", v.code, "contracts", c["contract_no"]))
         shares = [[0.3, 0.6, 0.1], [0.3, 0.3, 0.3, 0.1], [0.2, 0.3, 0.3, 0.15, 0.05]][int(rng.integers(0, 3))]
-        mode = str(rng.choice(["column", "summary", "none"], p=[0.3, 0.4, 0.3]))
+        mode = "none" if small else str(rng.choice(["column", "summary", "none"], p=[0.3, 0.4, 0.3]))
         day = sign
         for i, s in enumerate(shares):
             day = b.working_day_near(day + dt.timedelta(days=int(rng.integers(10, 35))))

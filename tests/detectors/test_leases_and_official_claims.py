@@ -92,7 +92,7 @@ RES = [dict(person_id=CADRE, name="甲", village_code=V, household_id="H", statu
     ("4.5亩 last year, 9亩 this year, roster raised to 9", [gd("a", CADRE, 4.5, period="2023"),
                                                            gd("b", CADRE, 9.0)], 1),
     ("12% more land this year (honest, within 20%)", [gd("a", CADRE, 8.0, period="2023"), gd("b", CADRE, 8.96)], 0),
-    ("50% on a tiny plot: under the 1亩 floor", [gd("a", CADRE, 1.0, period="2023"), gd("b", CADRE, 1.5)], 0),
+    ("40% on a tiny plot: under the 0.5亩 floor", [gd("a", CADRE, 1.0, period="2023"), gd("b", CADRE, 1.4)], 0),
     ("no previous year: nothing to compare", [gd("b", CADRE, 9.0)], 0),
 ], ids=lambda x: x if isinstance(x, str) else "")
 def test_area_growth(desc, claims, n):

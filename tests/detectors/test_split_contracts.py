@@ -80,3 +80,21 @@ def test_one_job_spread_over_two_vendors_is_a_split_but_two_sites_are_not():
     splits = [ld for ld in SplitContracts().detect(data(contracts=rows, ledger=[])) if ld.key[0].startswith("split")]
     assert [sorted(r for _, r in ld.evidence) for ld in splits] == [["A", "B"]]
     assert splits[0].details["same_job"] and "3组道路硬化" in splits[0].explanation
+
+
+def test_unreferenced_instalments_that_make_up_a_small_contract_belong_to_it():
+    """An 80,000元 询价 contract paid 30/60/10% with no contract number on the payments: one job, not a split of
+    the contract and its own instalments."""
+    from .helpers import contract as con
+
+    c = [con("H1", "2024-03-01", 80000, "演示县兴湾建筑工程有限公司", method="询价")]
+    rows = [pay("a", "2024-03-20", 24000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化工程进度款"),
+            pay("b", "2024-05-10", 48000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化工程进度款"),
+            pay("c", "2024-07-01", 8000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化工程尾款")]
+    leads = SplitContracts().detect(data(contracts=c, ledger=rows))
+    assert not [ld for ld in leads if ld.key[0] == "split"], [ld.title for ld in leads]
+    # the same payments beside a contract they do not make up stay pieces
+    c2 = [con("H1", "2024-03-01", 30000, "演示县兴湾建筑工程有限公司", method="询价")]
+    rows2 = [pay("a", "2024-03-20", 62000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化工程款"),
+             pay("b", "2024-04-10", 58000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化附属工程款")]
+    assert [ld for ld in SplitContracts().detect(data(contracts=c2, ledger=rows2)) if ld.key[0] == "split"]
