@@ -93,6 +93,11 @@ class RelatedPartyPayees(Detector):
         keep = agg.index[agg["c"] | agg["a"] | (agg["t"] >= self.params.payment_only_min)]
         hits = hits.set_index(["village_code", "official"]).loc[lambda d: d.index.isin(keep)].reset_index()
         role_of = o.dropna(subset=["role"]).drop_duplicates("person_id").set_index("person_id")["role"]
+        # the payments booked against a matched contract belong to its lead, even when their payee is unreadable
+        led = data["ledger"]
+        under = led[led["contract_no"].isin(set(hits.loc[hits["source"] == "contracts", "record_id"]))
+                    & (led["debit"].fillna(0) > 0)]
+        paid_under = under.groupby("contract_no")["entry_id"].agg(list).to_dict() if len(under) else {}
         leads = []
         for (village, official), g in hits.groupby(["village_code", "official"], sort=True):
             total = float(g["amount"].sum())
@@ -153,7 +158,9 @@ class RelatedPartyPayees(Detector):
                              f"合计 {wan(total)}。{'其中有未经公开招标的合同。' if no_tender else ''}{also}"
                              f"村干部近亲属承接本村项目或收取款项应按规定回避并公开，建议核查决策程序与回避情况；"
                              f"若经公开比选且已回避、公示，可据相关记录排除。"),
-                evidence=list(dict.fromkeys([(s, r) for s, r in zip(g["source"], g["record_id"], strict=True)])),
+                evidence=list(dict.fromkeys([(s, r) for s, r in zip(g["source"], g["record_id"], strict=True)]
+                                            + [("ledger", e) for c in sorted(contract_nos)
+                                               for e in paid_under.get(c, [])])),
                 key=("related", str(official)),
                 details=dict(matched_by=hows, relation=relation, contracts=len(contracts), payments=len(loose),
                              **({"account_shared_with": shared} if shared else {}))))
