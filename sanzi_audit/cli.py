@@ -254,8 +254,11 @@ def cmd_leads(a) -> int:
     if not rows:
         print("没有当前的疑点线索。")
         return 0
+    from .registry import detector_titles
+
+    titles = detector_titles()
     print(table(["排名", "检测器", "村代码", "分数", "涉及金额", "状态", "标题"],
-                [[r["rank"], r["detector"], r["village_code"], f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
+                [[r["rank"], titles.get(r["detector"], r["detector"]), r["village_code"], f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
                   store.STATUS_LABELS.get(r["status"], r["status"]), r["title"]] for r in rows]))
     if a.explain:
         for r in rows:
