@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.entities import components
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 # the period a recurring payment names: 3月 / 三月 / 第2季度 / 2024-03 / 2024年3月
@@ -168,20 +170,11 @@ class DuplicatePayments(Detector):
         if pairs.empty:
             return []
         # connected pairs become one lead (three bookings of one bill are one anomaly)
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            while parent.setdefault(x, x) != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for x, y in zip(pairs["entry_id"], pairs["entry_id_b"], strict=True):
-            parent[find(x)] = find(y)
+        root = components(zip(pairs["entry_id"], pairs["entry_id_b"], strict=True))
         rows = a.set_index("entry_id")
         groups: dict[str, list[str]] = {}
-        for e in sorted(parent):
-            groups.setdefault(find(e), []).append(e)
+        for e in sorted(root):
+            groups.setdefault(root[e], []).append(e)
         leads = []
         for members in groups.values():
             g = rows.loc[sorted(members)].sort_values(["entry_date", "voucher"])

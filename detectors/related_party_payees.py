@@ -95,8 +95,8 @@ class RelatedPartyPayees(Detector):
         role_of = o.dropna(subset=["role"]).drop_duplicates("person_id").set_index("person_id")["role"]
         # the payments booked against a matched contract belong to its lead, even when their payee is unreadable
         led = data["ledger"]
-        under = led[led["contract_no"].isin(set(hits.loc[hits["source"] == "contracts", "record_id"]))
-                    & (led["debit"].fillna(0) > 0)]
+        led = led[led["contract_no"].notna() & (led["debit"].fillna(0) > 0)]  # few lines: then the set lookup
+        under = led[led["contract_no"].isin(set(hits.loc[hits["source"] == "contracts", "record_id"]))]
         paid_under = under.groupby("contract_no")["entry_id"].agg(list).to_dict() if len(under) else {}
         leads = []
         for (village, official), g in hits.groupby(["village_code", "official"], sort=True):

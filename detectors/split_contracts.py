@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.entities import make_normaliser
+from sanzi_audit.entities import components, make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
@@ -113,6 +113,8 @@ class SplitContracts(Detector):
     def _events(self, data: DetectorInput) -> pd.DataFrame:
         ent = data.entities
         frames = []
+        # only amounts big enough to be a piece somewhere in the county matter (most payments are small upkeep bills)
+        floor = self.params.min_piece_share * _lowest_limit(data, data.payments["village_code"].unique())
         pay = data.payments
         pay = pay[pay["role"].isin(_CATEGORY_BY_ROLE)]
         registered: set[str] = set()
@@ -140,9 +142,7 @@ class SplitContracts(Detector):
             loose["entity"] = ent.of_payments(loose.index)["entity"]
             loose["event_id"] = np.where(loose["contract_no"].notna(), "HT:" + loose["contract_no"].fillna(""),
                                          "E:" + loose["entry_id"])
-            # Only events big enough to be a piece somewhere in the county need their lines listed: most loose
-            # payments are small upkeep bills, and a list per group over a million lines costs seconds.
-            floor = self.params.min_piece_share * _lowest_limit(data, loose["village_code"].unique())
+            # a list of lines per event over a million lines costs seconds: only for events above the floor
             sums = loose.groupby("event_id")["debit"].sum()
             loose = loose[loose["event_id"].isin(sums.index[sums >= floor])]
             agg = loose.groupby("event_id", sort=True).agg(
@@ -156,8 +156,7 @@ class SplitContracts(Detector):
             agg["method"] = None
             agg["contracts"] = [[] for _ in range(len(agg))]
             frames.append(agg.drop(columns=["role"]))
-        accrued = self._accruals(data, floor=self.params.min_piece_share * _lowest_limit(
-            data, data["ledger"]["village_code"].unique()))
+        accrued = self._accruals(data, floor)
         if len(accrued):
             frames.append(accrued)
         if not frames:
@@ -271,22 +270,11 @@ _SITE = re.compile(r"(\d+|[一二三四五六七八九十]+)组")
 def _linked_by_account(ev: pd.DataFrame) -> pd.Series:
     """Payees in one village that are paid into one bank account are one party for grouping (a second name, a 经营部
     beside the company): union of entities over shared accounts."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     keyed = ev["village_code"] + "\x1f" + ev["entity"]
     acct = ev["account"].where(ev["account"].notna() & (ev["account"].astype("str").str.len() >= 8))
-    for k, a in zip(keyed, ev["village_code"] + "\x1f@" + acct.fillna(""), strict=True):
-        if not a.endswith("@"):
-            ra, rb = find(k), find(a)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)  # canonical: the smaller key names the group
-    return keyed.map(find).str.split("\x1f", n=1).str[1]
+    root = components((k, a) for k, a in zip(keyed, ev["village_code"] + "\x1f@" + acct.fillna(""), strict=True)
+                      if not a.endswith("@"))
+    return keyed.map(lambda k: root.get(k, k)).str.split("\x1f", n=1).str[1]
 
 
 def _unrelated_jobs(group: list[dict]) -> bool:

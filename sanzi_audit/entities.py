@@ -169,6 +169,24 @@ def official_accounts(data) -> dict[str, tuple[str, ...]]:
     return {acct: tuple(g) for acct, g in both.groupby("acct", sort=False)["pid"]}
 
 
+def components(pairs) -> dict[str, str]:
+    """Connected components of the (a, b) pairs: every node → the smallest node of its component (canonical, so a
+    group's name never depends on the order the pairs came in)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {x: find(x) for x in parent}
+
+
 CONTRACT_NO = r"((?:HT|ht)?[A-Za-z]{0,4}\d{6,}[-\d]*)"
 
 
@@ -176,10 +194,11 @@ def contract_links(data) -> pd.Series:
     """Per row of ``data.payments`` (same index): the registered contract it pays, or NA.
 
     A payment pays a contract when it names it in its contract-number column; or cites it only in 摘要
-    (支付HT…号合同第2期工程款); or, naming none, fits inside a tendered or resolved contract (公开招标, or a decision
-    record) of the same payee signed up to 400 days before, while that contract's unpaid amount covers it (taken
-    in date order). Such instalments are one job: not pieces of a split, not an uncontracted payment, not amounts
-    kept under a limit.
+    (支付HT…号合同第2期工程款); or, naming none, is one of the same payee's payments up to 400 days after signing
+    that name the contract's work in 摘要 and fit its unpaid amount, or that together make that amount up exactly;
+    or fits inside a tendered or resolved contract (公开招标, or a decision record) of the payee while its unpaid
+    amount covers it (taken in date order). Such instalments are one job: not pieces of a split, not an
+    uncontracted payment, not amounts kept under a limit.
     """
     pay = data.payments
     out = pd.Series(pd.NA, index=pay.index, dtype="object")
@@ -193,8 +212,7 @@ def contract_links(data) -> pd.Series:
     ce = data.entities.for_source("contracts")
     c = c.assign(entity=c["contract_no"].map(ce["entity"])).dropna(subset=["entity", "sign_date", "amount"])
     formal = (c["method"].fillna("") == "公开招标") | c["decision_ref"].notna()
-    free = pay[out.isna() & pay["role"].isin(["construction", "fixed_asset", "inventory", "public_welfare",
-                                              "operating_expense"])]
+    free = pay[out.isna() & pay["role"].isin(chart.TENDER_CATEGORY)]  # procurement: what a contract pays for
     if free.empty or c.empty:
         return out
     paid = (pay.loc[out.notna(), "debit"].groupby(out[out.notna()]).sum()
@@ -203,32 +221,40 @@ def contract_links(data) -> pd.Series:
     for r in c.assign(formal=formal).sort_values(["sign_date", "contract_no"]).itertuples():
         room.setdefault((r.village_code, r.entity), []).append(r)
     ent = data.entities.of_payments(free.index)["entity"]
-    free = free.assign(entity=ent).sort_values(["entry_date", "entry_id"])
-    free = free[[(v, e) in room for v, e in zip(free["village_code"], free["entity"], strict=True)]]
+    # only the columns the matching reads: slicing the whole payments frame per payee cost seconds
+    free = (free[["village_code", "entry_date", "entry_id", "summary", "debit"]].assign(entity=ent)
+            .sort_values(["entry_date", "entry_id"]))
+    free = free[pd.MultiIndex.from_arrays([free["village_code"], free["entity"]]).isin(list(room))]
     if free.empty:
         return out
     # 1) any contract: the payee's unreferenced payments after signing that together make up its unpaid amount
     #    (to 1%) are its instalments ("payments that sum to one contract's amount belong to that contract")
     taken: set = set()
-    for key, ks in room.items():
-        mine = free[(free["village_code"] == key[0]) & (free["entity"] == key[1])]
-        for k in ks:
-            days = (mine["entry_date"] - k.sign_date).dt.days
-            cand = mine[(days >= 0) & (days <= 400) & ~mine.index.isin(taken)]
+    found: dict = {}  # payment index → contract, written into ``out`` once at the end
+    day = free["entry_date"].to_numpy(dtype="datetime64[D]")
+    debit = free["debit"].to_numpy(dtype="float64")
+    text = free["summary"].fillna("").astype("object").to_numpy()
+    labels = free.index.to_numpy()
+    for key, rows in free.groupby(["village_code", "entity"], sort=True).indices.items():
+        free_here = np.ones(len(rows), dtype=bool)
+        for k in room[key]:
+            days = (day[rows] - np.datetime64(k.sign_date, "D")).astype("int64")
+            cand = rows[(days >= 0) & (days <= 400) & free_here]
             due = k.amount - paid[k.contract_no]
             if not len(cand) or due <= 0:
                 continue
             # the payments that name the contract's work in 摘要 (支付7组村委会办公楼维修工程第2期工程款), when
             # together they fit its unpaid amount; else all of the payee's payments when they make it up exactly
             work = _work_of(k.title)
-            named = cand[cand["summary"].fillna("").str.contains(work, regex=False)] if work else cand.iloc[0:0]
-            if len(named) and float(named["debit"].sum()) <= due + 0.01 * k.amount:
+            named = cand[[work in text[x] for x in cand]] if work else cand[:0]
+            if len(named) and float(debit[named].sum()) <= due + 0.01 * k.amount:
                 cand = named
-            elif abs(float(cand["debit"].sum()) - due) > 0.01 * k.amount:
+            elif abs(float(debit[cand].sum()) - due) > 0.01 * k.amount:
                 continue
-            out[cand.index] = k.contract_no
-            paid[k.contract_no] += float(cand["debit"].sum())
-            taken.update(cand.index)
+            found.update(dict.fromkeys(labels[cand], k.contract_no))
+            paid[k.contract_no] += float(debit[cand].sum())
+            taken.update(labels[cand])
+            free_here[np.isin(rows, cand)] = False
     # 2) a tendered or resolved contract: each payment that still fits inside its unpaid amount, in date order
     for r in free[~free.index.isin(taken)].itertuples():
         for k in room[(r.village_code, r.entity)]:
@@ -237,8 +263,11 @@ def contract_links(data) -> pd.Series:
             days = (r.entry_date - k.sign_date).days
             if 0 <= days <= 400 and paid[k.contract_no] + r.debit <= k.amount * 1.01:
                 paid[k.contract_no] += r.debit
-                out[r.Index] = k.contract_no
+                found[r.Index] = k.contract_no
                 break
+    if found:
+        out = out.astype("object")
+        out.loc[list(found)] = list(found.values())
     return out
 
 

@@ -263,6 +263,7 @@ def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> 
 
 
 DATA_QUALITY = "data_quality"
+DATA_QUALITY_VERSION = "1"  # bump when quality_leads changes what it reports
 
 
 def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[Lead]:
@@ -289,9 +290,6 @@ def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[L
             evidence=[(table, str(w["record_id"])) for w, _ in items], key=(table, check),
             details={"table": table, "check": check, "records": len(items)}, detector_version=DATA_QUALITY_VERSION))
     return out
-
-
-DATA_QUALITY_VERSION = "1"  # bump when quality_leads changes what it reports
 
 
 # ---- load ----------------------------------------------------------------------------------------

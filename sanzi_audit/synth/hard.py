@@ -200,14 +200,7 @@ class HardInjector(Injector):
         company = Vendor(f"演示县{place_name(rng)}{str(rng.choice(['建材', '建筑工程', '园林绿化']))}有限公司",
                          self.ids.uscc("91"), self.ids.bank_account(), "工程", "company")
         b.employers[rel.person_id] = company.name if rng.random() < 0.7 else company.name.replace("演示县", "")
-        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
-        for _ in range(int(rng.integers(1, 3))):
-            c = b.contract(v, company, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",
-                           round(limit * float(rng.uniform(0.2, 0.65)), -2), b.day(hi=dt.date(b.year, 10, 31)),
-                           "直接发包", None)
-            self.mark(case, "related_party", "contracts", c["contract_no"])
-            for p in b.contract_payments(v, c, company):
-                self.mark_voucher(case, "related_party", p)
+        self.favour_contracts(v, case, company)
         return None
 
     # ---- look-alikes ---------------------------------------------------------------------------

@@ -179,12 +179,15 @@ class Injector:
                 self.mark_voucher(case, "shared_account", vo)
 
     def related_party(self, v: Village) -> None:
-        b, rng = self.b, self.rng
         got = self._relative_vendor(v)
         if got is None:
             return
         vendor, _rel = got
-        case = self.case("related_party")
+        self.favour_contracts(v, self.case("related_party"), vendor)
+
+    def favour_contracts(self, v: Village, case: str, vendor: Vendor) -> None:
+        """One or two works contracts let directly to ``vendor`` (well under the limit), paid in instalments."""
+        b, rng = self.b, self.rng
         limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
         for _ in range(int(rng.integers(1, 3))):
             c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",

@@ -289,7 +289,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
                  detail=f"export queue {f.query_string()} rows={len(rows)}",
                  client=client(request))
-        return _xlsx(engine, user, rows, "线索台账.xlsx")
+        return _xlsx(engine, user, rows, "线索台账.xlsx", titles)
 
     @app.get("/cases/{case_id}/export.xlsx")
     def export_case(request: Request, case_id: str):
@@ -299,7 +299,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
             visible_lead(request, user, case_id)  # a case id is its smallest lead id: refuses or 404s properly
         auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
                  detail=f"export case {case_id} rows={len(rows)}", client=client(request))
-        return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx")
+        return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx", titles)
 
     # ---- accounts (admin) ------------------------------------------------------------------------------
 
@@ -376,7 +376,7 @@ class Throttled(Exception):
     pass
 
 
-def _xlsx(engine, user: User, rows, filename: str) -> Response:
+def _xlsx(engine, user: User, rows, filename: str, titles: dict[str, str]) -> Response:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -390,7 +390,6 @@ def _xlsx(engine, user: User, rows, filename: str) -> Response:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
     text = (lambda s: s or "") if user.can_unmask else queries.mask_text
-    titles = detector_titles()
     for r in rows:
         ws.append([r["rank"], r["lead_id"], r["case_id"], titles.get(r["detector"], r["detector"]),
                    r["village_code"], store.STATUS_LABELS.get(r["status"], r["status"]), round(r["score"], 3),
