@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sanzi_audit.config import Config
 
-EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials")
+EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank")
 
 
 class Params(BaseModel):
@@ -112,10 +112,21 @@ class DetectorInput:
     @cached_property
     def payments(self) -> pd.DataFrame:
         """Ledger debit lines that pay someone (expense, asset, payable accounts) with a payee named; with each
-        line's ``role`` and ``level1`` code."""
+        line's ``role`` and ``level1`` code. With bank statements, ``counterparty_account`` is the account the
+        bank really paid (where the line has none), and ``bank_txn`` / ``bank_name`` name that bank row and the
+        account holder it shows."""
         from sanzi_audit.entities import payments
 
         return payments(self)
+
+    @cached_property
+    def bank_match(self):
+        """Ledger 银行存款 lines matched to bank statement rows (sanzi_audit.bank.BankMatch); None without ``bank``."""
+        if not self.has("bank") or not self.has("ledger"):
+            return None
+        from sanzi_audit import bank
+
+        return bank.match(self, self.config.bank.match_window_days)
 
     @cached_property
     def contract_links(self) -> pd.Series:

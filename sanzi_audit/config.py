@@ -87,6 +87,12 @@ class Validation(_Strict):
         return start, self.period_end or today
 
 
+class Bank(_Strict):
+    match_window_days: int = Field(7, ge=0, le=60, description="A ledger line on 银行存款 and a bank statement row "
+                                   "of the same village, direction and amount are one movement when their dates are "
+                                   "at most this many days apart (books are often kept days after the bank moved)")
+
+
 class DetectorSettings(_Strict):
     enabled: bool = Field(True, description="Run this detector")
     weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
@@ -107,6 +113,7 @@ class Config(_Strict):
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     townships: dict[str, TownshipOverride] = Field(default_factory=dict)
     imports: Imports = Field(default_factory=Imports)
+    bank: Bank = Field(default_factory=Bank)
     source_file: str | None = None
 
     def detector(self, name: str) -> DetectorSettings:

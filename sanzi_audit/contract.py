@@ -197,7 +197,42 @@ OFFICIALS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS)}
+BANK = Table(
+    name="bank",
+    title="银行流水",
+    record_id="txn_id",
+    derive_id_from=("account_no", "txn_date", "txn_time", "serial_no", "amount_out", "amount_in", "balance",
+                    "counterparty_account", "summary"),
+    date_column="txn_date",
+    optional=True,
+    doc="Bank statement of a village's own account (对公账户交易明细), one row per transaction as the bank exported "
+        "it. Amounts are from the village's side: `amount_out` left the account (借方发生额/支出), `amount_in` came "
+        "in (贷方发生额/收入). The counterparty is whoever the bank paid or was paid by: its name is the account "
+        "holder's, not the name the ledger gives.",
+    columns=(
+        C("txn_id", "code", aliases=("流水ID",), doc="stable id; derived if absent"),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码"),
+          "the village owning the account: from the column, the 户名 in the title (village directory) or "
+          "`bank.accounts` in the county config"),
+        C("account_no", "code", True, ("本方账号", "账号"), "the village's own account (often in the title rows)"),
+        C("account_name", "text", aliases=("本方户名", "户名", "账户名称")),
+        C("txn_date", "date", True, ("交易日期", "记账日期", "日期")),
+        C("txn_time", "text", aliases=("交易时间", "时间")),
+        C("summary", "text", aliases=("摘要", "交易摘要")),
+        C("amount_out", "amount", aliases=("借方发生额", "支出金额", "付款金额", "借方金额"), doc="money out"),
+        C("amount_in", "amount", aliases=("贷方发生额", "收入金额", "收款金额", "贷方金额"), doc="money in"),
+        C("balance", "amount", aliases=("余额", "账户余额", "联机余额"),
+          doc="running balance after the row; checked row by row in file order (a break is a data-quality lead)"),
+        C("counterparty_name", "text", aliases=("对方户名", "对方账户名称", "对方名称", "收/付方名称")),
+        C("counterparty_account", "code", aliases=("对方账号", "对方账户", "收/付方账号")),
+        C("counterparty_bank", "text", aliases=("对方行名", "对方开户行", "对方银行")),
+        C("serial_no", "code", aliases=("流水号", "交易流水号", "凭证号码", "柜员流水号")),
+        C("purpose", "text", aliases=("用途", "附言", "备注")),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK)}
 
 
 def header_map(table: Table) -> dict[str, str]:

@@ -288,7 +288,18 @@ def payments(data) -> pd.DataFrame:
     out = led.loc[m].copy()
     out["role"] = role[m]
     out["level1"] = chart.level1(out["account_code"], out["entry_date"], out["chart"] if "chart" in out else None)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if data.has("bank"):
+        out["bank_txn"], out["bank_name"] = None, None
+        m = data.bank_match
+        if m is not None:
+            from .bank import payment_rows
+
+            paid = payment_rows(out, m)
+            out["bank_txn"] = paid["txn_id"].astype(STR)
+            out["bank_name"] = paid["counterparty_name"].astype(STR)
+            out["counterparty_account"] = out["counterparty_account"].fillna(paid["counterparty_account"]).astype(STR)
+    return out
 
 
 def vouchers(data) -> pd.DataFrame:

@@ -82,7 +82,7 @@ class Extract:
     def restrict(self, prefixes: list[str] | None = None, start: dt.date | None = None,
                  end: dt.date | None = None) -> Extract:
         """Keep the rows of a township- or period-limited run: village code starting with one of ``prefixes``,
-        and for the ledger and claims, the entry or payment date within [start, end].
+        and for the ledger, claims and bank statements, the entry, payment or transaction date within [start, end].
 
         Rows outside are counted in ``skipped``, not quarantined: they belong to another run. A row whose village
         or date cannot be read stays, so validation quarantines it with the reason; so does a malformed line.
@@ -96,7 +96,7 @@ class Extract:
                 codes = clean_code(frame["village_code"])
                 keep &= (codes.isna() | codes.fillna("").str.startswith(tuple(prefixes))).to_numpy(dtype=bool)
             # registers (contracts, rosters) are not cut by date: a 2023 contract is paid in 2024
-            date_col = TABLES[name].date_column if name in ("ledger", "claims") else None
+            date_col = TABLES[name].date_column if name in ("ledger", "claims", "bank") else None
             if (start or end) and date_col and date_col in frame:
                 dates, _ = parse_date(frame[date_col])
                 d = dates.to_numpy()

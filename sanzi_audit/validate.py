@@ -123,6 +123,12 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
         bad = df[CHECK].notna().to_numpy()
         col.add(bad, _per_row(bad, df[CHECK], lambda m: Reason("subtotal_mismatch", None, m, WARN, lead=True)), WARN)
 
+    # a bank statement's running balance, row by row in the file's order: a break means a row is missing or altered
+    if table.name == "bank":
+        broken = balance_breaks(typed, df)
+        bad = broken.notna().to_numpy()
+        col.add(bad, _per_row(bad, broken, lambda m: Reason("balance_break", "balance", m, WARN, lead=True)), WARN)
+
     # 3. the expectation suite, over the rows that typed and are not duplicates
     checked = np.flatnonzero(~col.rejected())
     # usually every row typed: then the suite reads ``typed`` itself rather than a copy of it (a gigabyte of ledger
@@ -164,6 +170,37 @@ def validate_table(raw: RawTable, validator: Validator) -> Validated:
                      reasons=[r for r in wreasons[int(p)] if r["severity"] == WARN]) for p in warn_pos]
     clean = typed.loc[~rejected].reset_index(drop=True) if rejected.any() else typed
     return Validated(table.name, raw.file, clean, quarantine, warnings, raw.rows_read, quality.outcomes)
+
+
+def balance_breaks(typed: pd.DataFrame, df: pd.DataFrame, tolerance: float = 0.005) -> pd.Series:
+    """Per row of a bank statement: why its 余额 does not follow from the row before (None where it does).
+
+    Rows are taken in the file's order, per file, sheet and own account. Statements come oldest first or newest
+    first; each block is read in the direction in which more rows chain. The first row of a block has nothing to
+    follow, and a row without a balance is skipped (its neighbours are compared across it)."""
+    out = pd.Series([None] * len(typed), index=typed.index, dtype="object")
+    bal = typed["balance"].to_numpy(dtype=float)
+    net = (typed["amount_in"].fillna(0.0) - typed["amount_out"].fillna(0.0)).to_numpy(dtype=float)
+    keys = [df[FILE].astype("str") if FILE in df else pd.Series("", index=df.index),
+            df[SHEET].astype("str") if SHEET in df else pd.Series("", index=df.index),
+            typed["account_no"].astype("str")]
+    for _, rows in pd.DataFrame({"f": keys[0], "s": keys[1], "a": keys[2]}).groupby(
+            ["f", "s", "a"], sort=False, dropna=False).indices.items():
+        rows = rows[~np.isnan(bal[rows])]
+        if len(rows) < 2:
+            continue
+        fwd = np.abs(bal[rows[:-1]] + net[rows[1:]] - bal[rows[1:]]) > tolerance  # row i+1 follows row i
+        back = np.abs(bal[rows[1:]] + net[rows[:-1]] - bal[rows[:-1]]) > tolerance  # newest first
+        if fwd.sum() <= back.sum():
+            prev, cur = rows[:-1][fwd], rows[1:][fwd]
+        else:
+            prev, cur = rows[1:][back], rows[:-1][back]
+        for a, b in zip(prev, cur, strict=True):
+            want = bal[a] + net[b]
+            out.iat[b] = (f"余额不连续: 上一笔余额 {bal[a]:,.2f}，本笔收入 {max(net[b], 0):,.2f}、支出 {max(-net[b], 0):,.2f}，"
+                          f"余额应为 {want:,.2f}，流水记为 {bal[b]:,.2f}（差 {bal[b] - want:,.2f}；两笔之间可能缺少流水，"
+                          f"或流水被改动）")
+    return out
 
 
 def _file_of(raw: RawTable, row_file) -> str:

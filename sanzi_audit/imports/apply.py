@@ -33,6 +33,7 @@ KEY_FIELDS = {
     "contracts": ("contract_no",),
     "residents": ("person_id",),
     "officials": ("cadre_id", "relative_id", "person_id"),
+    "bank": ("txn_date", "serial_no"),
 }
 
 _SUBTOTAL = re.compile(r"^(本月合计|本期合计|本年累计|本期累计|累计|小计|合计|总计|本日合计|本月小计|月计|年计|上期结存|上年结转|"

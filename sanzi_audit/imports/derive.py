@@ -485,5 +485,70 @@ def derive_officials(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directo
     return _finish(out, "officials")
 
 
+# ---- bank statements --------------------------------------------------------------------------------------
+
+_TITLE_ACCOUNT = re.compile(r"(?:本方账号|账号|帐号|账户|卡号)\s*[:：]\s*([0-9][0-9\s\-]{7,34}[0-9])")
+_TITLE_HOLDER = re.compile(r"(?:户名|账户名称|单位名称|客户名称)\s*[:：]\s*([^\s:：]{2,60}?)(?=\s|$|[,，;；]|账号|币种|开户)")
+_OUT_FLAGS = ["支", "支出", "借", "借方", "付", "付出", "转出", "D", "DR", "-", "出"]
+_IN_FLAGS = ["收", "收入", "贷", "贷方", "存", "存入", "转入", "C", "CR", "+", "入"]
+
+
+def title_account(title: str) -> str:
+    m = _TITLE_ACCOUNT.search(title or "")
+    return re.sub(r"[\s\-]", "", m.group(1)) if m else ""
+
+
+def title_holder(title: str) -> str:
+    m = _TITLE_HOLDER.search(re.sub(r"[ \t]+", " ", title or ""))
+    return m.group(1) if m else ""
+
+
+def derive_bank(f: pd.DataFrame, other: pd.DataFrame, ctx: Context, directory=None) -> pd.DataFrame:
+    """Amounts in three shapes: 借方/贷方 (or 支出/收入) columns; one 交易金额 with a 收/支 flag; one signed amount
+    (negative = out). The own account and its holder come from the columns, else from the title rows (账号：…,
+    户名：…); a date cell holding the time too (2024-03-15 10:23:11) is split."""
+    fill_down(f, ctx.profile.fill_down, ctx.col("part"))
+    out = pd.DataFrame(index=f.index)
+    # row by row: one derive call covers every file of the profile, and the files may come in different shapes
+    a_out, a_in = _col(f, "amount_out").astype("str"), _col(f, "amount_in").astype("str")
+    vo, vi = amounts_float(a_out), amounts_float(a_in)
+    a_out = a_out.where(~((vo == 0) & (vi != 0)), "")  # the empty side written as 0.00
+    a_in = a_in.where(~((vi == 0) & (vo != 0)), "")
+    one = _blank(a_out) & _blank(a_in) & ~_blank(_col(f, "txn_amount"))
+    if one.any():
+        amount = _col(f, "txn_amount").astype("str")
+        flag = _col(f, "direction").astype("str").str.strip().str.upper()
+        flagged = one & ~_blank(_col(f, "direction"))
+        is_out, is_in = flag.isin(_OUT_FLAGS), flag.isin(_IN_FLAGS)
+        unknown = flagged & ~(is_out | is_in)
+        a_out = a_out.where(~(flagged & (is_out | unknown)), amount)  # an unknown flag: both sides, quarantined
+        a_in = a_in.where(~(flagged & (is_in | unknown)), amount)
+        signed = one & ~flagged
+        v = amounts_float(amount)
+        neg = signed.to_numpy() & (v < 0)
+        a_in = a_in.where(~(signed & ~pd.Series(neg, index=f.index)), amount)  # unparseable stays: validation quotes it
+        a_out = a_out.where(~pd.Series(neg, index=f.index), pd.Series(np.abs(v), index=f.index).map(lambda x: f"{x:.2f}"))
+    out["amount_out"], out["amount_in"] = a_out, a_in
+    date = excel_serial_to_iso(_col(f, "txn_date").astype("str").str.strip())
+    parts = date.str.extract(r"^(?P<d>\S+?)[\sT]+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)$")
+    has_time = parts["d"].notna()
+    out["txn_date"] = date.where(~has_time, parts["d"])
+    t = _col(f, "txn_time").astype("str")
+    out["txn_time"] = t.where(t.str.strip() != "", parts["t"].fillna(""))
+    for c in ("summary", "balance", "counterparty_name", "counterparty_account", "counterparty_bank", "serial_no",
+              "purpose", "txn_id"):
+        out[c] = _col(f, c)
+    acct = _per_file(ctx, lambda ti, _st: title_account(ti))
+    holder = _per_file(ctx, lambda ti, _st: title_holder(ti))
+    own = _col(f, "account_no").astype("str")
+    out["account_no"] = own.where(own.str.strip() != "", acct)
+    name = _col(f, "account_name").astype("str")
+    out["account_name"] = name.where(name.str.strip() != "", holder)
+    _village(out, f, ctx, directory)
+    out["extra"] = extra_json(other, None, f.index)
+    return _finish(out, "bank")
+
+
 DERIVE = {"ledger": derive_ledger, "claims": derive_claims,
-          "contracts": derive_contracts, "residents": derive_residents, "officials": derive_officials}
+          "contracts": derive_contracts, "residents": derive_residents, "officials": derive_officials,
+          "bank": derive_bank}

@@ -47,6 +47,7 @@ class SynthOptions:
     vouchers_per_village: int = 1400
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     hard: bool = False  # the variants real schemes use and their look-alikes (synth/hard.py)
+    bank: bool = False  # bank statements, with the money the books do not show (synth/bank.py)
 
 
 @dataclass
@@ -77,6 +78,11 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         lookalikes.update(HARD_LOOKALIKES)
     else:
         inj = Injector(books, ids, vendors)
+    bank_rng = np.random.default_rng([options.seed, 1, 2])  # its own stream: counties without bank stay the same
+    if options.bank:
+        from .bank import BANK_LOOKALIKES, BANK_RATES
+
+        rates["bank_payee_mismatch"] = BANK_RATES["bank_payee_mismatch"]
 
     # Which village carries which pattern is planned up front, so that even a small county has each one.
     plan = {kind: set(np.flatnonzero(rng.random(len(villages)) < rate)) for kind, rate in rates.items()}
@@ -97,6 +103,11 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         for look, rate in lookalikes.items():
             if rng.random() < rate:
                 getattr(inj, look)(v)
+        if options.bank:
+            from .bank import fee_voucher
+
+            for m in range(1, 13):
+                fee_voucher(books, v, bank_rng, m)
         books.cash_float(v)  # last: petty cash is drawn for whatever the village paid in cash
         if progress:
             progress(i + 1, len(villages))
@@ -120,8 +131,27 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
             out.append((*head, table, rid))
         return out
 
-    truth = pd.DataFrame(resolve(books.truth), columns=["case_id", "fraud_type", "source_table", "record_id"])
-    look = pd.DataFrame(resolve(books.lookalikes), columns=["kind", "village_code", "source_table", "record_id"])
+    truth_rows, look_rows = resolve(books.truth), resolve(books.lookalikes)
+    if options.bank:
+        from .bank import Statements
+
+        holders: dict[str, str] = {}
+        for v in villages:
+            for p in v.people:
+                holders.setdefault(p.account, p.name)
+        for vend in vendors:
+            holders.setdefault(vend.account, vend.name)
+        st = Statements(bank_rng, options.year, holders, villages, books, key_to_ids,
+                        {r[3] for r in truth_rows if r[2] == "ledger"},
+                        {k: r for k, r in BANK_RATES.items() if k != "bank_payee_mismatch"})
+        st.build(ledger, tables["officials"], tables["residents"])
+        st.plant(ledger, tables["officials"], tables["residents"], BANK_LOOKALIKES)
+        tables["bank"] = st.frame()
+        truth_rows += st.truth
+        look_rows += st.lookalikes
+        ledger["counterparty_account"] = None  # real ledgers seldom carry it: the statement does
+    truth = pd.DataFrame(truth_rows, columns=["case_id", "fraud_type", "source_table", "record_id"])
+    look = pd.DataFrame(look_rows, columns=["kind", "village_code", "source_table", "record_id"])
     directory = pd.DataFrame([dict(代码=v.code, 名称=v.name, 乡镇=v.township_name) for v in villages])
     return SynthResult(tables, truth.drop_duplicates(), look, directory)
 

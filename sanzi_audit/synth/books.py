@@ -18,7 +18,7 @@ ACCOUNTS = {
     "501001": "经营收入-资产租赁", "501002": "经营收入-资源发包", "503001": "补助收入-转移支付",
     "504001": "其他收入-利息",
     "513001": "管理费用-办公费", "513002": "管理费用-水电费", "513003": "管理费用-通讯费",
-    "513004": "管理费用-误工补贴", "513006": "管理费用-干部报酬", "513007": "管理费用-差旅费",
+    "513004": "管理费用-误工补贴", "513006": "管理费用-干部报酬", "513007": "管理费用-差旅费", "513008": "管理费用-银行手续费",
     "514001": "公益支出-环境卫生", "514002": "公益支出-路灯维护", "514003": "公益支出-绿化养护",
     "514004": "公益支出-道路养护",
 }
@@ -62,6 +62,7 @@ class Books:
     lookalikes: list[tuple[str, str, str, object]] = field(default_factory=list)
     employers: dict[str, str] = field(default_factory=dict)  # person_id → 工作单位 written on the cadre register
     backdated: dict[int, dt.date] = field(default_factory=dict)  # voucher key → the earlier date written on it
+    bank_fees: dict[int, list[tuple]] = field(default_factory=dict)  # voucher key → (day, amount) fee rows
     _invoices: set[str] = field(default_factory=set)
     # where the current village's vouchers and claims begin, so injectors never scan the whole county
     dropped: dict[int, str] = field(default_factory=dict)  # voucher key → case id of a removed voucher (断号)

@@ -39,6 +39,11 @@ FRAUD_TYPES = {
     "lease_underpriced": "低价出租: a collective asset or resource let far below the township's going rent",
     "claim_cadre": "优亲厚友: a cadre's household claims a contracted area far above the village's households",
     "claim_area_growth": "虚报面积: claimed area grown year on year far beyond any land transfer, roster changed to match",
+    "bank_unbooked_payment": "账外支出: money out of the village's bank account with no ledger line",
+    "bank_unbooked_receipt": "账外收入: money received into the bank account, never booked",
+    "ledger_unbanked": "虚列支出: a bank payment in the books that the bank statement never shows",
+    "bank_round_trip": "公款私用: money out to a person and back within weeks, off the books",
+    "bank_payee_mismatch": "冒名领取: labour booked under a villager's name, paid into a cadre relative's account",
 }
 
 # Statutory holidays and 调休 working weekends of 2024 (国务院办公厅通知), for the injector and its look-alike.
@@ -196,6 +201,24 @@ class Injector:
             self.mark(case, "related_party", "contracts", c["contract_no"])
             for p in b.contract_payments(v, c, vendor):
                 self.mark_voucher(case, "related_party", p)
+
+    def bank_payee_mismatch(self, v: Village) -> None:
+        """Labour booked under one villager's name (with their ID), paid into a cadre relative's account: the bank
+        statement shows the relative as the account holder (synth/bank.py writes it)."""
+        b, rng = self.b, self.rng
+        if not v.relatives:
+            return
+        holder = _pick(rng, v.relatives)[0]
+        people = [p for p in v.people if p.status == "在册" and p.household_id != holder.household_id
+                  and 20 <= b.year - p.birth.year <= 70]
+        if not people:
+            return
+        p = _pick(rng, people)
+        case = self.case("bank_payee_mismatch")
+        for _ in range(int(rng.integers(1, 3))):
+            vo = b.pay(v, b.day(), "213001", round(float(rng.uniform(1500, 6000)), 0), "支付临时用工劳务费",
+                       p.name, p.person_id, holder.account, cash=False)
+            self.mark_voucher(case, "bank_payee_mismatch", vo)
 
     def payee_alias(self, v: Village) -> None:
         """The same labour paid twice: once to the villager, once to a homophone of their name, one account."""

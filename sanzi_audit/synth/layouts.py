@@ -363,6 +363,51 @@ def _officials(officials: pd.DataFrame, names: dict, towns: dict, out: Path, loc
 
 # ---- the county --------------------------------------------------------------------------------------------
 
+def _bank(bank: pd.DataFrame, folder: dict, out: Path, loc: Locator) -> None:
+    """对公账户 交易明细, one file per account, in the three shapes banks write: 借方/贷方发生额 columns (xlsx),
+    one 交易金额 with a 收/支 flag and the time in the date cell (HTML saved as .xls), 收入/支出金额 (GBK CSV)."""
+    for k, (acct, g) in enumerate(bank.groupby("account_no", sort=True)):
+        code = g["village_code"].iat[0]
+        name = g["account_name"].iat[0]
+        first, last = _d(g["txn_date"].min()), _d(g["txn_date"].max())
+        title = [["演示县农村商业银行 对公账户交易明细"], [f"账号：{acct}"], [f"户名：{name}"],
+                 [f"查询期间：{first} 至 {last}"]]
+        shape = k % 3
+        if shape == 0:
+            rel = f"{folder[code]}/银行流水_{acct[-4:]}.xlsx"
+            header = ["交易日期", "交易时间", "摘要", "借方发生额", "贷方发生额", "余额", "对方户名", "对方账号", "对方行名",
+                      "流水号", "用途"]
+            rows = [*title, header]
+            for r in g.itertuples():
+                rows.append([_d(r.txn_date), "10:00:00", _s(r.summary), _money(r.amount_out) or "0.00",
+                             _money(r.amount_in) or "0.00", _money(r.balance), _s(r.counterparty_name),
+                             _s(r.counterparty_account), _s(r.counterparty_bank), _s(r.serial_no), _s(r.purpose)])
+                loc.put("bank", r.txn_id, rel, "Sheet1", len(rows))
+            rows.append(["合计", "", "", _money(g["amount_out"].sum()), _money(g["amount_in"].sum()), "", "", "", "", "", ""])
+            _xlsx(out / rel, [("Sheet1", rows)])
+        elif shape == 1:
+            rel = f"{folder[code]}/账户明细查询{acct[-4:]}.xls"
+            header = ["交易日期", "交易金额", "收支标志", "余额", "对方户名", "对方账号", "交易流水号", "摘要", "附言"]
+            body = []
+            for r in g.itertuples():
+                out_amt = r.amount_out == r.amount_out and r.amount_out
+                body.append([f"{_d(r.txn_date)} 09:30:15", _money(out_amt or r.amount_in), "支" if out_amt else "收",
+                             _money(r.balance), _s(r.counterparty_name), _s(r.counterparty_account), _s(r.serial_no),
+                             _s(r.summary), _s(r.purpose)])
+                loc.put("bank", r.txn_id, rel, None, len(body) + 2)  # the title row and the header above
+            _html(out / rel, "\n".join(t[0] for t in title), header, body)
+        else:
+            rel = f"{folder[code]}/交易明细_{acct[-4:]}.csv"
+            header = ["日期", "摘要", "收入金额", "支出金额", "余额", "对方户名", "对方账号", "流水号", "备注"]
+            rows = [*title, header]
+            for r in g.itertuples():
+                rows.append([str(_d(r.txn_date)).replace("-", ""), _s(r.summary), _money(r.amount_in),
+                             _money(r.amount_out), _money(r.balance), _s(r.counterparty_name),
+                             _s(r.counterparty_account), _s(r.serial_no), _s(r.purpose)])
+                loc.put("bank", r.txn_id, rel, None, len(rows))
+            _text(out / rel, rows, "gbk")
+
+
 def write_layouts(result, out: Path, fmt: str, seed: int, config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Write every table in real layouts under ``out``; return the truth and look-alikes keyed by file and row, and
     where every canonical record went (table, record_id, source_file, source_sheet, source_row)."""
@@ -387,6 +432,8 @@ def write_layouts(result, out: Path, fmt: str, seed: int, config) -> tuple[pd.Da
     _contracts(result.tables["contracts"], folder, out, loc)
     _residents(result.tables["residents"], folder, out, loc)
     _officials(result.tables["officials"], names, towns, out, loc)
+    if "bank" in result.tables:
+        _bank(result.tables["bank"], folder, out, loc)
     county = out / "_county"
     county.mkdir(parents=True, exist_ok=True)
     d.to_csv(county / "村级区划代码.csv", index=False, encoding="utf-8-sig")

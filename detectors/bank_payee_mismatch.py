@@ -1,0 +1,102 @@
+"""收款人不符: the books name one payee, the bank paid someone else's account."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from sanzi_audit.entities import is_org, make_normaliser
+
+from .base import Detector, DetectorInput, Lead, Params, wan, ymd
+from .bank_unbooked import official_of
+
+
+class BankPayeeMismatchParams(Params):
+    min_amount: float = Field(500.0, ge=0, description="Accounts receiving less than this in total (元) under other "
+                              "names are left out, unless the holder is a cadre or close relative")
+    max_rows: int = Field(20, ge=1, description="Payments listed in one lead's explanation")
+
+
+class BankPayeeMismatch(Detector):
+    name = "bank_payee_mismatch"
+    version = "1.0"
+    title = "收款人不符"
+    description = (
+        "Compares the payee each ledger payment names with the holder of the account the bank statement shows the "
+        "money went to (the bank row matched to the payment's 银行存款 line). Where they differ, the money may have "
+        "gone to someone other than the person the books say did the work: 冒名领取, 虚列人员, a cadre collecting "
+        "villagers' pay. Left out: name variants of one firm, a shop paid into its owner's own account (the owner's "
+        "name is in the shop's), and a member of the payee's household (委托家人代收). Basis: 纪委 cases of labour and "
+        "subsidies booked under villagers' names and paid into a cadre's or relative's account.")
+    requires = ("ledger", "bank")
+    uses = ("residents", "officials")
+    uses_payee = True
+    Params = BankPayeeMismatchParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        pay = data.payments
+        if pay.empty or "bank_name" not in pay:
+            return []
+        pay = pay[pay["bank_name"].notna() & pay["counterparty"].notna()]
+        if pay.empty:
+            return []
+        norm = make_normaliser(data.config.region.name)
+        booked, holder = norm(pay["counterparty"]).to_numpy(), norm(pay["bank_name"]).to_numpy()
+        differ = pd.Series([not (a == b or (a and b and (a in b or b in a))) for a, b in zip(booked, holder, strict=True)],
+                           index=pay.index)
+        pay = pay[differ & ~is_org(pay["bank_name"])]
+        if pay.empty:
+            return []
+        pay = pay[~_same_household(data, pay)]
+        if pay.empty:
+            return []
+        rows = pd.DataFrame({"village_code": pay["village_code"], "counterparty_account": pay["counterparty_account"],
+                             "counterparty_name": pay["bank_name"]}, index=pay.index)
+        pay = pay.assign(official=official_of(data, rows))
+        leads = []
+        for (village, acct), g in pay.groupby(["village_code", "counterparty_account"], sort=True):
+            g = g.sort_values(["entry_date", "entry_id"])
+            total = float(g["debit"].sum())
+            label = g["official"].dropna()
+            if total < self.params.min_amount and not len(label):
+                continue
+            holder_name = g["bank_name"].iat[0]
+            names = sorted(set(g["counterparty"]))
+            shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no} 号凭证付 {r.counterparty} {wan(r.debit)}（{r.summary or ''}）"
+                             for r in g.head(self.params.max_rows).itertuples())
+            more = f"；另有 {len(g) - self.params.max_rows} 笔" if len(g) > self.params.max_rows else ""
+            link = f"该账户户名 {holder_name} 为{label.iat[0]}。" if len(label) else ""
+            score = 0.55 + 0.05 * min(4, len(names) - 1) + (0.25 if len(label) else 0.0)
+            leads.append(self.lead(
+                village_code=village, score=round(min(0.95, score), 4), amount_at_risk=total,
+                title=f"收款人不符疑点：账簿记载付给 {'、'.join(names[:3])}{'等' if len(names) > 3 else ''}，"
+                      f"银行实际转入 {holder_name} 的账户",
+                explanation=(f"账簿记载的 {len(g)} 笔付款（合计 {wan(total)}）收款人为 {'、'.join(names)}，而与之对应的银行流水"
+                             f"显示款项转入账户 {acct}，户名 {holder_name}: {shown}{more}。{link}记账收款人与实际收款账户户名不一致，"
+                             "可能是冒名领取、虚列人员或由他人代领，建议向记载的收款人核实是否本人提供劳务并收到款项；"
+                             "若为经书面委托的代收，或户名为收款单位负责人，可据委托书或工商登记排除。"),
+                evidence=[("ledger", e) for e in g["entry_id"]] + [("bank", t) for t in g["bank_txn"].dropna().unique()],
+                key=("payee_mismatch", str(acct)),
+                details=dict(account=acct, holder=holder_name, booked=names, official=bool(len(label)))))
+        return leads
+
+
+def _same_household(data: DetectorInput, pay: pd.DataFrame) -> pd.Series:
+    """Whether the booked payee and the account holder are of one household (by ID, else by name in the
+    village when the name is unique there)."""
+    out = pd.Series(False, index=pay.index)
+    if not data.has("residents"):
+        return out
+    r = data["residents"]
+    r = r[r["household_id"].notna()]
+    house_of_pid = r.drop_duplicates("person_id").set_index("person_id")["household_id"]
+    named = r.groupby(["village_code", "name"])["household_id"].agg(lambda s: s.iat[0] if s.nunique() == 1 else None)
+
+    def house(v, n, pid=None):
+        if isinstance(pid, str) and pid in house_of_pid.index:
+            return house_of_pid[pid]
+        return named.get((v, n))
+
+    a = [house(v, n, pid) for v, n, pid in zip(pay["village_code"], pay["counterparty"], pay["counterparty_id"], strict=True)]
+    b = [house(v, n) for v, n in zip(pay["village_code"], pay["bank_name"], strict=True)]
+    return pd.Series([x is not None and x == y for x, y in zip(a, b, strict=True)], index=pay.index)
