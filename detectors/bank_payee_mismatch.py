@@ -82,8 +82,8 @@ class BankPayeeMismatch(Detector):
 
 
 def _same_household(data: DetectorInput, pay: pd.DataFrame) -> pd.Series:
-    """Whether the booked payee and the account holder are of one household (by ID, else by name in the
-    village when the name is unique there)."""
+    """Whether the account holder is of the booked payee's household: the payee's household (by ID, else by a name
+    unique in the village) has a member of the holder's name."""
     out = pd.Series(False, index=pay.index)
     if not data.has("residents"):
         return out
@@ -91,12 +91,13 @@ def _same_household(data: DetectorInput, pay: pd.DataFrame) -> pd.Series:
     r = r[r["household_id"].notna()]
     house_of_pid = r.drop_duplicates("person_id").set_index("person_id")["household_id"]
     named = r.groupby(["village_code", "name"])["household_id"].agg(lambda s: s.iat[0] if s.nunique() == 1 else None)
+    members = r.groupby("household_id")["name"].agg(set)
 
-    def house(v, n, pid=None):
+    def house(v, n, pid):
         if isinstance(pid, str) and pid in house_of_pid.index:
             return house_of_pid[pid]
         return named.get((v, n))
 
-    a = [house(v, n, pid) for v, n, pid in zip(pay["village_code"], pay["counterparty"], pay["counterparty_id"], strict=True)]
-    b = [house(v, n) for v, n in zip(pay["village_code"], pay["bank_name"], strict=True)]
-    return pd.Series([x is not None and x == y for x, y in zip(a, b, strict=True)], index=pay.index)
+    return pd.Series([holder in members.get(house(v, n, pid), ()) for v, n, pid, holder in zip(
+        pay["village_code"], pay["counterparty"], pay["counterparty_id"], pay["bank_name"], strict=True)],
+        index=pay.index)

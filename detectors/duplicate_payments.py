@@ -88,7 +88,7 @@ class DuplicatePayments(Detector):
                 title=f"重复支付疑点：发票 {invoice} 入账 {len(g)} 次{where}",
                 explanation=(f"发票号 {invoice}（收款方: {'、'.join(payees)}）在 {len(g)} 张凭证中入账{where}: {listing}。"
                              f"{'金额一致' if same else '金额不完全一致'}，疑似重复报销，多支付 {wan(extra)}。"
-                             f"建议调取原始发票与报销单据核对。"),
+                             f"建议调取原始发票与报销单据核对；若一张凭证为另一张的更正冲销，可据更正凭证排除。"),
                 evidence=[("ledger", e) for es in g["entries"] for e in es],
                 key=("invoice", str(invoice)),
                 details=dict(invoice_no=invoice, bookings=len(g), extra=extra, same_amount=bool(same))))

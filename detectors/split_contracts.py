@@ -255,7 +255,7 @@ class SplitContracts(Detector):
             title=f"金额贴近限额疑点：{r['vendor']} {wan(r['amount'])}（限额 {wan(r['limit'])}）",
             explanation=(f"{ymd(r['date'])} 与“{r['vendor']}”的{r['category']}事项“{r['title']}”金额 {wan(r['amount'])}，"
                          f"为招标限额 {wan(r['limit'])} 的 {share:.0%}，且无决策记录。单笔金额贴近限额本身不构成问题，"
-                         f"建议结合同期其他合同核查是否存在拆分。"),
+                         f"建议结合同期其他合同核查是否存在拆分；若该事项单独立项、经询价或比选确定承包人，可据立项和采购记录排除。"),
             evidence=_unique(evidence), key=("near_limit", r["event_id"]),
             details=dict(share=round(share, 3), limit=r["limit"], category=r["category"]))
 

@@ -263,13 +263,15 @@ def payment_rows(pay: pd.DataFrame, m: BankMatch) -> pd.DataFrame:
         out[c] = hit[c].to_numpy()
     many = rows[per_voucher > 1]
     if len(many):
-        # several bank rows for one voucher: by amount, then by name
+        # several bank rows for one voucher: the row of the payment's amount where that amount is the voucher's
+        # only one of its size, else the row naming the payment's payee (a name wins where both say)
         p = pay[["village_code", "voucher_no", "debit", "counterparty"]].reset_index()
         p["amount"] = p["debit"].round(2)
-        by_amount = p.merge(many, on=["village_code", "voucher_no", "amount"]).drop_duplicates("index")
+        unique_amt = many.groupby(["village_code", "voucher_no", "amount"])["txn_id"].transform("size") == 1
+        by_amount = p.merge(many[unique_amt], on=["village_code", "voucher_no", "amount"]).drop_duplicates("index")
         by_name = p.merge(many, left_on=["village_code", "voucher_no", "counterparty"],
                           right_on=["village_code", "voucher_no", "counterparty_name"]).drop_duplicates("index")
-        for hits in (by_name, by_amount):  # by amount wins where both say
+        for hits in (by_amount, by_name):
             if len(hits):
                 for c in cols:
                     out.loc[hits["index"].to_numpy(), c] = hits[c].to_numpy()

@@ -134,7 +134,8 @@ class Statements:
                     made.append(self.row(village, day, out, 0, self._holder(acct, name), acct, "转账支出",
                                          b.summary))
                     if p is not None and len(g) == 2 and g["entry_id"].iat[0] not in truth_ids \
-                            and p["counterparty_id"] == p["counterparty_id"] and str(p["account_code"]).startswith(("213", "513")):
+                            and p["counterparty_id"] == p["counterparty_id"] and out >= 800 \
+                            and str(p["account_code"]).startswith(("213", "513")):
                         honest.setdefault(village, []).append(vid)
                     continue
                 payer = g.loc[~bank_code.loc[g.index], "counterparty"].dropna()
