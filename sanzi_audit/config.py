@@ -6,7 +6,7 @@ import copy
 import datetime as dt
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -93,6 +93,33 @@ class Bank(_Strict):
                                    "at most this many days apart (books are often kept days after the bank moved)")
 
 
+class ProgramExclusions(_Strict):
+    """Who may not draw a program: each is checked on the pay date against the optional registers
+    (docs/data-contract.md), and only where that register is supplied."""
+
+    public_employees: bool = Field(False, description="财政供养人员 (table public_employees) are excluded")
+    vehicle_min_value: float | None = Field(None, ge=0, description="A household owning a vehicle worth at least "
+                                            "this (元; 0 = any vehicle) is excluded (table vehicles)")
+    vehicle_exempt_types: list[str] = Field(default_factory=lambda: ["农用", "拖拉机", "三轮", "收割", "摩托", "残疾人"],
+                                            description="Vehicle types (any word of) that never exclude: farm and "
+                                            "invalid vehicles")
+    max_properties: int | None = Field(None, ge=0, description="A household holding more properties than this is "
+                                       "excluded (table properties; 1 = a second house excludes)")
+    businesses: bool = Field(False, description="A 法定代表人, 股东 or 经营者 of a registered business (tables "
+                         "businesses, business_people) is excluded")
+
+
+class Program(_Strict):
+    kind: Literal["selective", "universal"] = Field(description="selective: eligibility is decided case by case "
+                                                    "(低保, 特困, 危房改造, 临时救助), so any claim by a cadre or close "
+                                                    "relative is worth a look; universal: everyone who qualifies by "
+                                                    "age or land gets it (养老金, 耕地地力保护补贴)")
+    aliases: list[str] = Field(default_factory=list, description="Other names rolls give the program")
+    exclusive_with: list[str] = Field(default_factory=list, description="Programs that may not be drawn for the same "
+                                      "month (低保 and 特困供养)")
+    excludes: ProgramExclusions = Field(default_factory=ProgramExclusions)
+
+
 class DetectorSettings(_Strict):
     enabled: bool = Field(True, description="Run this detector")
     weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
@@ -114,10 +141,31 @@ class Config(_Strict):
     townships: dict[str, TownshipOverride] = Field(default_factory=dict)
     imports: Imports = Field(default_factory=Imports)
     bank: Bank = Field(default_factory=Bank)
+    programs: dict[str, Program] = Field(default_factory=dict)
     source_file: str | None = None
 
     def detector(self, name: str) -> DetectorSettings:
         return self.detectors.get(name, DetectorSettings())
+
+    def program(self, name: str | None) -> tuple[str, Program] | None:
+        """The configured program a roll's program name is (by name, alias, or a name or alias it contains)."""
+        if not name:
+            return None
+        found = self._programs().get(name)
+        if found is None:
+            hits = [(len(k), k) for k in self._programs() if k and k in name]
+            found = self._programs()[max(hits)[1]] if hits else None
+        return found
+
+    def _programs(self) -> dict[str, tuple[str, Program]]:
+        cached = self.__dict__.get("_program_index")
+        if cached is None:
+            cached = {}
+            for key, prog in self.programs.items():
+                for n in (key, *prog.aliases):
+                    cached.setdefault(n, (key, prog))
+            self.__dict__["_program_index"] = cached
+        return cached
 
     def thresholds_for(self, village_code: str) -> Thresholds:
         override = self.townships.get(str(village_code)[:9])

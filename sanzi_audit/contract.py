@@ -92,7 +92,8 @@ LEDGER = Table(
         C("chart", "text", aliases=("科目体系", "会计制度"), doc="the chart of the account code: village-2004, village-2024 "
           "or enterprise (小企业会计准则); empty = the village chart in force on the date (see sanzi_audit/chart.py)"),
         C("counterparty_source", "text", doc="where the counterparty was read: column, aux (辅助核算), item (K/3 核算项目), "
-          "subaccount (科目 sub-account), voucher (another line of the voucher), summary (a 摘要 pattern: weak)"),
+          "subaccount (科目 sub-account), voucher (another line of the voucher), summary (a 摘要 pattern: weak); detectors also see "
+          "bank (the bank statement's 对方户名, where the export names no payee)"),
         C("extra", "text", doc="JSON of the export's columns the contract has no column for (kept, not dropped)"),
     ),
 )

@@ -284,21 +284,30 @@ def payments(data) -> pd.DataFrame:
     row's chart. ``role`` and ``level1`` (the level-1 code) come with them."""
     led = data["ledger"]
     role = data.roles
-    m = (led["debit"].fillna(0) > 0) & led["counterparty"].notna() & role.isin(chart.PAYMENT_ROLES)
+    m = (led["debit"].fillna(0) > 0) & role.isin(chart.PAYMENT_ROLES)
+    banked = data.has("bank") and data.bank_match is not None
+    if not banked:
+        m &= led["counterparty"].notna()
     out = led.loc[m].copy()
     out["role"] = role[m]
-    out["level1"] = chart.level1(out["account_code"], out["entry_date"], out["chart"] if "chart" in out else None)
     out = out.reset_index(drop=True)
     if data.has("bank"):
         out["bank_txn"], out["bank_name"] = None, None
-        m = data.bank_match
-        if m is not None:
-            from .bank import payment_rows
+    if banked:
+        from .bank import payment_rows
 
-            paid = payment_rows(out, m)
-            out["bank_txn"] = paid["txn_id"].astype(STR)
-            out["bank_name"] = paid["counterparty_name"].astype(STR)
-            out["counterparty_account"] = out["counterparty_account"].fillna(paid["counterparty_account"]).astype(STR)
+        paid = payment_rows(out, data.bank_match)
+        out["bank_txn"] = paid["txn_id"].astype(STR)
+        out["bank_name"] = paid["counterparty_name"].astype(STR)
+        out["counterparty_account"] = out["counterparty_account"].fillna(paid["counterparty_account"]).astype(STR)
+        # a line whose payee the export does not carry (付萧勇购买维修材料) is paid to the bank's counterparty
+        unnamed = out["counterparty"].isna() & out["bank_name"].notna()
+        if unnamed.any():
+            out.loc[unnamed, "counterparty"] = out.loc[unnamed, "bank_name"]
+            if "counterparty_source" in out:
+                out.loc[unnamed, "counterparty_source"] = "bank"
+        out = out[out["counterparty"].notna()].reset_index(drop=True)
+    out["level1"] = chart.level1(out["account_code"], out["entry_date"], out["chart"] if "chart" in out else None)
     return out
 
 
