@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict
 
 from sanzi_audit.config import Config
 
-EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank")
+EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
+                   "properties", "businesses", "business_people")
 
 
 class Params(BaseModel):

@@ -63,7 +63,8 @@ def cmd_synth(a) -> int:
         out = write_province(a.out, a.counties, a.villages, a.seed, progress=lambda m: print(f"  {m}", file=sys.stderr))
         print(f"省级数据源目录: {out}（{a.counties} 个县，配置 {out / 'province.yaml'}，跨县真值 {out / 'truth.csv'}）")
         return 0
-    opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year, hard=a.hard, bank=a.bank)
+    opts = SynthOptions(villages=a.villages, seed=a.seed, year=a.year, hard=a.hard, bank=a.bank,
+                        registers=a.registers)
     config = load_config(a.config)
     res = generate(opts, config, progress=progress)
     out = write(res, a.out, messy=a.messy, seed=a.seed, fmt=a.format, config=config)
@@ -430,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bank", action="store_true",
                    help="同时写出各村基本户的银行流水（含账外收支、虚列支出、往返转账等疑点及相似但正常的情形）；"
                         "此时会计分录不再带收款账号，与真实账套一致")
+    s.add_argument("--registers", action="store_true",
+                   help="同时写出部门登记数据（财政供养人员、车辆、不动产、市场主体及其人员），并注入低保等救助的数据碰撞疑点、"
+                        "干部亲属享受选择性救助、多种救助同享、一人多卡、亲属入股企业承揽工程，以及相似但正常的情形")
     s.add_argument("--config")
     s.add_argument("--counties", type=int, default=0, help="生成含 N 个县的省级数据（每县 --villages 个村）")
     s.set_defaults(fn=cmd_synth)

@@ -233,7 +233,121 @@ BANK = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK)}
+# ---- registers of other departments (数据碰撞): each row holds for a period, so a rule asks "held on the pay date?" ----
+# ID numbers may come raw or hashed; hashed IDs must be hashed with one county key in every table (docs/registers.md).
+
+_REG_VILLAGE = C("village_code", "code", aliases=("村代码", "户籍村代码", "区划代码"),
+                 doc="the holder's village when the register gives it (rows without one are shown only to county-wide "
+                     "users)")
+
+PUBLIC_EMPLOYEES = Table(
+    name="public_employees",
+    title="财政供养人员",
+    record_id="person_id",
+    key=("person_id", "start_date"),
+    date_column="start_date",
+    optional=True,
+    doc="People paid from public funds (财政供养人员: 公务员, 事业单位, 村干部 on a county payroll), one row per spell.",
+    columns=(
+        C("person_id", "code", True, ("身份证号", "证件号码", "公民身份号码")),
+        C("name", "text", aliases=("姓名",)),
+        C("employer", "text", aliases=("工作单位", "单位名称")),
+        C("position", "text", aliases=("职务", "岗位", "人员类别")),
+        C("start_date", "date", aliases=("入职日期", "参加工作时间", "起始日期")),
+        C("end_date", "date", aliases=("离职日期", "退休日期", "终止日期"), doc="empty: still employed"),
+        _REG_VILLAGE,
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+VEHICLES = Table(
+    name="vehicles",
+    title="车辆登记",
+    record_id="plate_no",
+    key=("plate_no", "owner_id"),
+    date_column="reg_date",
+    optional=True,
+    doc="Motor vehicle registrations (公安车管), one row per vehicle and owner.",
+    columns=(
+        C("plate_no", "code", True, ("号牌号码", "车牌号", "号牌")),
+        C("owner_id", "code", True, ("所有人身份证号", "身份证号", "证件号码")),
+        C("owner_name", "text", aliases=("所有人", "车主", "姓名")),
+        C("vehicle_type", "text", aliases=("车辆类型", "车型", "车辆种类")),
+        C("value", "amount", aliases=("车辆价值", "购置价", "发票价格", "价值"), doc="元; empty: unknown"),
+        C("reg_date", "date", aliases=("初次登记日期", "登记日期")),
+        C("dereg_date", "date", aliases=("注销日期", "转出日期"), doc="empty: still registered to the owner"),
+        _REG_VILLAGE,
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+PROPERTIES = Table(
+    name="properties",
+    title="不动产登记",
+    record_id="property_id",
+    key=("property_id", "owner_id"),
+    date_column="reg_date",
+    optional=True,
+    doc="Real estate registrations (不动产登记), one row per property and owner.",
+    columns=(
+        C("property_id", "code", True, ("不动产权证号", "产权证号", "不动产单元号")),
+        C("owner_id", "code", True, ("权利人身份证号", "身份证号", "证件号码")),
+        C("owner_name", "text", aliases=("权利人", "姓名")),
+        C("address", "text", aliases=("坐落", "房屋坐落", "地址")),
+        C("kind", "text", aliases=("用途", "房屋用途", "类型"), doc="住宅/商业/…"),
+        C("area", "number", aliases=("建筑面积", "面积")),
+        C("reg_date", "date", aliases=("登记日期", "登簿日期")),
+        C("end_date", "date", aliases=("注销日期", "转移日期"), doc="empty: still held"),
+        _REG_VILLAGE,
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+BUSINESSES = Table(
+    name="businesses",
+    title="市场主体登记",
+    record_id="uscc",
+    optional=True,
+    date_column="reg_date",
+    doc="Registered businesses (企业, 个体工商户, 农民专业合作社) from 市场监管.",
+    columns=(
+        C("uscc", "code", True, ("统一社会信用代码", "注册号")),
+        C("name", "text", True, ("企业名称", "名称", "字号名称")),
+        C("kind", "text", aliases=("市场主体类型", "类型", "企业类型")),
+        C("reg_date", "date", aliases=("成立日期", "登记日期")),
+        C("cancel_date", "date", aliases=("注销日期", "吊销日期"), doc="empty: active"),
+        C("status", "text", aliases=("登记状态", "经营状态")),
+        _REG_VILLAGE,
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+BUSINESS_PEOPLE = Table(
+    name="business_people",
+    title="市场主体人员",
+    record_id="link_id",
+    derive_id_from=("uscc", "person_id", "role", "start_date"),
+    optional=True,
+    date_column="start_date",
+    doc="Who stands behind a registered business: 法定代表人, 股东, 监事, 经营者 (个体户), with the dates they held it.",
+    columns=(
+        C("link_id", "code", doc="stable id; derived if absent"),
+        C("uscc", "code", True, ("统一社会信用代码",)),
+        C("person_id", "code", True, ("身份证号", "证件号码")),
+        C("name", "text", aliases=("姓名",)),
+        C("role", "text", aliases=("职务", "身份", "人员类型"), doc="法定代表人/股东/监事/经营者/负责人"),
+        C("share", "number", aliases=("出资比例", "持股比例"), doc="shareholders: share in %"),
+        C("start_date", "date", aliases=("任职日期", "起始日期", "认缴日期")),
+        C("end_date", "date", aliases=("离任日期", "终止日期", "退出日期"), doc="empty: still holds it"),
+        _REG_VILLAGE,
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK,
+                                                     PUBLIC_EMPLOYEES, VEHICLES, PROPERTIES, BUSINESSES,
+                                                     BUSINESS_PEOPLE)}
+REGISTERS = ("public_employees", "vehicles", "properties", "businesses", "business_people")
 
 
 def header_map(table: Table) -> dict[str, str]:

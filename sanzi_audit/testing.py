@@ -30,7 +30,8 @@ def sample_input(villages: int = 3, seed: int = 11) -> DetectorInput:
 
     config = load_config()
     with tempfile.TemporaryDirectory() as tmp:
-        write(generate(SynthOptions(villages=villages, seed=seed, vouchers_per_village=300, bank=True), config), tmp)
+        write(generate(SynthOptions(villages=villages, seed=seed, vouchers_per_village=300, bank=True,
+                                        registers=True), config), tmp)
         validated = validate_all(extract(tmp))
     return DetectorInput({k: v.clean[TABLES[k].column_names] for k, v in validated.items()}, config)
 

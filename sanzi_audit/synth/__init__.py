@@ -48,6 +48,7 @@ class SynthOptions:
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     hard: bool = False  # the variants real schemes use and their look-alikes (synth/hard.py)
     bank: bool = False  # bank statements, with the money the books do not show (synth/bank.py)
+    registers: bool = False  # other departments' registers and the program-rule patterns (synth/registers.py)
 
 
 @dataclass
@@ -150,6 +151,18 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         truth_rows += st.truth
         look_rows += st.lookalikes
         ledger["counterparty_account"] = None  # real ledgers seldom carry it: the statement does
+    if options.registers:
+        from .registers import Registers
+
+        reg = Registers(np.random.default_rng([options.seed, 3, 4]), options.year, villages, vendors,
+                        config.region.county_code, ids)
+        claims = tables["claims"]
+        dibao = set(claims.loc[claims["program"] == "最低生活保障金", "claimant_id"])
+        reg.honest(dibao, set(tables["officials"]["person_id"]))
+        reg.plant(claims, tables["contracts"], tables["officials"])
+        reg.apply(tables)
+        truth_rows += reg.truth
+        look_rows += reg.lookalikes
     truth = pd.DataFrame(truth_rows, columns=["case_id", "fraud_type", "source_table", "record_id"])
     look = pd.DataFrame(look_rows, columns=["kind", "village_code", "source_table", "record_id"])
     directory = pd.DataFrame([dict(代码=v.code, 名称=v.name, 乡镇=v.township_name) for v in villages])
