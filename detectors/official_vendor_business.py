@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -68,7 +69,7 @@ class OfficialVendorBusiness(Detector):
             return []
         off_village = o.drop_duplicates("person_id").set_index("person_id")["village_code"]
         h = d.merge(bp[["uscc", "person_id", "name", "role", "start_date", "end_date", "link_id"]], on="uscc")
-        lo, hi = h["start_date"].fillna(pd.Timestamp.min), h["end_date"].fillna(pd.Timestamp.max)
+        lo, hi = h["start_date"].fillna(np.datetime64("1000-01-01", "us")), h["end_date"].fillna(np.datetime64("9999-12-31", "us"))
         h = h[(h["date"] >= lo) & (h["date"] <= hi) & (h["person_id"].map(off_village) == h["village_code"])]
         if h.empty:
             return []

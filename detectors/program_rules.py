@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sanzi_audit.detectors.base import DetectorInput
@@ -31,8 +32,8 @@ def in_office(data: DetectorInput, claims: pd.DataFrame) -> pd.Series:
     c = claims[["claimant_id", "pay_date"]].reset_index().merge(links, left_on="claimant_id", right_on="person_id")
     if c.empty:
         return out
-    start = c["term_start"].fillna(pd.Timestamp.min)
-    end = c["term_end"].fillna(pd.Timestamp.max)
+    start = c["term_start"].fillna(np.datetime64("1000-01-01", "us"))
+    end = c["term_end"].fillna(np.datetime64("9999-12-31", "us"))
     c = c[(c["pay_date"] >= start) & (c["pay_date"] <= end)].drop_duplicates("index")
     out.loc[c["index"].to_numpy()] = c["claimant_id"].map(labels).to_numpy()
     return out

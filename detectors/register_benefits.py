@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -64,7 +65,8 @@ class RegisterBenefits(Detector):
             h = h[_held(h, "reg_date", "dereg_date") & ok_value & ~exempt.astype(bool)]
             reasons.append(h.assign(table="vehicles", rid=h["plate_no"],
                                     why=h["owner_name"].fillna("") + "名下有车辆 " + h["plate_no"] + "（"
-                                    + h["vehicle_type"].fillna("") + h["value"].map(lambda x: f"，价值 {wan(x)}" if x == x else "")
+                                    + h["vehicle_type"].fillna("")
+                                    + h["value"].map(lambda x: f"，价值 {wan(x)}" if x == x else "").astype("object").astype(str)
                                     + "）"))
         if data.has("properties"):
             p = data["properties"]
@@ -120,8 +122,8 @@ def _excludes_any(x) -> bool:
 
 def _held(h: pd.DataFrame, start: str, end: str) -> pd.Series:
     """The register row held on the claim's pay date (open ends open)."""
-    lo = h[start].fillna(pd.Timestamp.min) if start in h else pd.Series(pd.Timestamp.min, index=h.index)
-    hi = h[end].fillna(pd.Timestamp.max) if end in h else pd.Series(pd.Timestamp.max, index=h.index)
+    lo = h[start].fillna(np.datetime64("1000-01-01", "us")) if start in h else pd.Series(np.datetime64("1000-01-01", "us"), index=h.index)
+    hi = h[end].fillna(np.datetime64("9999-12-31", "us")) if end in h else pd.Series(np.datetime64("9999-12-31", "us"), index=h.index)
     return (h["pay_date"] >= lo) & (h["pay_date"] <= hi)
 
 

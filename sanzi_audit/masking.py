@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 SENSITIVE_COLUMNS = {"claimant_id", "person_id", "counterparty_id", "vendor_id", "related_to", "bank_account",
-                     "counterparty_account", "vendor_account", "payee_id", "household_head_id"}
+                     "counterparty_account", "vendor_account", "payee_id", "household_head_id",
+                     # bank statements and the registers of other departments (a plate or a deed names a person)
+                     "account_no", "owner_id", "plate_no", "property_id"}
 
 
 def mask(value) -> str:

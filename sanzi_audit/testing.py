@@ -22,16 +22,16 @@ from .registry import check_leads, run_detectors
 
 @lru_cache(maxsize=4)
 def sample_input(villages: int = 3, seed: int = 11) -> DetectorInput:
-    """A small synthetic county with bank statements (its ledger carries no payee accounts, as real ledgers), written,
-    extracted and validated exactly as a real run would."""
+    """A small synthetic county with bank statements (its ledger carries no payee accounts, as real ledgers) and the
+    registers of other departments, written, extracted and validated exactly as a real run would."""
     from .pipeline import validate_all
     from .sources import extract
     from .synth import SynthOptions, generate, write
 
     config = load_config()
     with tempfile.TemporaryDirectory() as tmp:
-        write(generate(SynthOptions(villages=villages, seed=seed, vouchers_per_village=300, bank=True,
-                                        registers=True), config), tmp)
+        options = SynthOptions(villages=villages, seed=seed, vouchers_per_village=300, bank=True, registers=True)
+        write(generate(options, config), tmp)
         validated = validate_all(extract(tmp))
     return DetectorInput({k: v.clean[TABLES[k].column_names] for k, v in validated.items()}, config)
 
