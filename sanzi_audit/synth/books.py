@@ -360,10 +360,12 @@ class Books:
                            quantity=head.contracted_area)
         elderly = [p for p in village.people if y - p.birth.year >= 60]
         pension = {p.person_id: float(rng.choice([240, 260, 300, 380])) for p in elderly}
-        # 低保 is selective: an honest village puts no cadre or relative on it (that is a lead of its own)
+        # 低保 is selective: an honest village puts no cadre or relative on it (that is a lead of its own), nor a
+        # household that runs one of the village's shops (a registered business)
         insiders = {c.person_id for c, _ in village.cadres} | {r.person_id for r, _, _ in village.relatives}
+        shops = {lv.person.household_id for lv in village.local_vendors if lv.person is not None}
         dibao = [h for h in (m[0] for m in village.households.values() if rng.random() < 0.025)
-                 if h.person_id not in insiders]
+                 if h.person_id not in insiders and h.household_id not in shops]
         for m in range(1, 13):
             pay_day = self.working_day_near(dt.date(y, m, 15))
             for p in elderly:
