@@ -33,10 +33,14 @@ DEFAULT_RATES = {
     "large_cash": 0.06, "cash_hoard": 0.05, "cash_sitting": 0.06, "benford": 0.05, "lease_underpriced": 0.08,
     "claim_cadre": 0.08, "claim_area_growth": 0.08, "round_amounts": 0.05,
     "no_contract_payment": 0.05,
+    "lease_too_long": 0.06, "lease_overdue": 0.08, "lease_expired": 0.06, "contract_signed_late": 0.06,
+    "collective_loan": 0.06,
 }
 LOOKALIKE_RATE = 0.3
 LOOKALIKES = ("split_lookalike", "namesake_lookalike", "death_after_pay_lookalike", "holiday_lookalike",
-              "hospitality_lookalike", "cash_banked_lookalike", "lease_lookalike", "area_growth_lookalike")
+              "hospitality_lookalike", "cash_banked_lookalike", "lease_lookalike", "area_growth_lookalike",
+              "wasteland_lookalike", "late_rent_lookalike", "renewed_lease_lookalike", "prepaid_lookalike",
+              "advance_lookalike")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ ACCOUNTS = {
     "504001": "其他收入-利息",
     "513001": "管理费用-办公费", "513002": "管理费用-水电费", "513003": "管理费用-通讯费",
     "513004": "管理费用-误工补贴", "513006": "管理费用-干部报酬", "513007": "管理费用-差旅费", "513008": "管理费用-银行手续费",
+    "112001": "应收款-个人", "113001": "内部往来-村干部",
     "514001": "公益支出-环境卫生", "514002": "公益支出-路灯维护", "514003": "公益支出-绿化养护",
     "514004": "公益支出-道路养护",
 }
@@ -336,7 +337,8 @@ class Books:
         les = Vendor(lessee.name, lessee.person_id, lessee.account, category, "individual", lessee)
         c = self.contract(village, les, category, f"{place_name(rng)}{kind}{'租赁' if category == '资产租赁' else '承包'}",
                           annual * years, sign, "公开竞价", f"JY{self.year}{len(self.contracts):05d}")
-        c.update(quantity=qty, unit=unit, term_years=years)
+        c.update(quantity=qty, unit=unit, term_years=years, annual_rent=annual, start_date=sign,
+                 end_date=_plus_years(sign, years) - dt.timedelta(days=1))
         self.receive(village, self.working_day_near(sign + dt.timedelta(days=10)), account, annual,
                      f"收到{c['title']}{'租金' if category == '资产租赁' else '承包费'}", lessee.name, c["contract_no"])
         return c
@@ -384,6 +386,13 @@ class Books:
                    quantity=quantity, pay_date=pay_date)
         self.claims.append(row)
         return row
+
+
+def _plus_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
 
 
 def _active(p: Person, on: dt.date) -> bool:

@@ -10,8 +10,8 @@ import datetime as dt
 
 import numpy as np
 
-from .books import WORKS, Books, _active, _pick
-from .world import Identities, Person, Vendor, Village, name_variant
+from .books import LEASES, WORKS, Books, _active, _pick, _plus_years
+from .world import Identities, Person, Vendor, Village, name_variant, place_name
 
 FRAUD_TYPES = {
     "split_contract": "化整为零: one job split into pieces each under the tender limit",
@@ -39,6 +39,11 @@ FRAUD_TYPES = {
     "lease_underpriced": "低价出租: a collective asset or resource let far below the township's going rent",
     "claim_cadre": "优亲厚友: a cadre's household claims a contracted area far above the village's households",
     "claim_area_growth": "虚报面积: claimed area grown year on year far beyond any land transfer, roster changed to match",
+    "lease_too_long": "超期租赁: a collective 厂房 let for 30 years (民法典 §705 allows 20)",
+    "lease_overdue": "租金逾期未收: a lease's rent for this year never received",
+    "lease_expired": "到期未续签: a lease that ended this spring, still paid on with no new contract",
+    "contract_signed_late": "补签合同: a works contract signed a month after its first payment",
+    "collective_loan": "集体资金出借: collective money lent to a villager, booked on 应收款",
     "register_benefit": "数据碰撞: a 低保 household with a member paid from public funds, a car, a second home or a business",
     "vendor_business": "优亲厚友: a works contract let to a company whose 股东 is a cadre's relative",
     "claim_selective_official": "优亲厚友: a cadre's relative on 低保 while the cadre is in office",
@@ -206,6 +211,131 @@ class Injector:
             self.mark(case, "related_party", "contracts", c["contract_no"])
             for p in b.contract_payments(v, c, vendor):
                 self.mark_voucher(case, "related_party", p)
+
+    # ---- leases, contracts and loans -----------------------------------------------------------------------
+    def _lease(self, v: Village, kind: str, sign: dt.date, years: int, title: str | None = None) -> dict:
+        """A lease of ``kind`` signed on ``sign`` (any year), with its term and annual rent, and no receipts."""
+        b, rng = self.b, self.rng
+        unit, base, (qlo, qhi), category, _account = LEASES[kind]
+        insiders = {c.person_id for c, _ in v.cadres} | {r.person_id for r, _, _ in v.relatives}
+        lessee = _pick(rng, [p for p in v.people if p.status == "在册" and p.head and p.person_id not in insiders])
+        qty = round(float(rng.uniform(qlo, qhi)), 0 if unit == "平方米" else 1)
+        annual = round(base * b.town_rent_factor(v) * float(rng.uniform(0.9, 1.1)) * qty, -1)
+        les = Vendor(lessee.name, lessee.person_id, lessee.account, category, "individual", lessee)
+        c = b.contract(v, les, category, title or f"{place_name(rng)}{kind}{'租赁' if category == '资产租赁' else '承包'}",
+                       annual * years, sign, "公开竞价", f"JY{sign.year}{len(b.contracts):05d}")
+        c.update(quantity=qty, unit=unit, term_years=years, annual_rent=annual, start_date=sign,
+                 end_date=_plus_years(sign, years) - dt.timedelta(days=1))
+        return c
+
+    def _rent(self, v: Village, c: dict, day: dt.date):
+        account = LEASES[next(k for k in LEASES if k in c["title"])][4] if any(k in c["title"] for k in LEASES) else "501001"
+        return self.b.receive(v, self.b.working_day_near(day), account, c["annual_rent"],
+                              f"收到{c['title']}{'租金' if c['category'] == '资产租赁' else '承包费'}", c["vendor"],
+                              c["contract_no"])
+
+    def lease_too_long(self, v: Village) -> None:
+        """A 厂房 let for 30 years (民法典 §705: beyond 20 the excess is void), paid this year."""
+        y = self.b.year
+        c = self._lease(v, "厂房", dt.date(y - 2, int(self.rng.integers(1, 12)), 10), 30)
+        self._rent(v, c, _plus_years(c["sign_date"], 2))
+        self.mark(self.case("lease_too_long"), "lease_too_long", "contracts", c["contract_no"])
+
+    def wasteland_lookalike(self, v: Village) -> None:
+        """Honest: 荒山 let for 40 years (四荒 承包 may run to 50)."""
+        y = self.b.year
+        c = self._lease(v, "山林", dt.date(y - 3, 4, 1), 40, title=f"{place_name(self.rng)}荒山承包")
+        self._rent(v, c, _plus_years(c["sign_date"], 3))
+        self.b.lookalikes.append(("wasteland_lookalike", v.code, "contracts", c["contract_no"]))
+
+    def lease_overdue(self, v: Village) -> None:
+        """A lease signed last year whose second year's rent, due this year, never arrives."""
+        y = self.b.year
+        c = self._lease(v, str(self.rng.choice(["鱼塘", "店面", "耕地"])),
+                        dt.date(y - 1, int(self.rng.integers(3, 9)), 1), 3)
+        self.mark(self.case("lease_overdue"), "lease_overdue", "contracts", c["contract_no"])
+
+    def late_rent_lookalike(self, v: Village) -> None:
+        """Honest: a lease signed last year whose rent arrives 25 days after its due date."""
+        y = self.b.year
+        c = self._lease(v, str(self.rng.choice(["鱼塘", "店面", "耕地"])), dt.date(y - 1, int(self.rng.integers(3, 9)), 1), 3)
+        self._rent(v, c, _plus_years(c["sign_date"], 1) + dt.timedelta(days=25))
+        self.b.lookalikes.append(("late_rent_lookalike", v.code, "contracts", c["contract_no"]))
+
+    def lease_expired(self, v: Village) -> None:
+        """A three-year lease that ended this spring, still paid on in the autumn with no new contract."""
+        y = self.b.year
+        c = self._lease(v, str(self.rng.choice(["鱼塘", "店面", "厂房"])), dt.date(y - 3, 4, 1), 3)
+        r = self._rent(v, c, dt.date(y, 9, int(self.rng.integers(5, 25))))
+        case = self.case("lease_expired")
+        self.mark(case, "lease_expired", "contracts", c["contract_no"])
+        self.mark_voucher(case, "lease_expired", r, lines=(0, 1))
+
+    def renewed_lease_lookalike(self, v: Village) -> None:
+        """Honest: a lease that ended this spring and was renewed on the day, paid under the new contract."""
+        y = self.b.year
+        old = self._lease(v, "店面", dt.date(y - 3, 4, 1), 3)
+        new = self.b.contract(v, Vendor(old["vendor"], old["vendor_id"], old["vendor_account"], old["category"],
+                                        "individual"), old["category"], old["title"], old["annual_rent"] * 3,
+                              dt.date(y, 4, 1), "公开竞价", f"JY{y}{len(self.b.contracts):05d}")
+        new.update(quantity=old["quantity"], unit=old["unit"], term_years=3, annual_rent=old["annual_rent"],
+                   start_date=dt.date(y, 4, 1), end_date=dt.date(y + 3, 3, 31))
+        self._rent(v, new, dt.date(y, 4, 10))
+        self.b.lookalikes.append(("renewed_lease_lookalike", v.code, "contracts", old["contract_no"]))
+
+    def contract_signed_late(self, v: Village) -> None:
+        """A works contract signed a month after the village paid its first instalment (补签)."""
+        b, rng = self.b, self.rng
+        vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"] or self.vendors)
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        sign = b.day(lo=dt.date(b.year, 4, 1), hi=dt.date(b.year, 10, 31))
+        c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",
+                       round(limit * float(rng.uniform(0.3, 0.6)), -2), sign, "询价", f"JC{b.year}{len(b.contracts):05d}")
+        paid = b.pay(v, sign - dt.timedelta(days=int(rng.integers(20, 60))), "153003", round(c["amount"] * 0.4, 2),
+                     f"支付{c['title']}预付款", vendor.name, vendor.vendor_id, vendor.account,
+                     contract_no=c["contract_no"], cash=False)
+        case = self.case("contract_signed_late")
+        self.mark(case, "contract_signed_late", "contracts", c["contract_no"])
+        self.mark_voucher(case, "contract_signed_late", paid)
+
+    def prepaid_lookalike(self, v: Village) -> None:
+        """Honest: the advance paid three days before the signing ceremony."""
+        b, rng = self.b, self.rng
+        vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"] or self.vendors)
+        limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
+        sign = b.day(lo=dt.date(b.year, 4, 1), hi=dt.date(b.year, 10, 31))
+        c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",
+                       round(limit * float(rng.uniform(0.3, 0.6)), -2), sign, "询价", f"JC{b.year}{len(b.contracts):05d}")
+        b.pay(v, sign - dt.timedelta(days=3), "153003", round(c["amount"] * 0.3, 2), f"支付{c['title']}预付款",
+              vendor.name, vendor.vendor_id, vendor.account, contract_no=c["contract_no"], cash=False)
+        b.lookalikes.append(("prepaid_lookalike", v.code, "contracts", c["contract_no"]))
+
+    def collective_loan(self, v: Village) -> None:
+        """Collective money lent to a villager, booked on 应收款."""
+        b, rng = self.b, self.rng
+        people = [p for p in v.people if p.status == "在册" and 25 <= b.year - p.birth.year <= 65]
+        if not people:
+            return
+        p = _pick(rng, people)
+        amt = round(float(rng.uniform(20_000, 60_000)), -3)
+        vo = b.add_voucher(v, b.day(), [
+            dict(account_code="112001", summary=f"借给{p.name}个人借款", debit=amt, credit=0.0, counterparty=p.name,
+                 counterparty_id=p.person_id, counterparty_account=p.account, settlement="转账"),
+            dict(account_code="102001", summary=f"借给{p.name}个人借款", debit=0.0, credit=amt, settlement="转账")])
+        self.mark_voucher(self.case("collective_loan"), "collective_loan", vo, lines=(0, 1))
+
+    def advance_lookalike(self, v: Village) -> None:
+        """Honest: the 报账员 draws a travel advance (借支差旅费) for village business."""
+        b, rng = self.b, self.rng
+        handler = next((p for p, r in v.cadres if r == "报账员"), None)
+        if handler is None:
+            return
+        amt = round(float(rng.uniform(800, 3000)), -2)
+        vo = b.add_voucher(v, b.day(), [
+            dict(account_code="113001", summary=f"{handler.name}借支差旅费", debit=amt, credit=0.0,
+                 counterparty=handler.name, counterparty_id=handler.person_id, settlement="现金"),
+            dict(account_code="101001", summary=f"{handler.name}借支差旅费", debit=0.0, credit=amt, settlement="现金")])
+        b.lookalikes.append(("advance_lookalike", v.code, "ledger", (vo.key, 0)))
 
     def bank_payee_mismatch(self, v: Village) -> None:
         """Labour booked under one villager's name (with their ID), paid into a cadre relative's account: the bank

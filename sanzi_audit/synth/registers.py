@@ -155,10 +155,13 @@ class Registers:
         for k, chosen in plan.items():
             if not chosen and self.rates[k] > 0:
                 chosen.add(int(rng.integers(0, len(self.villages))))
-        held = {r["owner_id"] for r in self.rows["vehicles"]} | {r["person_id"] for r in self.rows["public_employees"]}
+        held = ({r["owner_id"] for r in self.rows["vehicles"]} | {r["person_id"] for r in self.rows["public_employees"]}
+                | {r["person_id"] for r in self.rows["business_people"]} | set(officials["person_id"]))
+        # households with no register entry and no cadre or relative: where honest look-alikes can live
         self.clean_house = {pid for pid, fam in household.items() if not any(m.person_id in held for m in fam)}
         for i, v in enumerate(self.villages):
-            here = [pid for pid, code in recipients.items() if code == v.code and pid in person]
+            here = [pid for pid, code in recipients.items() if code == v.code and pid in person
+                    and person[pid].status == "在册"]
             if i in plan["register_benefit"] and here:
                 pid = here[int(rng.integers(0, len(here)))]
                 p = person[pid]
@@ -229,7 +232,7 @@ class Registers:
 
     def _lookalikes(self, v, here, person, household, contracts) -> None:
         rng, y = self.rng, self.year
-        here = [pid for pid in here if pid not in self.used]
+        here = [pid for pid in here if pid not in self.used and person[pid].status == "在册"]
         if not here:
             return
         if rng.random() < REGISTER_LOOKALIKE:  # a farm vehicle in a 低保 household

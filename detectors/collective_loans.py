@@ -1,0 +1,88 @@
+"""集体资金出借给个人: collective money lent to a person, booked on 应收款 or 内部往来."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from sanzi_audit import chart
+from sanzi_audit.entities import is_org
+
+from .base import Detector, DetectorInput, Lead, Params, mentions, wan, ymd
+
+
+class LoanParams(Params):
+    min_amount: float = Field(3000.0, ge=0, description="Loans below this (元) are left out (石西乡: up to 3000元 "
+                              "needs only a 两委会 decision)")
+    advance_words: tuple[str, ...] = Field(("备用金", "差旅", "借支", "预支", "周转金"),
+                                           description="摘要 words of an advance to a cadre for village business")
+    advance_max: float = Field(10000.0, ge=0, description="An advance to a cadre or handler up to this is village "
+                               "business, not a loan")
+
+
+class CollectiveLoans(Detector):
+    name = "collective_loans"
+    version = "1.0"
+    title = "集体资金出借"
+    description = (
+        "Flags money paid out of the bank or cash box to a person (not an organisation) and booked as a receivable "
+        "(应收款, 内部往来, 其他应收款): collective money lent to individuals. 浙江 forbids lending collective funds "
+        "outright; elsewhere loans need 四议两公开 (石西乡: members only; above 3000元 a 村民代表会议). Advances to a "
+        "cadre or the handler for village business (备用金, 差旅) up to advance_max are left out. A loan to a cadre or "
+        "relative scores higher.")
+    requires = ("ledger",)
+    uses = ("officials",)
+    Params = LoanParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        p = self.params
+        led = data["ledger"]
+        if led.empty:
+            return []
+        role = data.roles
+        out_of = role.isin(["bank", "cash"]) & (led["credit"].fillna(0) > 0)
+        vouchers_out = set(zip(led.loc[out_of, "village_code"], led.loc[out_of, "voucher_no"], strict=True))
+        m = role.isin(["receivable", "internal"]) & (led["debit"].fillna(0) >= p.min_amount) & led["counterparty"].notna()
+        lines = led[m]
+        paid_out = pd.Series([(v, n) in vouchers_out for v, n in zip(lines["village_code"], lines["voucher_no"], strict=True)],
+                             index=lines.index, dtype=bool)
+        lines = lines[paid_out]
+        lines = lines[~is_org(lines["counterparty"])]
+        if lines.empty:
+            return []
+        # the bank or cash line the money left by: part of the loan's evidence
+        paid_by = led.loc[out_of, ["village_code", "voucher_no", "entry_id"]].groupby(
+            ["village_code", "voucher_no"])["entry_id"].agg(list)
+        labels = data.official_labels
+        officials = data["officials"] if data.has("officials") else None
+        by_name = {} if officials is None else {(v, n): pid for v, n, pid in zip(
+            officials["village_code"], officials["name"], officials["person_id"], strict=True)}
+        pid = lines["counterparty_id"].astype("object").where(lines["counterparty_id"].isin(labels))
+        named = pd.Series([by_name.get((v, n)) for v, n in zip(lines["village_code"], lines["counterparty"], strict=True)],
+                          index=lines.index, dtype="object")
+        pid = pid.where(pid.notna(), named)
+        handlers = set(led["handler"].dropna())
+        advance = mentions(lines["summary"], p.advance_words) & (lines["debit"] <= p.advance_max) & \
+            (pid.notna() | lines["counterparty"].isin(handlers))
+        lines = lines.assign(official=pid.map(labels))[~advance]
+        leads = []
+        for (village, who), g in lines.groupby(["village_code", "counterparty"], sort=True):
+            g = g.sort_values(["entry_date", "entry_id"])
+            total = float(g["debit"].sum())
+            label = g["official"].dropna()
+            link = f"借款人为{label.iat[0]}。" if len(label) else ""
+            shown = "；".join(f"{ymd(r.entry_date)} {r.voucher_no} 号凭证 {wan(r.debit)}（{r.summary or ''}）"
+                             for r in g.head(10).itertuples())
+            acct = chart.ROLES.get(role.loc[g.index[0]], "应收款")
+            leads.append(self.lead(
+                village_code=village, score=round(min(0.9, 0.6 + (0.2 if len(label) else 0.0)
+                                                      + (0.05 if total >= 20_000 else 0.0)), 4), amount_at_risk=total,
+                title=f"集体资金出借疑点：{who} 借用集体资金 {wan(total)}",
+                explanation=(f"{len(g)} 笔集体资金以{acct}记账付给个人 {who}，合计 {wan(total)}: {shown}。{link}集体资金原则上"
+                             "不得出借给个人，确需出借须经四议两公开并约定还款，建议调阅民主决策记录、借款合同和还款情况；"
+                             "若为经批准的村务备用金或已按期归还的经决议借款，可据决议和还款凭证排除。"),
+                evidence=list(dict.fromkeys([("ledger", e) for r in g.itertuples() for e in
+                                             [r.entry_id, *paid_by.get((r.village_code, r.voucher_no), [])]])),
+                key=("loan", str(who)),
+                details=dict(lines=len(g), official=bool(len(label)))))
+        return leads

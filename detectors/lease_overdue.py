@@ -1,0 +1,107 @@
+"""租金逾期未收 and 合同到期未续: leases whose rent did not arrive, and leases that ended but are still paid on."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from sanzi_audit.entities import make_normaliser
+
+from .base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+_INCOME = ("income_operating", "income_lease", "income_other", "payable", "receivable", "internal")
+
+
+class LeaseOverdueParams(Params):
+    grace_days: int = Field(90, ge=0, description="Rent counts as overdue this many days after its due date "
+                            "(鄞州: 3 months → yellow; 萧山: 2 months → red)")
+    early_days: int = Field(60, ge=0, description="Rent received up to this many days before the due date pays it")
+    share: float = Field(0.9, gt=0, le=1, description="A year's rent counts as paid when this share of it arrived")
+    after_end_days: int = Field(30, ge=0, description="A receipt this long after the contract's end is rent of an "
+                                "expired contract")
+
+
+class LeaseOverdue(Detector):
+    name = "lease_overdue"
+    version = "1.0"
+    title = "租金逾期未收"
+    description = (
+        "For each lease or 发包 with an annual rent, takes the yearly due dates (the start date's anniversaries) "
+        "that fall inside the period the books cover, and looks for that year's rent among the ledger's receipts "
+        "citing the contract (contract_no, or its number in 摘要) or from the lessee: a due date with less than share "
+        "of the rent received from early_days before to grace_days after is overdue (应收未收, a red alert of 鄞州 and "
+        "萧山). Receipts from a contract after its end date show a lease that expired and was not renewed (到期未续签 "
+        "仍在使用); a new contract of the same lessee and title signed by then is a renewal, not a lead.")
+    requires = ("contracts", "ledger")
+    Params = LeaseOverdueParams
+
+    def detect(self, data: DetectorInput) -> list[Lead]:
+        p = self.params
+        c = data["contracts"]
+        c = c[c["annual_rent"].notna() & (c["annual_rent"] > 0)]
+        if c.empty or data["ledger"].empty:
+            return []
+        led = data["ledger"]
+        role = data.roles
+        rec = led[(led["credit"].fillna(0) > 0) & role.isin(_INCOME).to_numpy()]
+        norm = make_normaliser(data.config.region.name)
+        cited = rec["summary"].fillna("").str.extract(r"((?:HT|ht)?[A-Za-z]{0,4}\d{6,}[-\d]*)", expand=False)
+        rec = rec.assign(cno=rec["contract_no"].fillna(cited), who=norm(rec["counterparty"]).to_numpy())
+        c = c.assign(start=c["start_date"].fillna(c["sign_date"]), who=norm(c["vendor"]).to_numpy())
+        years = c["term_years"].fillna(((c["end_date"] - c["start"]).dt.days / 365.25).round())
+        c = c.assign(end=c["end_date"].fillna(c["start"] + pd.to_timedelta((years.fillna(1) * 365.25).astype(int),
+                                                                           unit="D")))
+        cover = led.groupby("village_code")["entry_date"].agg(["min", "max"])
+        by_village = dict(tuple(rec.groupby("village_code", sort=False)))
+        empty = rec.iloc[0:0]
+        leads = []
+        for k in c.sort_values(["village_code", "contract_no"]).itertuples():
+            if k.village_code not in cover.index:
+                continue
+            lo, hi = cover.loc[k.village_code, "min"], cover.loc[k.village_code, "max"]
+            here = by_village.get(k.village_code, empty)
+            mine = here[(here["cno"] == k.contract_no) | (here["cno"].isna() & (here["who"] == k.who))]
+            dues = []
+            n = 0
+            while True:
+                due = k.start + pd.DateOffset(years=n)
+                n += 1
+                if due >= k.end or due > hi - pd.Timedelta(days=p.grace_days) or n > 60:
+                    break
+                if due < lo + pd.Timedelta(days=p.early_days):
+                    continue
+                window = mine[(mine["entry_date"] >= due - pd.Timedelta(days=p.early_days))
+                              & (mine["entry_date"] <= due + pd.Timedelta(days=p.grace_days))]
+                if float(window["credit"].sum()) < p.share * float(k.annual_rent):
+                    dues.append((due, float(window["credit"].sum())))
+            after = mine[mine["entry_date"] > k.end + pd.Timedelta(days=p.after_end_days)]
+            if len(after):
+                renewed = c[(c["village_code"] == k.village_code) & (c["who"] == k.who) & (c["contract_no"] != k.contract_no)
+                            & (c["sign_date"] >= k.end - pd.Timedelta(days=90))]
+                if len(renewed):
+                    after = after.iloc[0:0]
+            if not dues and after.empty:
+                continue
+            parts, owed = [], 0.0
+            if dues:
+                owed = sum(float(k.annual_rent) - got for _, got in dues)
+                parts.append("；".join(f"{ymd(d)} 应收第 {i} 年租金 {wan(float(k.annual_rent))}，至 {ymd(d + pd.Timedelta(days=p.grace_days))} "
+                                      f"仅收到 {wan(got)}" for i, (d, got) in enumerate(dues, start=1)))
+            if len(after):
+                parts.append(f"合同已于 {ymd(k.end)} 到期，此后仍收到 {len(after)} 笔款项 {wan(float(after['credit'].sum()))}"
+                             f"（首笔 {ymd(after['entry_date'].min())}），未见续签合同")
+            kind = "租金逾期未收" if dues else "合同到期未续签"
+            evidence = [("contracts", k.contract_no)] + [("ledger", e) for e in after["entry_id"]]
+            leads.append(self.lead(
+                village_code=k.village_code, score=round(min(0.85, 0.55 + (0.1 if dues and len(after) else 0.0)
+                                                          + 0.05 * min(3, len(dues))), 4),
+                amount_at_risk=round(owed if dues else float(after["credit"].sum()), 2),
+                title=f"{kind}疑点：{k.title or k.contract_no}（{k.vendor or ''}）",
+                explanation=(f"合同 {k.contract_no}（{k.title or ''}，承租方 {k.vendor or ''}，年租金 {wan(float(k.annual_rent))}，"
+                             f"{ymd(k.start)} 至 {ymd(k.end)}）: " + "；".join(parts) + "。租金应收未收可能是优亲厚友减免、"
+                             "截留或账外收取，到期未续签仍在使用可能是私下续租，建议核对收款收据和银行流水；若租金已以现金收取"
+                             "另行入账、经民主决策同意缓交，或已续签合同未登记，可据凭证和决议排除。"),
+                evidence=evidence, key=("lease_due", str(k.contract_no)),
+                details=dict(overdue_years=len(dues), after_end=int(len(after)))))
+        return leads
+
