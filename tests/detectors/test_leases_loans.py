@@ -1,0 +1,77 @@
+"""Leases, late contracts and loans, from the books and the contract register alone."""
+
+from __future__ import annotations
+
+from sanzi_audit.detectors.collective_loans import CollectiveLoans
+from sanzi_audit.detectors.contract_signed_late import ContractSignedLate
+from sanzi_audit.detectors.lease_overdue import LeaseOverdue
+from sanzi_audit.detectors.lease_terms import LeaseTerms
+
+from .helpers import V, data
+
+
+def lease(no, sign, years, rent, title="新塘厂房租赁", vendor="张三", **kw):
+    return dict(contract_no=no, village_code=V, title=title, category="资产租赁", vendor=vendor, amount=rent * years,
+                sign_date=sign, start_date=kw.pop("start", sign), term_years=years, annual_rent=rent, **kw)
+
+
+def receipt(no, date, amount, payer, contract_no=None, summary="收到租金"):
+    return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date, account_code="102001",
+                 debit=amount, credit=0.0, counterparty=payer, contract_no=contract_no, summary=summary),
+            dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date, account_code="501001",
+                 debit=0.0, credit=amount, counterparty=payer, contract_no=contract_no, summary=summary)]
+
+
+# the books run through 2024
+YEAR = [*receipt("R0", "2024-01-02", 50.0, "演示县农村商业银行", summary="收到利息"),
+        *receipt("R9", "2024-12-31", 50.0, "演示县农村商业银行", summary="收到利息")]
+
+
+def test_lease_terms_over_twenty_years_but_wasteland_up_to_fifty():
+    contracts = [lease("L1", "2022-03-01", 30, 20000), lease("L2", "2021-04-01", 40, 3000, title="后山荒山承包"),
+                 lease("L3", "2024-01-01", 20, 8000)]
+    leads = LeaseTerms().detect(data(contracts=contracts))
+    assert [ld.key for ld in leads] == [("term", "L1")]
+    assert "民法典第七百零五条" in leads[0].explanation and leads[0].amount_at_risk == 200000
+
+
+def test_rent_overdue_late_but_within_grace_and_expired_but_renewed():
+    contracts = [lease("L1", "2023-05-01", 3, 12000, vendor="甲"),  # due 2024-05-01: nothing arrives
+                 lease("L2", "2023-05-01", 3, 12000, vendor="乙"),  # due 2024-05-01: paid 25 days late
+                 lease("L3", "2021-04-01", 3, 9000, vendor="丙", end_date="2024-03-31"),  # ended, still paying
+                 lease("L4", "2021-04-01", 3, 9000, vendor="丁", end_date="2024-03-31"),  # ended, renewed
+                 lease("L5", "2024-04-01", 3, 9000, vendor="丁")]
+    ledger = [*YEAR, *receipt("V2", "2024-05-26", 12000.0, "乙", "L2"), *receipt("V3", "2024-09-10", 9000.0, "丙", "L3"),
+              *receipt("V5", "2024-04-10", 9000.0, "丁", "L5")]
+    leads = {ld.key: ld for ld in LeaseOverdue().detect(data(contracts=contracts, ledger=ledger))}
+    assert set(leads) == {("lease_due", "L1"), ("lease_due", "L3")}
+    assert "租金逾期未收" in leads[("lease_due", "L1")].title
+    assert "合同到期未续签" in leads[("lease_due", "L3")].title
+    assert ("ledger", "V3-2") in leads[("lease_due", "L3")].evidence
+
+
+def test_contract_signed_a_month_after_its_first_payment_but_not_three_days():
+    contracts = [dict(contract_no="HT1", village_code=V, title="3组道路硬化工程", category="工程", vendor="演示县甲建筑有限公司",
+                      amount=50000, sign_date="2024-06-01"),
+                 dict(contract_no="HT2", village_code=V, title="4组排水沟修建工程", category="工程", vendor="演示县乙建筑有限公司",
+                      amount=40000, sign_date="2024-06-01")]
+    ledger = [dict(entry_id="P1", village_code=V, voucher_no="P1", line_no="1", entry_date="2024-04-20", account_code="153003",
+                   debit=20000.0, credit=0.0, counterparty="演示县甲建筑有限公司", contract_no="HT1", summary="预付款"),
+              dict(entry_id="P2", village_code=V, voucher_no="P2", line_no="1", entry_date="2024-05-29", account_code="153003",
+                   debit=12000.0, credit=0.0, counterparty="演示县乙建筑有限公司", contract_no="HT2", summary="预付款")]
+    leads = ContractSignedLate().detect(data(contracts=contracts, ledger=ledger))
+    assert [ld.key for ld in leads] == [("signed_late", "HT1")] and "签订前 42 天" in leads[0].title
+
+
+def test_money_lent_to_a_villager_but_not_the_handlers_travel_advance():
+    def voucher(no, date, account, amount, who, summary, pid=None, paid_by="102001"):
+        return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date, account_code=account,
+                     debit=amount, credit=0.0, counterparty=who, counterparty_id=pid, summary=summary, handler="李会计"),
+                dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date, account_code=paid_by,
+                     debit=0.0, credit=amount, summary=summary, handler="李会计")]
+    ledger = [*voucher("L1", "2024-03-01", "112001", 30000.0, "王五", "借给王五个人借款"),
+              *voucher("L2", "2024-03-02", "113001", 5000.0, "李会计", "李会计借支差旅费", paid_by="101001"),
+              *voucher("L3", "2024-03-03", "112001", 50000.0, "演示县甲建筑有限公司", "借给施工单位周转")]
+    leads = CollectiveLoans().detect(data(ledger=ledger))
+    assert [ld.key for ld in leads] == [("loan", "王五")]
+    assert leads[0].evidence == [("ledger", "L1-1"), ("ledger", "L1-2")]
