@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from sanzi_audit.config import Config
 
 EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
-                   "properties", "businesses", "business_people")
+                   "properties", "businesses", "business_people", "decisions")
 
 
 class Params(BaseModel):

@@ -48,6 +48,9 @@ class Thresholds(_Strict):
         description="Per contract category (工程/货物/服务): amounts at or above need a 村民代表会议 resolution and a tender")
     cash_payment_limit: float = Field(gt=0, description="Payments above this must go by transfer")
     cash_balance_limit: float = Field(gt=0, description="库存现金限额")
+    decision_limit: float | None = Field(None, gt=0, description="Contracts and payments at or above this need a "
+                                         "decision record (四议两公开) before the first payment; empty: the tender "
+                                         "limit of the category")
 
     def tender_limit_for(self, category: str | None) -> float:
         if category and category in self.tender_limit:

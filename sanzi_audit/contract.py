@@ -344,7 +344,27 @@ BUSINESS_PEOPLE = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK,
+DECISIONS = Table(
+    name="decisions",
+    title="民主决策记录",
+    record_id="decision_id",
+    date_column="meeting_date",
+    optional=True,
+    doc="The village's decision records (四议两公开: 村民代表会议, 村民会议, 两委会): what was decided, when, for how much.",
+    columns=(
+        C("decision_id", "code", True, ("决策记录编号", "决议编号", "会议编号")),
+        C("village_code", "code", True, ("村代码", "村级代码", "区划代码")),
+        C("meeting_date", "date", True, ("会议日期", "决策日期", "表决日期")),
+        C("kind", "text", aliases=("会议类型", "决策形式"), doc="村民代表会议/村民会议/两委会"),
+        C("subject", "text", aliases=("议题", "事项名称", "项目名称")),
+        C("amount", "amount", aliases=("金额", "估算价", "预算金额")),
+        C("contract_no", "code", aliases=("合同编号",), doc="the contract decided, when the record names it"),
+        C("result", "text", aliases=("表决结果", "决议结果"), doc="通过/未通过"),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK, DECISIONS,
                                                      PUBLIC_EMPLOYEES, VEHICLES, PROPERTIES, BUSINESSES,
                                                      BUSINESS_PEOPLE)}
 REGISTERS = ("public_employees", "vehicles", "properties", "businesses", "business_people")

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..normalize import to_halfwidth
 
 TableName = Literal["ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
-                    "properties", "businesses", "business_people"]
+                    "properties", "businesses", "business_people", "decisions"]
 
 # Intermediate fields a profile may map besides the contract's own columns (see docs/importing.md).
 FIELDS = {
@@ -41,7 +41,7 @@ FIELDS = {
     "residents": {"village_name": "村名"},
     "bank": {"txn_amount": "one 交易金额: signed, or with a 收/支 flag", "direction": "收支标志 收/支, 借/贷, 转入/转出",
              "village_name": "村名"},
-    "public_employees": {}, "vehicles": {}, "properties": {}, "businesses": {}, "business_people": {},
+    "public_employees": {}, "vehicles": {}, "properties": {}, "businesses": {}, "business_people": {}, "decisions": {},
     "officials": {"village_name": "村名",
         "cadre_name": "干部姓名", "cadre_id": "干部身份证号", "relative_name": "亲属姓名", "relative_id": "亲属身份证号",
     },

@@ -164,6 +164,7 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         dibao = set(claims.loc[claims["program"] == "最低生活保障金", "claimant_id"])
         reg.honest(dibao, set(tables["officials"]["person_id"]))
         reg.plant(claims, tables["contracts"], tables["officials"])
+        reg.decisions(tables["contracts"], ledger, config)
         reg.apply(tables)
         truth_rows += reg.truth
         look_rows += reg.lookalikes

@@ -44,6 +44,7 @@ FRAUD_TYPES = {
     "lease_expired": "到期未续签: a lease that ended this spring, still paid on with no new contract",
     "contract_signed_late": "补签合同: a works contract signed a month after its first payment",
     "collective_loan": "集体资金出借: collective money lent to a villager, booked on 应收款",
+    "decision_missing": "无决策记录: a tendered contract with no 村民代表会议 record, or one written after the first payment",
     "register_benefit": "数据碰撞: a 低保 household with a member paid from public funds, a car, a second home or a business",
     "vendor_business": "优亲厚友: a works contract let to a company whose 股东 is a cadre's relative",
     "claim_selective_official": "优亲厚友: a cadre's relative on 低保 while the cadre is in office",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 REGISTER_RATES = {"register_benefit": 0.35, "vendor_business": 0.12, "claim_selective_official": 0.12,
-                  "claim_exclusive": 0.10, "claim_multi_card": 0.10}
+                  "claim_exclusive": 0.10, "claim_multi_card": 0.10, "decision_missing": 0.15}
 REGISTER_LOOKALIKE = 0.3
 DIBAO = "最低生活保障金"
 TEKUN = "特困人员救助供养金"
@@ -43,7 +43,7 @@ class Registers:
         self.county, self.ids = county_code, ids
         self.rates = rates if rates is not None else REGISTER_RATES
         self.rows: dict[str, list[dict]] = {t: [] for t in ("public_employees", "vehicles", "properties",
-                                                           "businesses", "business_people")}
+                                                           "businesses", "business_people", "decisions")}
         self.claims: list[dict] = []
         self.officials: list[dict] = []
         self.truth: list[tuple] = []
@@ -131,6 +131,37 @@ class Registers:
         self._n += 1
         self.rows["properties"].append(row)
         return row
+
+    # ---- decision records -----------------------------------------------------------------------------------
+    def decisions(self, contracts: pd.DataFrame, ledger: pd.DataFrame, config) -> None:
+        """A 村民代表会议 record for every contract with a decision reference, one to four weeks before signing (the
+        amount decided is the budget, within 10% of the award); some records name the contract, the others only
+        carry its reference. ``decision_missing``: a tendered contract whose record is missing, or was written after
+        the first payment (补做)."""
+        rng = self.rng
+        first_pay = (ledger[ledger["contract_no"].notna() & (ledger["debit"].fillna(0) > 0)]
+                     .groupby("contract_no")["entry_date"].min())
+        chosen = set(np.flatnonzero(rng.random(len(self.villages)) < self.rates.get("decision_missing", 0)))
+        if not chosen and self.rates.get("decision_missing", 0) > 0:
+            chosen.add(int(rng.integers(0, len(self.villages))))
+        planted = {self.villages[i].code for i in chosen}
+        for k in contracts[contracts["decision_ref"].notna()].sort_values("contract_no").itertuples():
+            sign = pd.Timestamp(k.sign_date).date()
+            row = dict(decision_id=k.decision_ref, village_code=k.village_code,
+                       meeting_date=sign - dt.timedelta(days=int(rng.integers(7, 30))), kind="村民代表会议",
+                       subject=f"关于{k.title}的决议", amount=round(float(k.amount) * float(rng.uniform(0.9, 1.1)), -2),
+                       contract_no=k.contract_no if rng.random() < 0.6 else None, result="通过")
+            limit = config.thresholds_for(k.village_code).tender_limit_for(k.category)
+            if k.village_code in planted and k.amount >= limit and k.contract_no in first_pay.index:
+                planted.discard(k.village_code)
+                case = self.case("decision_missing")
+                self.truth.append((case, "decision_missing", "contracts", k.contract_no))
+                if rng.random() < 0.5:
+                    continue  # no record at all
+                row["meeting_date"] = pd.Timestamp(first_pay[k.contract_no]).date() + dt.timedelta(
+                    days=int(rng.integers(20, 60)))
+                self.truth.append((case, "decision_missing", "decisions", row["decision_id"]))
+            self.rows["decisions"].append(row)
 
     # ---- claims ---------------------------------------------------------------------------------------------
     def _claims(self, v, p, program: str, months: range, amount: float, account: str | None = None) -> list[dict]:

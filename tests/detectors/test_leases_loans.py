@@ -75,3 +75,28 @@ def test_money_lent_to_a_villager_but_not_the_handlers_travel_advance():
     leads = CollectiveLoans().detect(data(ledger=ledger))
     assert [ld.key for ld in leads] == [("loan", "王五")]
     assert leads[0].evidence == [("ledger", "L1-1"), ("ledger", "L1-2")]
+
+
+def test_decisions_missing_written_after_the_payment_or_not_passed_but_a_budget_within_tolerance_is_the_contracts():
+    from sanzi_audit.detectors.decision_missing import DecisionMissing
+
+    def works(no, amount, ref=None, title="3组道路硬化工程"):
+        return dict(contract_no=no, village_code=V, title=title, category="工程", vendor="演示县甲建筑有限公司",
+                    amount=amount, sign_date="2024-05-01", decision_ref=ref, method="公开招标")
+    contracts = [works("HT1", 150000, "ZB1"), works("HT2", 200000, "ZB2", "4组排水沟修建工程"),
+                 works("HT3", 120000, None, "5组文化礼堂修缮工程"), works("HT4", 300000, "ZB4", "6组桥梁加固工程"),
+                 works("HT5", 130000, None, "7组路灯安装工程"), works("HT6", 50000)]  # HT6: under the limit
+    decisions = [dict(decision_id="ZB1", village_code=V, meeting_date="2024-04-10", subject="关于3组道路硬化工程的决议",
+                      amount=160000, result="通过"),
+                 dict(decision_id="ZB2", village_code=V, meeting_date="2024-07-01", subject="关于4组排水沟修建工程的决议",
+                      amount=200000, result="通过"),  # after the first payment: 补做
+                 dict(decision_id="D5", village_code=V, meeting_date="2024-04-01", subject="关于7组路灯安装的决议",
+                      amount=120000, result="通过"),  # no number, but names the work and the budget is within 25%
+                 dict(decision_id="ZB4", village_code=V, meeting_date="2024-04-01", subject="关于6组桥梁加固工程的决议",
+                      amount=300000, result="未通过")]
+    ledger = [dict(entry_id="P2", village_code=V, voucher_no="P2", line_no="1", entry_date="2024-05-20",
+                   account_code="153001", debit=60000.0, credit=0.0, counterparty="演示县甲建筑有限公司", contract_no="HT2")]
+    leads = {ld.key[1]: ld for ld in DecisionMissing().detect(data(contracts=contracts, decisions=decisions, ledger=ledger))}
+    assert set(leads) == {"HT2", "HT3", "HT4"}
+    assert "决策晚于付款" in leads["HT2"].title and ("decisions", "ZB2") in leads["HT2"].evidence
+    assert "无决策记录" in leads["HT3"].title and "决议未通过仍实施" in leads["HT4"].title
