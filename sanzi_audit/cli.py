@@ -280,7 +280,9 @@ def cmd_demo(a) -> int:
     print(f"1/2 生成演示县数据（{a.villages} 个村，{'金蝶/用友/三资系统导出版式' if fmt != 'canonical' else '数据规范格式'}）…",
           file=sys.stderr)
     config = load_config()
-    write(generate(SynthOptions(villages=a.villages, seed=a.seed), config), src, messy=fmt == "canonical",
+    # the whole of what a county can send: books, rolls, registers, bank statements, decision records
+    write(generate(SynthOptions(villages=a.villages, seed=a.seed, bank=True, registers=True), config), src,
+          messy=fmt == "canonical",
           seed=a.seed, fmt=fmt, config=config)
     county = src / "_county" / "county.yaml"
     print("2/2 运行夜间流程（首次启动 Prefect 临时服务约需 15 秒）…", file=sys.stderr)

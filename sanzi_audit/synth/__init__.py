@@ -265,10 +265,10 @@ def write(result: SynthResult, out: str | Path, messy: bool = False, seed: int =
             _fmt_dates(df).to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
             continue
         m = _messy(name, df, rng)
-        if name in ("contracts", "officials"):
+        if name not in ("ledger", "claims", "residents", "bank"):  # registers come as workbooks
             m.to_excel(out / f"{name}.xlsx", index=False, sheet_name=TABLES[name].title)
         else:
-            enc = {"ledger": "gbk", "claims": "utf-8-sig", "residents": "gb18030"}[name]
+            enc = {"ledger": "gbk", "claims": "utf-8-sig", "residents": "gb18030", "bank": "gb18030"}[name]
             m.to_csv(out / f"{name}.csv", index=False, encoding=enc)
     truth_dir(out).mkdir(exist_ok=True)
     result.truth.to_csv(truth_dir(out) / "truth.csv", index=False, encoding="utf-8")

@@ -98,49 +98,59 @@ class Statements:
             self.accounts[v.code] = self._acct(v.code)
             self.names[v.code] = f"{v.name}股份经济合作社"
         fees = {self.key_to_ids[(k, 0)].rsplit("-", 1)[0]: p for k, p in self.books.bank_fees.items()}
-        bank_code = ledger["account_code"].astype("str").str.startswith("102")
         self.by_voucher: dict[str, list[dict]] = {}
         truth_ids = self.truth_ids
         honest: dict[str, list[str]] = {}  # village → vouchers of one person paid from the bank, not in the truth
-        for (village, vno), g in ledger.groupby(["village_code", "voucher_no"], sort=True):
-            bl = g[bank_code.loc[g.index]]
-            if bl.empty:
+        cols = ["entry_id", "village_code", "voucher_no", "account_code", "summary", "debit", "credit", "counterparty",
+                "counterparty_account", "counterparty_id", "entry_date"]
+        vouchers: dict[tuple, list[dict]] = {}
+        for r in ledger[cols].to_dict("records"):  # plain records: a pandas slice per voucher cost a minute
+            vouchers.setdefault((r["village_code"], r["voucher_no"]), []).append(r)
+
+        def has(v) -> bool:
+            return v is not None and v == v
+
+        for (village, vno) in sorted(vouchers):
+            g = vouchers[(village, vno)]
+            bl = [r for r in g if str(r["account_code"]).startswith("102")]
+            if not bl:
                 continue
             vid = f"{village}-{vno}"
-            payees = g[~bank_code.loc[g.index] & g["counterparty"].notna() & (g["debit"].fillna(0) > 0)]
+            rest = [r for r in g if not str(r["account_code"]).startswith("102")]
+            payees = [r for r in rest if has(r["counterparty"]) and (r["debit"] or 0) > 0]
             made: list[dict] = []
-            for b in bl.itertuples():
-                out, inn = float(b.credit or 0), float(b.debit or 0)
-                day = self._lag(b.entry_date)
+            for b in bl:
+                out, inn = float(b["credit"] or 0), float(b["debit"] or 0)
+                day = self._lag(b["entry_date"])
                 if vid in fees and out:
                     for d, piece in fees[vid]:
                         made.append(self.row(village, d, piece, 0, None, None, str(self.rng.choice(FEE_WORDS))))
                     continue
-                if out and "备用金" in str(b.summary):
+                if out and "备用金" in str(b["summary"]):
                     made.append(self.row(village, day, out, 0, None, None, "现金支取", "备用金"))
                     continue
-                if out and payees["counterparty"].nunique() > 1:  # one transfer per payee
-                    for p in payees.itertuples():
-                        acct = p.counterparty_account
-                        made.append(self.row(village, day, float(p.debit), 0, self._holder(acct, p.counterparty),
-                                             acct, "代发" if "报酬" in str(b.summary) else "转账支出", b.summary))
+                if out and len({p["counterparty"] for p in payees}) > 1:  # one transfer per payee
+                    for p in payees:
+                        acct = p["counterparty_account"]
+                        made.append(self.row(village, day, float(p["debit"]), 0, self._holder(acct, p["counterparty"]),
+                                             acct, "代发" if "报酬" in str(b["summary"]) else "转账支出", b["summary"]))
                     continue
                 if out:
-                    p = payees.iloc[0] if len(payees) else None
+                    p = payees[0] if payees else None
                     name = None if p is None else p["counterparty"]
                     acct = None if p is None else p["counterparty_account"]
-                    if acct is None or acct != acct:
+                    if not has(acct):
                         acct = self._pseudo(name)
                     made.append(self.row(village, day, out, 0, self._holder(acct, name), acct, "转账支出",
-                                         b.summary))
-                    if p is not None and len(g) == 2 and g["entry_id"].iat[0] not in truth_ids \
-                            and p["counterparty_id"] == p["counterparty_id"] and out >= 800 \
+                                         b["summary"]))
+                    if p is not None and len(g) == 2 and g[0]["entry_id"] not in truth_ids \
+                            and has(p["counterparty_id"]) and out >= 800 \
                             and str(p["account_code"]).startswith(("213", "513")):
                         honest.setdefault(village, []).append(vid)
                     continue
-                payer = g.loc[~bank_code.loc[g.index], "counterparty"].dropna()
-                name = payer.iat[0] if len(payer) else None
-                made.append(self.row(village, day, 0, inn, name, self._pseudo(name), "转账收入", b.summary))
+                payer = [r["counterparty"] for r in rest if has(r["counterparty"])]
+                name = payer[0] if payer else None
+                made.append(self.row(village, day, 0, inn, name, self._pseudo(name), "转账收入", b["summary"]))
             self.by_voucher[vid] = made
         self.honest = honest
 

@@ -302,7 +302,7 @@ def _contracts(contracts: pd.DataFrame, folder: dict, out: Path, loc: Locator) -
         rel = f"{folder[code]}/合同台账.xlsx"
         rows = [[f"{folder[code].split('/')[-1]}合同台账"], ["", "", "", "", "", "", "", "", "", "单位：元"],
                 ["合同编号", "合同名称", "合同类别", "乙方", "乙方证件号", "收款账号", "合同金额", "签订日期", "起止日期",
-                 "发包方式", "民主决策", "面积", "计量单位", "合同期限"]]
+                 "发包方式", "民主决策", "面积", "计量单位", "合同期限", "年租金"]]
         for section, part in (("一、工程、货物和服务", g[~g["category"].isin(["资产租赁", "资源发包"])]),
                               ("二、资产租赁和资源发包", g[g["category"].isin(["资产租赁", "资源发包"])])):
             if part.empty:
@@ -311,13 +311,18 @@ def _contracts(contracts: pd.DataFrame, folder: dict, out: Path, loc: Locator) -
             for r in part.itertuples():
                 sign = _d(r.sign_date)
                 term = ""
-                if r.term_years == r.term_years and r.term_years:
+                start, end = _d(getattr(r, "start_date", None)), _d(getattr(r, "end_date", None))
+                if start and end:
+                    term = f"{start:%Y.%m.%d}-{end:%Y.%m.%d}"
+                elif r.term_years == r.term_years and r.term_years:
                     end = dt.date(sign.year + int(r.term_years), sign.month, min(sign.day, 28)) - dt.timedelta(days=1)
                     term = f"{sign:%Y.%m.%d}-{end:%Y.%m.%d}"
+                rent = getattr(r, "annual_rent", None)
                 rows.append([r.contract_no, r.title, r.category, r.vendor, _s(r.vendor_id), _s(r.vendor_account),
                              f"{float(r.amount):,.2f}", sign, term, _s(r.method), _s(r.decision_ref),
                              "" if r.quantity != r.quantity else float(r.quantity), _s(r.unit),
-                             "" if r.term_years != r.term_years else float(r.term_years)])
+                             "" if r.term_years != r.term_years else float(r.term_years),
+                             "" if rent is None or rent != rent else float(rent)])
                 loc.put("contracts", r.contract_no, rel, "Sheet1", len(rows))
         rows.append(["制表人：", "", "", "", "", "", "", "审核人："])
         _xlsx(out / rel, [("Sheet1", rows)])
@@ -408,6 +413,24 @@ def _bank(bank: pd.DataFrame, folder: dict, out: Path, loc: Locator) -> None:
             _text(out / rel, rows, "gbk")
 
 
+def _registers(tables: dict, out: Path) -> None:
+    """Registers of other departments and the villages' decision records, as a county office passes them on: one
+    workbook per register named after it (车辆登记.xlsx), Chinese headers. Their truth stays keyed by record id (plate,
+    deed, ID), which the reader keeps as written."""
+    from ..contract import REGISTERS, TABLES
+
+    for name in (*REGISTERS, "decisions"):
+        df = tables.get(name)
+        if df is None:
+            continue
+        t = TABLES[name]
+        cols = [c for c in t.columns if c.name in df and c.name != "extra" and df[c.name].notna().any()]
+        rows = [[c.aliases[0] if c.aliases else c.name for c in cols]]
+        for r in df[[c.name for c in cols]].itertuples(index=False):
+            rows.append([_d(v) if isinstance(v, dt.date | pd.Timestamp) else (None if v != v else v) for v in r])
+        _xlsx(out / f"{t.title}.xlsx", [(t.title, rows)])
+
+
 def write_layouts(result, out: Path, fmt: str, seed: int, config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Write every table in real layouts under ``out``; return the truth and look-alikes keyed by file and row, and
     where every canonical record went (table, record_id, source_file, source_sheet, source_row)."""
@@ -434,6 +457,7 @@ def write_layouts(result, out: Path, fmt: str, seed: int, config) -> tuple[pd.Da
     _officials(result.tables["officials"], names, towns, out, loc)
     if "bank" in result.tables:
         _bank(result.tables["bank"], folder, out, loc)
+    _registers(result.tables, out)
     county = out / "_county"
     county.mkdir(parents=True, exist_ok=True)
     d.to_csv(county / "村级区划代码.csv", index=False, encoding="utf-8-sig")

@@ -169,7 +169,8 @@ class Registers:
         for m in months:
             row = dict(claim_id=f"{v.code}RG{self._n + 1:07d}", village_code=v.code, program=program,
                        period=f"{self.year}-{m:02d}", claimant_name=p.name, claimant_id=p.person_id,
-                       bank_account=account or p.account, amount=amount, pay_date=dt.date(self.year, m, 15))
+                       bank_account=account or p.account, amount=amount, quantity=np.nan,
+                       pay_date=dt.date(self.year, m, 15))
             self._n += 1
             self.claims.append(row)
             out.append(row)
