@@ -35,15 +35,18 @@ def rss_mb() -> float:
     return pipeline.peak_rss_mb()
 
 
+WHOLE = os.environ.get("SANZI_BENCH_WHOLE") == "1"  # --whole-county, handed to the child processes
+
+
 def county(villages: int, seed: int, work: Path) -> tuple[Path, float | None]:
     from sanzi_audit.config import load_config
     from sanzi_audit.synth import SynthOptions, generate, write
 
-    src = work / f"county-{villages}"
+    src = work / f"county-{villages}{'-whole' if WHOLE else ''}"
     if (src / "_truth" / "truth.csv").exists():
         return src, None
     t = time.perf_counter()
-    write(generate(SynthOptions(villages=villages, seed=seed), load_config()), src)
+    write(generate(SynthOptions(villages=villages, seed=seed, bank=WHOLE, registers=WHOLE), load_config()), src)
     return src, round(time.perf_counter() - t, 1)
 
 
@@ -103,6 +106,19 @@ def stages(villages: int, seed: int, work: Path) -> dict:
                            for r in reports],
                 recall={t.fraud_type: [t.injected, t.found] for t in report.types},
                 precision={str(k): round(v, 3) for k, v in report.precision_at.items()}, leads=report.leads)
+
+
+def _floor(python: str, villages: int, work: Path) -> dict:
+    """The SQL floor on the same county, as its own script prints it (its last lines: the timings)."""
+    import subprocess
+
+    src = work / f"county-{villages}{'-whole' if WHOLE else ''}"
+    script = HERE.parent.parent / "shared" / "bench" / "duckdb_floor.py"
+    t = time.perf_counter()
+    out = subprocess.run([python, str(script), str(src), "--truth", str(src / "_truth" / "truth.csv")],
+                         capture_output=True, text=True, check=False)
+    return dict(villages=villages, wall=round(time.perf_counter() - t, 2), rc=out.returncode,
+                output=out.stdout[-3000:] + (out.stderr[-1000:] if out.returncode else ""))
 
 
 def flow(villages: int, seed: int, work: Path) -> dict:
@@ -213,6 +229,9 @@ def render(res: dict) -> str:
     for r in res["sizes"]:
         p = r["precision"]
         out.append(f"| {r['villages']} | {r['leads']} | {p['50']} | {p['100']} | {p['200']} |")
+    for f in res.get("floor", []):
+        out += ["", f"## SQL floor beside it (../shared/bench/duckdb_floor.py, {f['villages']} villages, wall "
+                    f"{f['wall']} s)\n", "```", f["output"].strip(), "```"]
     return "\n".join(out)
 
 
@@ -296,8 +315,16 @@ def main() -> None:
     ap.add_argument("--province-villages", type=int, default=30)
     ap.add_argument("--no-flow", action="store_true", help="skip the Prefect flow measurements")
     ap.add_argument("--write", help="write the tables to this markdown file (and .json, scaling.png beside it)")
+    ap.add_argument("--whole-county", action="store_true",
+                    help="counties with bank statements, the registers of other departments and decision records")
+    ap.add_argument("--floor", metavar="PYTHON", help="a Python with duckdb: run ../shared/bench/duckdb_floor.py on "
+                    "each county beside the stages, in the same run")
     ap.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.whole_county:
+        os.environ["SANZI_BENCH_WHOLE"] = "1"
+        global WHOLE
+        WHOLE = True
     work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="sanzi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     if a.one:
@@ -310,6 +337,8 @@ def main() -> None:
     for n in a.villages:
         print(f"… {n} villages: stages", file=sys.stderr)
         res["sizes"].append(_child(["--one", "stages", str(n), "--seed", str(a.seed), "--keep", str(work)]))
+        if a.floor:
+            res.setdefault("floor", []).append(_floor(a.floor, n, work))
     if not a.no_flow or a.province:
         server, api = _prefect_server(work / "prefect-home")
         env = dict(os.environ, PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false")

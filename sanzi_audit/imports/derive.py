@@ -58,7 +58,7 @@ _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁
              "仲虞敖巩明佘池查麻苑迟邝")
 # what a payment to a person is for, right after the name: 付张三购买材料, 支付李四误工补贴, 付王五路灯维护费
 _WHAT = (r"购买|采购|报销|发放|道路|河道|清淤|安装|排水|修建|建设|改造|修缮|加固|整治|铺装|桥梁|山塘|公厕|监控|临时|误工|劳务|工资|工钱|工程|材料|维修|修理|路灯|绿化|保洁|养护|清运|办公|水电|差旅|通讯|租金|运费|补贴|"
-         r"补助|津贴|报酬|务工|借款|货款|垫付|代垫|押金|承包|款|费")
+         r"补助|津贴|报酬|务工|借款|货款|垫付|代垫|押金|承包|个人|款|费")
 # …then, often, the village group the work was for: 支付王燕3组桥梁加固工程款
 # (a village group right after the name is delimiter enough: 支付杨龙4组停车场铺装工程款)
 _SUMMARY_PERSON = re.compile(_PAY + r"\s*(?P<n>[" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2}?)(?=(?:同志)?(?:[(（]个体[)）])?"
