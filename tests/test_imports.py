@@ -447,3 +447,29 @@ def test_bank_statements_in_three_bank_shapes_read_back_to_the_same_rows(tmp_pat
         b = pd.Series(m[c].to_numpy()).map(_norm)
         assert (a == b).all(), f"bank.{c}: {list(zip(a[a != b][:3], b[a != b][:3], strict=False))}"
     assert (pd.Series(m["txn_date"].to_numpy()).map(_norm) == pd.Series(want["txn_date"].to_numpy()).map(_norm)).all()
+
+
+def test_a_missing_statement_row_becomes_a_data_quality_lead_naming_file_and_row(tmp_path):
+    """A 银行流水 with one row cut out: every row still loads, and the row after the gap is named in a data-quality
+    lead (file, row, the balance expected and the one written)."""
+    from sanzi_audit.pipeline import quality_leads
+
+    src = tmp_path / "src"
+    (src / "城关镇" / "新塘村").mkdir(parents=True)
+    rows = [["演示县农村商业银行 对公账户交易明细"], ["账号：201101100100000001"], ["户名：新塘村股份经济合作社"],
+            ["交易日期", "摘要", "借方发生额", "贷方发生额", "余额", "对方户名", "对方账号", "流水号"],
+            ["2024-03-01", "转账收入", "", "5000.00", "105000.00", "演示县财政局", "9001", "1"],
+            ["2024-03-02", "转账支出", "1200.00", "", "103800.00", "张三", "6228001", "2"],
+            # row 3 (支出 800.00 → 103000.00) is missing from the export
+            ["2024-03-05", "转账支出", "500.00", "", "102500.00", "李四", "6228002", "4"]]
+    text = "\n".join(",".join(r) for r in rows) + "\n"
+    (src / "城关镇" / "新塘村" / "银行流水.csv").write_bytes(text.encode("gbk"))
+    ex, v = run_extract(src, county(tmp_path))
+    assert [p.table for p in ex.problems] == ["ledger"]  # only the books are missing from this folder
+    bank = v["bank"]
+    assert bank.rows_read == bank.rows_loaded == 3 and bank.clean["village_code"].eq("330599101001").all()
+    assert bank.clean["account_no"].eq("201101100100000001").all()
+    leads = quality_leads(v)
+    assert len(leads) == 1
+    ld = leads[0]
+    assert "银行流水" in ld.title and "第 7 行" in ld.explanation and "余额应为 103,300.00" in ld.explanation
