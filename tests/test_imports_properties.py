@@ -190,3 +190,64 @@ def check_table(example) -> None:
     ex = Extract(tables={name: RawTable(name, f"{name}.csv", frame)})
     v = validate_all(ex, load_config())[name]
     assert v.rows_read == len(frame) == v.rows_loaded + v.rows_quarantined
+
+
+@st.composite
+def statements(draw):
+    """A bank statement in any of the shapes banks write, with a consistent running balance."""
+    n = draw(st.integers(2, 20))
+    balance = draw(st.decimals(min_value="1000.00", max_value="500000.00", places=2))
+    rows = []
+    for k in range(n):
+        out = draw(st.booleans())
+        amt = draw(st.decimals(min_value="0.01", max_value="900.00", places=2))
+        balance = balance - amt if out else balance + amt
+        rows.append(dict(day=dt.date(2024, 1, 1) + dt.timedelta(days=k), out=out, amount=amt, balance=balance,
+                         name=draw(st.sampled_from(["张三", "演示县财政局", "", "某某有限公司"])), serial=str(k + 1)))
+    shape = draw(st.sampled_from(["columns", "flag", "signed", "in_out"]))
+    newest_first = draw(st.booleans())
+    with_time = draw(st.booleans())
+    titles = draw(st.booleans())
+    gap = draw(st.one_of(st.none(), st.integers(1, n - 1)))  # a row cut out of the middle
+    fmt = draw(st.sampled_from(["csv-utf8", "csv-gbk", "xlsx", "html"]))
+    return rows, shape, newest_first, with_time, titles, gap, fmt
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                HealthCheck.too_slow])
+@given(statements())
+def test_any_bank_statement_reads_back_and_only_a_cut_row_breaks_the_balance(tmp_path_factory, example):
+    rows, shape, newest_first, with_time, titles, gap, fmt = example
+    tmp = tmp_path_factory.mktemp("bank")
+    folder = tmp / "城关镇" / "新塘村股份经济合作社"
+    folder.mkdir(parents=True)
+    head = {"columns": ["交易日期", "摘要", "借方发生额", "贷方发生额", "余额", "对方户名", "流水号"],
+            "flag": ["交易日期", "交易金额", "收支标志", "余额", "对方户名", "交易流水号"],
+            "signed": ["交易日期", "交易金额", "余额", "对方户名", "流水号"],
+            "in_out": ["日期", "收入金额", "支出金额", "余额", "对方户名", "流水号"]}[shape]
+    body = []
+    kept = [r for i, r in enumerate(rows) if i != gap]
+    for r in (reversed(kept) if newest_first else kept):
+        day = r["day"].isoformat() + (" 10:15:00" if with_time and shape != "in_out" else "")
+        a = f"{r['amount']}"
+        cells = {"columns": [day, "转账", a if r["out"] else "", "" if r["out"] else a],
+                 "flag": [day, a, "支" if r["out"] else "收"],
+                 "signed": [day, f"-{a}" if r["out"] else a],
+                 "in_out": [r["day"].strftime("%Y%m%d"), "" if r["out"] else a, a if r["out"] else ""]}[shape]
+        body.append([*cells, f"{r['balance']}", r["name"], r["serial"]])
+    title = ([["演示县农村商业银行 对公账户交易明细"], ["账号：201101100100000001"], ["户名：新塘村股份经济合作社"]]
+             if titles else [])
+    _write(folder / "交易明细", [*title, head, *body], fmt)
+    config = load_config(_county(tmp))
+    ex = extract(tmp, config=config)
+    v = validate_all(ex, config)["bank"]
+    assert v.rows_read == len(kept) == v.rows_loaded + v.rows_quarantined
+    if not titles:  # no own account anywhere: every row is quarantined for it, named, none lost
+        assert v.rows_quarantined == len(kept)
+        return
+    assert v.rows_loaded == len(kept), v.quarantine[:2]
+    got = v.clean.sort_values("txn_date")
+    assert [round(x, 2) for x in got["amount_out"].fillna(0)] == [float(r["amount"]) if r["out"] else 0 for r in kept]
+    assert [round(x, 2) for x in got["amount_in"].fillna(0)] == [0 if r["out"] else float(r["amount"]) for r in kept]
+    breaks = [w for w in v.warnings if any(x["check"] == "balance_break" for x in w["reasons"])]
+    assert len(breaks) == (0 if gap is None else 1), [w["reasons"] for w in breaks]
