@@ -84,20 +84,17 @@ class BankPayeeMismatch(Detector):
 def _same_household(data: DetectorInput, pay: pd.DataFrame) -> pd.Series:
     """Whether the account holder is of the booked payee's household: the payee's household (by ID, else by a name
     unique in the village) has a member of the holder's name."""
-    out = pd.Series(False, index=pay.index)
     if not data.has("residents"):
-        return out
+        return pd.Series(False, index=pay.index)
     r = data["residents"]
     r = r[r["household_id"].notna()]
     house_of_pid = r.drop_duplicates("person_id").set_index("person_id")["household_id"]
-    named = r.groupby(["village_code", "name"])["household_id"].agg(lambda s: s.iat[0] if s.nunique() == 1 else None)
-    members = r.groupby("household_id")["name"].agg(set)
-
-    def house(v, n, pid):
-        if isinstance(pid, str) and pid in house_of_pid.index:
-            return house_of_pid[pid]
-        return named.get((v, n))
-
-    return pd.Series([holder in members.get(house(v, n, pid), ()) for v, n, pid, holder in zip(
-        pay["village_code"], pay["counterparty"], pay["counterparty_id"], pay["bank_name"], strict=True)],
-        index=pay.index)
+    g = r.groupby(["village_code", "name"])["household_id"]
+    named = g.first()[g.nunique() == 1]
+    members = set(zip(r["household_id"], r["name"], strict=True))
+    by_pid = pay["counterparty_id"].map(house_of_pid)
+    by_name = pd.Series(named.reindex(pd.MultiIndex.from_arrays([pay["village_code"], pay["counterparty"]])).to_numpy(),
+                        index=pay.index)
+    house = by_pid.astype("object").where(by_pid.notna(), by_name.astype("object"))
+    return pd.Series([(h, holder) in members for h, holder in zip(house, pay["bank_name"], strict=True)],
+                     index=pay.index, dtype=bool)

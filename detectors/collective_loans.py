@@ -50,9 +50,6 @@ class CollectiveLoans(Detector):
         lines = lines[~is_org(lines["counterparty"])]
         if lines.empty:
             return []
-        # the bank or cash line the money left by: part of the loan's evidence
-        paid_by = led.loc[out_of, ["village_code", "voucher_no", "entry_id"]].groupby(
-            ["village_code", "voucher_no"])["entry_id"].agg(list)
         labels = data.official_labels
         officials = data["officials"] if data.has("officials") else None
         by_name = {} if officials is None else {(v, n): pid for v, n, pid in zip(
@@ -65,6 +62,12 @@ class CollectiveLoans(Detector):
         advance = mentions(lines["summary"], p.advance_words) & (lines["debit"] <= p.advance_max) & \
             (pid.notna() | lines["counterparty"].isin(handlers))
         lines = lines.assign(official=pid.map(labels))[~advance]
+        # the bank or cash line the money left by: part of the loan's evidence (only the loans' vouchers)
+        wanted = set(zip(lines["village_code"], lines["voucher_no"], strict=True))
+        by = led.loc[out_of, ["village_code", "voucher_no", "entry_id"]]
+        by = by[pd.Series([(v, n) in wanted for v, n in zip(by["village_code"], by["voucher_no"], strict=True)],
+                          index=by.index, dtype=bool)]
+        paid_by = by.groupby(["village_code", "voucher_no"])["entry_id"].agg(list)
         leads = []
         for (village, who), g in lines.groupby(["village_code", "counterparty"], sort=True):
             g = g.sort_values(["entry_date", "entry_id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -52,15 +53,24 @@ class LeaseOverdue(Detector):
         c = c.assign(end=c["end_date"].fillna(c["start"] + pd.to_timedelta((years.fillna(1) * 365.25).astype(int),
                                                                            unit="D")))
         cover = led.groupby("village_code")["entry_date"].agg(["min", "max"])
-        by_village = dict(tuple(rec.groupby("village_code", sort=False)))
-        empty = rec.iloc[0:0]
+        # receipts as arrays, positions by contract and by lessee: a pandas slice per lease cost seconds
+        rec = rec.reset_index(drop=True)
+        r_day = rec["entry_date"].to_numpy(dtype="datetime64[D]")
+        r_amt = rec["credit"].to_numpy(dtype="float64")
+        r_village = rec["village_code"].astype("object").to_numpy()
+        none = np.zeros(0, dtype="int64")
+        by_cno = rec.groupby("cno", sort=False).indices  # positions in rec (rows without a number drop out)
+        loose = rec.assign(loose=rec["who"].astype("object").where(rec["cno"].isna()))
+        by_who = loose.groupby(["village_code", "loose"], sort=False).indices
+        day = np.timedelta64(1, "D")
         leads = []
         for k in c.sort_values(["village_code", "contract_no"]).itertuples():
             if k.village_code not in cover.index:
                 continue
             lo, hi = cover.loc[k.village_code, "min"], cover.loc[k.village_code, "max"]
-            here = by_village.get(k.village_code, empty)
-            mine = here[(here["cno"] == k.contract_no) | (here["cno"].isna() & (here["who"] == k.who))]
+            a = by_cno.get(k.contract_no, none)
+            a = a[r_village[a] == k.village_code]
+            mine = np.concatenate([a, by_who.get((k.village_code, k.who), none)])
             dues = []
             n = 0
             while True:
@@ -70,16 +80,18 @@ class LeaseOverdue(Detector):
                     break
                 if due < lo + pd.Timedelta(days=p.early_days):
                     continue
-                window = mine[(mine["entry_date"] >= due - pd.Timedelta(days=p.early_days))
-                              & (mine["entry_date"] <= due + pd.Timedelta(days=p.grace_days))]
-                if float(window["credit"].sum()) < p.share * float(k.annual_rent):
-                    dues.append((due, float(window["credit"].sum())))
-            after = mine[mine["entry_date"] > k.end + pd.Timedelta(days=p.after_end_days)]
-            if len(after):
+                d = np.datetime64(due.date(), "D")
+                inside = (r_day[mine] >= d - p.early_days * day) & (r_day[mine] <= d + p.grace_days * day)
+                got = float(r_amt[mine][inside].sum())
+                if got < p.share * float(k.annual_rent):
+                    dues.append((due, got))
+            late = mine[r_day[mine] > np.datetime64(k.end.date(), "D") + p.after_end_days * day]
+            if len(late):
                 renewed = c[(c["village_code"] == k.village_code) & (c["who"] == k.who) & (c["contract_no"] != k.contract_no)
                             & (c["sign_date"] >= k.end - pd.Timedelta(days=90))]
                 if len(renewed):
-                    after = after.iloc[0:0]
+                    late = none
+            after = rec.iloc[late]
             if not dues and after.empty:
                 continue
             parts, owed = [], 0.0
