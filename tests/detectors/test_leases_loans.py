@@ -100,3 +100,18 @@ def test_decisions_missing_written_after_the_payment_or_not_passed_but_a_budget_
     assert set(leads) == {"HT2", "HT3", "HT4"}
     assert "决策晚于付款" in leads["HT2"].title and ("decisions", "ZB2") in leads["HT2"].evidence
     assert "无决策记录" in leads["HT3"].title and "决议未通过仍实施" in leads["HT4"].title
+
+
+def test_a_receivable_unmoved_for_two_years_but_not_one_repaid_or_moving():
+    from sanzi_audit.detectors.stale_balances import StaleBalances
+
+    def line(eid, date, account, debit, credit, who):
+        return dict(entry_id=eid, village_code=V, voucher_no=eid, line_no="1", entry_date=date, account_code=account,
+                    debit=debit, credit=credit, counterparty=who, summary="往来")
+    ledger = [line("A1", "2021-03-01", "112001", 30000.0, 0.0, "王五"),  # lent in 2021, nothing since
+              line("B1", "2021-03-01", "112001", 20000.0, 0.0, "赵六"), line("B2", "2022-01-10", "112001", 0.0, 20000.0, "赵六"),
+              line("C1", "2021-05-01", "112001", 9000.0, 0.0, "钱七"), line("C2", "2024-06-01", "112001", 0.0, 1000.0, "钱七"),
+              line("Z1", "2024-12-31", "513001", 100.0, 0.0, "演示县某商店")]
+    leads = StaleBalances().detect(data(ledger=ledger))
+    assert [ld.key for ld in leads] == [("stale", "receivable", "王五")]
+    assert "3.8 年未变动" in leads[0].title
