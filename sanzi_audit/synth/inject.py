@@ -250,10 +250,11 @@ class Injector:
         self.b.lookalikes.append(("wasteland_lookalike", v.code, "contracts", c["contract_no"]))
 
     def lease_overdue(self, v: Village) -> None:
-        """A lease signed last year whose second year's rent, due this year, never arrives."""
+        """A lease signed last year whose second year's rent, due this year, never arrives. Due from April: a due date
+        in the books' first two months cannot be judged (rent paid early would lie before the books)."""
         y = self.b.year
         c = self._lease(v, str(self.rng.choice(["鱼塘", "店面", "耕地"])),
-                        dt.date(y - 1, int(self.rng.integers(3, 9)), 1), 3)
+                        dt.date(y - 1, int(self.rng.integers(4, 9)), 1), 3)
         self.mark(self.case("lease_overdue"), "lease_overdue", "contracts", c["contract_no"])
 
     def late_rent_lookalike(self, v: Village) -> None:
