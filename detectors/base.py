@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict
 from sanzi_audit.config import Config
 
 EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
-                   "properties", "businesses", "business_people", "decisions")
+                   "properties", "businesses", "business_people", "decisions",
+                   "contract_terms")
 
 
 class Params(BaseModel):

@@ -27,19 +27,26 @@ class LeaseOverdue(Detector):
     version = "1.0"
     title = "租金逾期未收"
     description = (
-        "For each lease or 发包 with an annual rent, takes the yearly due dates (the start date's anniversaries) "
+        "For each lease or 发包 with an annual rent, takes the due dates of its payment schedule (contract_terms) or, "
+        "without one, the start date's anniversaries, "
         "that fall inside the period the books cover, and looks for that year's rent among the ledger's receipts "
         "citing the contract (contract_no, or its number in 摘要) or from the lessee: a due date with less than share "
         "of the rent received from early_days before to grace_days after is overdue (应收未收, a red alert of 鄞州 and "
         "萧山). Receipts from a contract after its end date show a lease that expired and was not renewed (到期未续签 "
         "仍在使用); a new contract of the same lessee and title signed by then is a renewal, not a lead.")
     requires = ("contracts", "ledger")
+    uses = ("contract_terms",)
     Params = LeaseOverdueParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params
         c = data["contracts"]
-        c = c[c["annual_rent"].notna() & (c["annual_rent"] > 0)]
+        schedule: dict[str, list[tuple]] = {}
+        if data.has("contract_terms"):
+            t = data["contract_terms"].dropna(subset=["due_date", "amount_due"]).sort_values(["contract_no", "due_date"])
+            for cno, g in t.groupby("contract_no", sort=False):
+                schedule[cno] = list(zip(g["due_date"], g["amount_due"], g["period"], strict=True))
+        c = c[(c["annual_rent"].notna() & (c["annual_rent"] > 0)) | c["contract_no"].isin(schedule)]
         if c.empty or data["ledger"].empty:
             return []
         led = data["ledger"]
@@ -72,19 +79,18 @@ class LeaseOverdue(Detector):
             a = a[r_village[a] == k.village_code]
             mine = np.concatenate([a, by_who.get((k.village_code, k.who), none)])
             dues = []
-            n = 0
-            while True:
-                due = k.start + pd.DateOffset(years=n)
-                n += 1
-                if due >= k.end or due > hi - pd.Timedelta(days=p.grace_days) or n > 60:
-                    break
-                if due < lo + pd.Timedelta(days=p.early_days):
-                    continue
-                d = np.datetime64(due.date(), "D")
+            # the contract's schedule when the county supplies one, else a year's rent on each anniversary
+            plan = schedule.get(k.contract_no) or [
+                (k.start + pd.DateOffset(years=n), float(k.annual_rent), f"第 {n + 1} 年") for n in range(60)
+                if k.start + pd.DateOffset(years=n) < k.end]
+            for due, amount, period in plan:
+                if due > hi - pd.Timedelta(days=p.grace_days) or due < lo + pd.Timedelta(days=p.early_days):
+                    continue  # the books do not show the whole payment window
+                d = np.datetime64(pd.Timestamp(due).date(), "D")
                 inside = (r_day[mine] >= d - p.early_days * day) & (r_day[mine] <= d + p.grace_days * day)
                 got = float(r_amt[mine][inside].sum())
-                if got < p.share * float(k.annual_rent):
-                    dues.append((due, got))
+                if got < p.share * float(amount):
+                    dues.append((pd.Timestamp(due), got, float(amount), period))
             late = mine[r_day[mine] > np.datetime64(k.end.date(), "D") + p.after_end_days * day]
             if len(late):
                 renewed = c[(c["village_code"] == k.village_code) & (c["who"] == k.who) & (c["contract_no"] != k.contract_no)
@@ -96,9 +102,9 @@ class LeaseOverdue(Detector):
                 continue
             parts, owed = [], 0.0
             if dues:
-                owed = sum(float(k.annual_rent) - got for _, got in dues)
-                parts.append("；".join(f"{ymd(d)} 应收第 {i} 年租金 {wan(float(k.annual_rent))}，至 {ymd(d + pd.Timedelta(days=p.grace_days))} "
-                                      f"仅收到 {wan(got)}" for i, (d, got) in enumerate(dues, start=1)))
+                owed = sum(amount - got for _, got, amount, _ in dues)
+                parts.append("；".join(f"{ymd(d)} 应收{period or ''}款项 {wan(amount)}，至 {ymd(d + pd.Timedelta(days=p.grace_days))} "
+                                      f"仅收到 {wan(got)}" for d, got, amount, period in dues))
             if len(after):
                 parts.append(f"合同已于 {ymd(k.end)} 到期，此后仍收到 {len(after)} 笔款项 {wan(float(after['credit'].sum()))}"
                              f"（首笔 {ymd(after['entry_date'].min())}），未见续签合同")
@@ -109,8 +115,9 @@ class LeaseOverdue(Detector):
                                                           + 0.05 * min(3, len(dues))), 4),
                 amount_at_risk=round(owed if dues else float(after["credit"].sum()), 2),
                 title=f"{kind}疑点：{k.title or k.contract_no}（{k.vendor or ''}）",
-                explanation=(f"合同 {k.contract_no}（{k.title or ''}，承租方 {k.vendor or ''}，年租金 {wan(float(k.annual_rent))}，"
-                             f"{ymd(k.start)} 至 {ymd(k.end)}）: " + "；".join(parts) + "。租金应收未收可能是优亲厚友减免、"
+                explanation=(f"合同 {k.contract_no}（{k.title or ''}，承租方 {k.vendor or ''}，"
+                             + (f"年租金 {wan(float(k.annual_rent))}，" if k.annual_rent == k.annual_rent and k.annual_rent else "")
+                             + f"{ymd(k.start)} 至 {ymd(k.end)}）: " + "；".join(parts) + "。租金应收未收可能是优亲厚友减免、"
                              "截留或账外收取，到期未续签仍在使用可能是私下续租，建议核对收款收据和银行流水；若租金已以现金收取"
                              "另行入账、经民主决策同意缓交，或已续签合同未登记，可据凭证和决议排除。"),
                 evidence=evidence, key=("lease_due", str(k.contract_no)),

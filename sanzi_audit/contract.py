@@ -364,7 +364,29 @@ DECISIONS = Table(
     ),
 )
 
+CONTRACT_TERMS = Table(
+    name="contract_terms",
+    title="合同收付款计划",
+    record_id="term_id",
+    derive_id_from=("contract_no", "period", "due_date"),
+    date_column="due_date",
+    optional=True,
+    doc="A contract's payment schedule (lease and 承包 cards: 期次, 应付金额, 付款日期): what is due when. Where a "
+        "contract has one, `lease_overdue` reads its dues from it instead of the start date's anniversaries.",
+    columns=(
+        C("term_id", "code", doc="stable id; derived if absent"),
+        C("contract_no", "code", True, ("合同编号",)),
+        C("village_code", "code", aliases=("村代码", "区划代码")),
+        C("period", "code", aliases=("期次", "期数", "第几期")),
+        C("amount_due", "amount", True, ("应付金额", "应收金额", "本期金额", "金额")),
+        C("due_date", "date", True, ("应付日期", "应收日期", "付款日期", "到期日")),
+        C("status", "text", aliases=("状态", "收款状态")),
+        C("extra", "text", doc="JSON of the export's columns the contract has no column for"),
+    ),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (LEDGER, CONTRACTS, CLAIMS, RESIDENTS, OFFICIALS, BANK, DECISIONS,
+                                                     CONTRACT_TERMS,
                                                      PUBLIC_EMPLOYEES, VEHICLES, PROPERTIES, BUSINESSES,
                                                      BUSINESS_PEOPLE)}
 REGISTERS = ("public_employees", "vehicles", "properties", "businesses", "business_people")

@@ -36,6 +36,7 @@ KEY_FIELDS = {
     "bank": ("txn_date", "serial_no"),
     "public_employees": ("person_id",), "vehicles": ("plate_no", "owner_id"), "properties": ("property_id", "owner_id"),
     "businesses": ("uscc",), "business_people": ("uscc", "person_id"), "decisions": ("decision_id",),
+    "contract_terms": ("contract_no",),
 }
 
 _SUBTOTAL = re.compile(r"^(本月合计|本期合计|本年累计|本期累计|累计|小计|合计|总计|本日合计|本月小计|月计|年计|上期结存|上年结转|"

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..normalize import to_halfwidth
 
 TableName = Literal["ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
-                    "properties", "businesses", "business_people", "decisions"]
+                    "properties", "businesses", "business_people", "decisions",
+                    "contract_terms"]
 
 # Intermediate fields a profile may map besides the contract's own columns (see docs/importing.md).
 FIELDS = {
@@ -42,6 +43,7 @@ FIELDS = {
     "bank": {"txn_amount": "one 交易金额: signed, or with a 收/支 flag", "direction": "收支标志 收/支, 借/贷, 转入/转出",
              "village_name": "村名"},
     "public_employees": {}, "vehicles": {}, "properties": {}, "businesses": {}, "business_people": {}, "decisions": {},
+    "contract_terms": {},
     "officials": {"village_name": "村名",
         "cadre_name": "干部姓名", "cadre_id": "干部身份证号", "relative_name": "亲属姓名", "relative_id": "亲属身份证号",
     },

@@ -165,6 +165,7 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         reg.honest(dibao, set(tables["officials"]["person_id"]))
         reg.plant(claims, tables["contracts"], tables["officials"])
         reg.decisions(tables["contracts"], ledger, config)
+        reg.terms(tables["contracts"])
         reg.apply(tables)
         truth_rows += reg.truth
         look_rows += reg.lookalikes

@@ -419,7 +419,7 @@ def _registers(tables: dict, out: Path) -> None:
     deed, ID), which the reader keeps as written."""
     from ..contract import REGISTERS, TABLES
 
-    for name in (*REGISTERS, "decisions"):
+    for name in (*REGISTERS, "decisions", "contract_terms"):
         df = tables.get(name)
         if df is None:
             continue

@@ -43,7 +43,8 @@ class Registers:
         self.county, self.ids = county_code, ids
         self.rates = rates if rates is not None else REGISTER_RATES
         self.rows: dict[str, list[dict]] = {t: [] for t in ("public_employees", "vehicles", "properties",
-                                                           "businesses", "business_people", "decisions")}
+                                                           "businesses", "business_people", "decisions",
+                                                           "contract_terms")}
         self.claims: list[dict] = []
         self.officials: list[dict] = []
         self.truth: list[tuple] = []
@@ -162,6 +163,18 @@ class Registers:
                     days=int(rng.integers(20, 60)))
                 self.truth.append((case, "decision_missing", "decisions", row["decision_id"]))
             self.rows["decisions"].append(row)
+
+    def terms(self, contracts: pd.DataFrame) -> None:
+        """Every lease's payment schedule: a year's rent on each anniversary of its start (as lease cards list it)."""
+        leases = contracts[contracts["annual_rent"].notna()] if "annual_rent" in contracts else contracts.iloc[0:0]
+        for k in leases.sort_values("contract_no").itertuples():
+            start = pd.Timestamp(k.start_date if k.start_date == k.start_date and k.start_date is not None
+                                 else k.sign_date)
+            years = int(k.term_years) if k.term_years == k.term_years and k.term_years else 1
+            for n in range(min(years, 60)):
+                self.rows["contract_terms"].append(dict(
+                    contract_no=k.contract_no, village_code=k.village_code, period=f"第{n + 1}期",
+                    amount_due=float(k.annual_rent), due_date=(start + pd.DateOffset(years=n)).date()))
 
     # ---- claims ---------------------------------------------------------------------------------------------
     def _claims(self, v, p, program: str, months: range, amount: float, account: str | None = None) -> list[dict]:

@@ -115,3 +115,17 @@ def test_a_receivable_unmoved_for_two_years_but_not_one_repaid_or_moving():
     leads = StaleBalances().detect(data(ledger=ledger))
     assert [ld.key for ld in leads] == [("stale", "receivable", "王五")]
     assert "3.8 年未变动" in leads[0].title
+
+
+def test_a_payment_schedule_decides_the_dues_where_the_county_supplies_one():
+    # 承包费 in two instalments a year; the second of 2024 never arrives. Without the schedule only the anniversary
+    # would be due, and it was paid.
+    contracts = [dict(contract_no="L9", village_code=V, title="后山鱼塘承包", category="资源发包", vendor="孙八",
+                      amount=60000, sign_date="2023-03-01", start_date="2023-03-01", end_date="2026-02-28")]
+    terms = [dict(contract_no="L9", period=f"{y}-{h}", amount_due=10000.0, due_date=d)
+             for y, h, d in ((2024, 1, "2024-03-01"), (2024, 2, "2024-09-01"))]
+    ledger = [*YEAR, *receipt("V9", "2024-03-05", 10000.0, "孙八", "L9")]
+    leads = LeaseOverdue().detect(data(contracts=contracts, contract_terms=terms, ledger=ledger))
+    assert [ld.key for ld in leads] == [("lease_due", "L9")]
+    assert "2024-09-01 应收2024-2款项 1万元" in leads[0].explanation
+    assert LeaseOverdue().detect(data(contracts=contracts, ledger=ledger)) == []  # no rent, no schedule: no dues
