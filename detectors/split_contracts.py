@@ -173,13 +173,31 @@ class SplitContracts(Detector):
         comes from the payable line."""
         led, roles = data["ledger"], data.roles
         proc = roles.isin(_CATEGORY_BY_ROLE) & (led["debit"].fillna(0) >= floor) & led["counterparty"].isna()
-        payable = (roles == "payable") & (led["credit"].fillna(0) > 0) & led["counterparty"].notna()
+        payable = (roles == "payable") & (led["credit"].fillna(0) > 0)
         if not proc.any() or not payable.any():
             return pd.DataFrame()
         key = ["village_code", "voucher_no"]
-        who = led.loc[payable, key + ["counterparty", "counterparty_id", "entry_id"]].drop_duplicates(key)
+        who = led.loc[payable, key + ["counterparty", "counterparty_id", "entry_id"]]
+        who = who.sort_values(key + ["counterparty"], na_position="last").drop_duplicates(key)
         work = led.loc[proc, key + ["entry_id", "entry_date", "summary", "debit"]].assign(role=roles[proc])
         m = work.merge(who.rename(columns={"entry_id": "payable_entry"}), on=key, how="inner")
+        m = m.assign(paid_entry=None)
+        unnamed = m["counterparty"].isna()
+        if unnamed.any():
+            # the export left the payable line unnamed (some 三资 layouts): the vendor is whoever the payable is paid
+            # to later, the same amount within half a year (支付XX公司工程款, 应付款 debited)
+            paid = led.loc[(roles == "payable") & (led["debit"].fillna(0) > 0) & led["counterparty"].notna(),
+                           ["village_code", "entry_id", "entry_date", "debit", "counterparty", "counterparty_id"]]
+            c = m.loc[unnamed, ["village_code", "entry_id", "entry_date", "debit"]].merge(
+                paid, on=["village_code", "debit"], suffixes=("", "_p"))
+            lag = (c["entry_date_p"] - c["entry_date"]).dt.days
+            c = c[(lag >= 0) & (lag <= 183)].assign(lag=lag).sort_values(["lag", "entry_id_p"])
+            c = c.drop_duplicates("entry_id").drop_duplicates("entry_id_p").set_index("entry_id")
+            hit = m["entry_id"].map(c["counterparty"])
+            m["counterparty"] = m["counterparty"].astype("object").where(~unnamed, hit)
+            m["counterparty_id"] = m["counterparty_id"].astype("object").where(~unnamed, m["entry_id"].map(c["counterparty_id"]))
+            m["paid_entry"] = m["entry_id"].map(c["entry_id_p"])
+            m = m[m["counterparty"].notna()]
         if m.empty:
             return pd.DataFrame()
         known = data.entities.keys.dropna(subset=["name_norm"]).drop_duplicates("name_norm").set_index("name_norm")
@@ -192,7 +210,8 @@ class SplitContracts(Detector):
             "vendor": m["counterparty"], "amount": m["debit"], "date": m["entry_date"], "title": m["summary"],
             "category": m["role"].map(_CATEGORY_BY_ROLE), "decision_ref": None, "method": None, "account": None,
             "contracts": [[] for _ in range(len(m))],
-            "entries": [[a, b] for a, b in zip(m["entry_id"], m["payable_entry"], strict=True)]})
+            "entries": [[a, b] + ([c] if isinstance(c, str) else []) for a, b, c in zip(
+                m["entry_id"], m["payable_entry"], m["paid_entry"], strict=True)]})
 
     # ---- scoring and wording -----------------------------------------------------------------------
     def _split_lead(self, group: list[dict], same_job: bool = False) -> Lead:

@@ -98,3 +98,24 @@ def test_unreferenced_instalments_that_make_up_a_small_contract_belong_to_it():
     rows2 = [pay("a", "2024-03-20", 62000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化工程款"),
              pay("b", "2024-04-10", 58000, "演示县兴湾建筑工程有限公司", summary="支付3组道路硬化附属工程款")]
     assert [ld for ld in SplitContracts().detect(data(contracts=c2, ledger=rows2)) if ld.key[0] == "split"]
+
+
+def test_works_booked_through_an_unnamed_payable_take_the_vendor_it_is_paid_to_later():
+    """Some 三资 layouts leave the 应付款 line of a works voucher unnamed: the vendor is whoever the payable is paid to
+    (same amount, within half a year). Two such jobs under the limit make a split."""
+    def accrual(no, date, amount, title):
+        return [dict(entry_id=f"{no}-1", village_code="330599101200", voucher_no=no, line_no="1", entry_date=date,
+                     account_code="153002", debit=amount, credit=0.0, summary=f"{title}完工结算"),
+                dict(entry_id=f"{no}-2", village_code="330599101200", voucher_no=no, line_no="2", entry_date=date,
+                     account_code="211001", debit=0.0, credit=amount, summary=f"{title}完工结算")]
+
+    def paid(no, date, amount):
+        return [dict(entry_id=f"{no}-1", village_code="330599101200", voucher_no=no, line_no="1", entry_date=date,
+                     account_code="211001", debit=amount, credit=0.0, counterparty=CO, summary=f"支付{CO}工程款"),
+                dict(entry_id=f"{no}-2", village_code="330599101200", voucher_no=no, line_no="2", entry_date=date,
+                     account_code="102001", debit=0.0, credit=amount, summary=f"支付{CO}工程款")]
+    ledger = [*accrual("W1", "2024-03-19", 65800.0, "3组排水沟修建"), *paid("P1", "2024-04-25", 65800.0),
+              *accrual("W2", "2024-04-30", 91200.0, "3组排水沟修建附属工程"), *paid("P2", "2024-06-07", 91200.0)]
+    leads = [ld for ld in SplitContracts().detect(data(ledger=ledger)) if "化整为零" in ld.title]
+    assert len(leads) == 1
+    assert {"W1-1", "W2-1", "P1-1", "P2-1"} <= {r for _, r in leads[0].evidence}
