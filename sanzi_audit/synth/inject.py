@@ -301,13 +301,13 @@ class Injector:
         self.mark_voucher(case, "contract_signed_late", paid)
 
     def prepaid_lookalike(self, v: Village) -> None:
-        """Honest: the advance paid three days before the signing ceremony."""
+        """Honest: a tendered works contract whose advance was paid three days before the signing ceremony."""
         b, rng = self.b, self.rng
         vendor = _pick(rng, [x for x in self.vendors if x.category == "工程"] or self.vendors)
         limit = b.config.thresholds_for(v.code).tender_limit_for("工程")
         sign = b.day(lo=dt.date(b.year, 4, 1), hi=dt.date(b.year, 10, 31))
         c = b.contract(v, vendor, "工程", f"{int(rng.integers(1, 12))}组{rng.choice(WORKS)}",
-                       round(limit * float(rng.uniform(0.3, 0.6)), -2), sign, "询价", f"JC{b.year}{len(b.contracts):05d}")
+                       round(limit * float(rng.uniform(1.1, 1.6)), -2), sign, "公开招标", f"ZB{b.year}{len(b.contracts):05d}")
         b.pay(v, sign - dt.timedelta(days=3), "153003", round(c["amount"] * 0.3, 2), f"支付{c['title']}预付款",
               vendor.name, vendor.vendor_id, vendor.account, contract_no=c["contract_no"], cash=False)
         b.lookalikes.append(("prepaid_lookalike", v.code, "contracts", c["contract_no"]))
