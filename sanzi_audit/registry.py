@@ -49,6 +49,31 @@ def detector_titles() -> dict[str, str]:
     return {**OTHER_TITLES, **{name: cls.title for name, cls in load_detectors().items()}}
 
 
+def render_markdown() -> str:
+    """The detector reference part of docs/detectors.md, from the classes (a test keeps the two in step)."""
+    from sanzi_audit.config import load_config
+
+    config = load_config()
+    lines = ["| detector | 标题 | version | needs | reads when present | weight |", "|---|---|---|---|---|---:|"]
+    classes = load_detectors()
+    for name, cls in classes.items():
+        s = config.detector(name)
+        weight = f"{s.weight:g}" + ("" if s.enabled else " (off by default)")
+        lines.append(f"| `{name}` | {cls.title} | {cls.version} | {', '.join(cls.requires) or '-'} | "
+                     f"{', '.join(cls.uses) or '-'} | {weight} |")
+    lines.append("")
+    for name, cls in classes.items():
+        lines += [f"### `{name}` — {cls.title}", "", " ".join(cls.description.split()), ""]
+        fields = cls.Params.model_fields
+        if fields:
+            lines += ["| parameter | default | meaning |", "|---|---|---|"]
+            for k, f in fields.items():
+                default = f.default if not isinstance(f.default, tuple) else "、".join(map(str, f.default))
+                lines.append(f"| `{k}` | {default} | {' '.join((f.description or '').split())} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
 def make_detector(cls: type[Detector], config: Config) -> Detector:
     try:
         params = cls.Params.model_validate(config.detector(cls.name).params)
