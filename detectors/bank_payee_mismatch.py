@@ -8,7 +8,6 @@ from pydantic import Field
 from sanzi_audit.entities import is_org, make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
-from .bank_unbooked import official_of
 
 
 class BankPayeeMismatchParams(Params):
@@ -50,9 +49,7 @@ class BankPayeeMismatch(Detector):
         pay = pay[~_same_household(data, pay)]
         if pay.empty:
             return []
-        rows = pd.DataFrame({"village_code": pay["village_code"], "counterparty_account": pay["counterparty_account"],
-                             "counterparty_name": pay["bank_name"]}, index=pay.index)
-        pay = pay.assign(official=official_of(data, rows))
+        pay = pay.assign(official=data.official_of(pay["village_code"], pay["bank_name"], pay["counterparty_account"]))
         leads = []
         for (village, acct), g in pay.groupby(["village_code", "counterparty_account"], sort=True):
             g = g.sort_values(["entry_date", "entry_id"])

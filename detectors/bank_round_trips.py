@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.entities import is_org
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
-from .bank_unbooked import official_of
 
 
 class BankRoundTripParams(Params):
@@ -29,13 +26,11 @@ class BankRoundTrips(Detector):
         "forbidden (浙江: 集体资金一律不得出借; loans need 四议两公开). A payment the bank returned (退汇) and transfers "
         "between the village's own accounts are left out; a pair the books record as a loan is still shown, at a "
         "lower score.")
-    requires = ("bank",)
-    uses = ("ledger", "officials")
+    requires = ("ledger", "bank")
+    uses = ("officials",)
     Params = BankRoundTripParams
 
     def detect(self, data: DetectorInput) -> list[Lead]:
-        if not data.has("ledger"):
-            return []
         m = data.bank_match
         if m is None or m.bank.empty:
             return []
@@ -55,9 +50,7 @@ class BankRoundTrips(Detector):
             return []
         c = c.sort_values(["days", "txn_id_o", "txn_id_i"]).drop_duplicates("txn_id_o").drop_duplicates("txn_id_i")
         booked = set(m.pairs["txn_id"])
-        rows = pd.DataFrame({"village_code": c["village_code"], "counterparty_account": c["counterparty_account_o"],
-                             "counterparty_name": c["counterparty_name_o"]}, index=c.index)
-        c = c.assign(official=official_of(data, rows))
+        c = c.assign(official=data.official_of(c["village_code"], c["counterparty_name_o"], c["counterparty_account_o"]))
         leads = []
         for r in c.sort_values(["village_code", "txn_id_o"]).itertuples():
             unbooked = r.txn_id_o not in booked and r.txn_id_i not in booked

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -38,8 +37,7 @@ class BankUnbooked(Detector):
         p = self.params
         ub = m.unbooked
         ub = ub[~(ub["fee"] & (ub["amount"] <= p.fee_max))]
-        official = official_of(data, ub)
-        ub = ub.assign(official=official)
+        ub = ub.assign(official=data.official_of(ub["village_code"], ub["counterparty_name"], ub["counterparty_account"]))
         ub = ub[(ub["amount"] >= p.min_amount) | ub["official"].notna()]
         if ub.empty:
             return []
@@ -78,19 +76,3 @@ class BankUnbooked(Detector):
                 details=dict(direction=direction, rows=len(g), counterparty=name, official=bool(len(label)))))
         return leads
 
-
-def official_of(data: DetectorInput, rows: pd.DataFrame) -> pd.Series:
-    """Per bank row: who the counterparty is among the village's cadres and close relatives (党支部书记李四的配偶), by
-    account, else by name within the village; None for anyone else."""
-    out = pd.Series(None, index=rows.index, dtype="object")
-    if not data.has("officials") or rows.empty:
-        return out
-    labels = data.official_labels
-    by_acct = {a: pids[0] for a, pids in data.official_accounts.items()}
-    o = data["officials"].drop_duplicates(["village_code", "name"])
-    by_name = {(v, n): pid for v, n, pid in zip(o["village_code"], o["name"], o["person_id"], strict=True)}
-    pid = rows["counterparty_account"].map(by_acct)
-    named = pd.Series([by_name.get((v, n)) for v, n in zip(rows["village_code"], rows["counterparty_name"], strict=True)],
-                      index=rows.index, dtype="object")
-    pid = pid.astype("object").where(pid.notna(), named)
-    return pid.map(labels).astype("object").where(pid.notna(), None)

@@ -175,6 +175,26 @@ class DetectorInput:
             out.setdefault(r.person_id, f"{role}{name}的{r.relation or '亲属'}")
         return out
 
+    def official_of(self, village: pd.Series, name: pd.Series, account: pd.Series | None = None,
+                    person_id: pd.Series | None = None) -> pd.Series:
+        """Per row: who the party is among the cadres and close relatives (党支部书记李四的配偶) — by ID, else by one of
+        their accounts, else by name within the village — or None."""
+        out = pd.Series(None, index=village.index, dtype="object")
+        if not self.has("officials") or village.empty:
+            return out
+        labels = self.official_labels
+        pid = pd.Series(None, index=village.index, dtype="object")
+        if person_id is not None:
+            pid = person_id.astype("object").where(person_id.isin(labels), None)
+        if account is not None:
+            by_acct = {a: pids[0] for a, pids in self.official_accounts.items()}
+            pid = pid.where(pid.notna(), account.map(by_acct).astype("object"))
+        o = self["officials"].drop_duplicates(["village_code", "name"])
+        by_name = dict(zip(zip(o["village_code"], o["name"], strict=True), o["person_id"], strict=True))
+        named = pd.Series([by_name.get(k) for k in zip(village, name, strict=True)], index=village.index, dtype="object")
+        pid = pid.where(pid.notna(), named)
+        return pid.map(labels).astype("object").where(pid.notna(), None)
+
     def per_village(self, villages: pd.Series, pick: Callable[[Any], float]) -> pd.Series:
         """``pick(thresholds)`` for each row's village, as floats: thresholds differ by township, and are looked up
         once per village rather than once per row."""

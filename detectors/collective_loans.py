@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from pydantic import Field
 
 from sanzi_audit import chart
-from sanzi_audit.entities import is_org
+from sanzi_audit.entities import is_org, voucher_lines
 
 from .base import Detector, DetectorInput, Lead, Params, mentions, wan, ymd
 
@@ -41,33 +40,19 @@ class CollectiveLoans(Detector):
             return []
         role = data.roles
         out_of = role.isin(["bank", "cash"]) & (led["credit"].fillna(0) > 0)
-        vouchers_out = set(zip(led.loc[out_of, "village_code"], led.loc[out_of, "voucher_no"], strict=True))
         m = role.isin(["receivable", "internal"]) & (led["debit"].fillna(0) >= p.min_amount) & led["counterparty"].notna()
         lines = led[m]
-        paid_out = pd.Series([(v, n) in vouchers_out for v, n in zip(lines["village_code"], lines["voucher_no"], strict=True)],
-                             index=lines.index, dtype=bool)
-        lines = lines[paid_out]
         lines = lines[~is_org(lines["counterparty"])]
+        paid = voucher_lines(led[out_of], lines)  # the bank or cash lines the money left by
+        lines = voucher_lines(lines, paid)
         if lines.empty:
             return []
-        labels = data.official_labels
-        officials = data["officials"] if data.has("officials") else None
-        by_name = {} if officials is None else {(v, n): pid for v, n, pid in zip(
-            officials["village_code"], officials["name"], officials["person_id"], strict=True)}
-        pid = lines["counterparty_id"].astype("object").where(lines["counterparty_id"].isin(labels))
-        named = pd.Series([by_name.get((v, n)) for v, n in zip(lines["village_code"], lines["counterparty"], strict=True)],
-                          index=lines.index, dtype="object")
-        pid = pid.where(pid.notna(), named)
+        official = data.official_of(lines["village_code"], lines["counterparty"], person_id=lines["counterparty_id"])
         handlers = set(led["handler"].dropna())
         advance = mentions(lines["summary"], p.advance_words) & (lines["debit"] <= p.advance_max) & \
-            (pid.notna() | lines["counterparty"].isin(handlers))
-        lines = lines.assign(official=pid.map(labels))[~advance]
-        # the bank or cash line the money left by: part of the loan's evidence (only the loans' vouchers)
-        wanted = set(zip(lines["village_code"], lines["voucher_no"], strict=True))
-        by = led.loc[out_of, ["village_code", "voucher_no", "entry_id"]]
-        by = by[pd.Series([(v, n) in wanted for v, n in zip(by["village_code"], by["voucher_no"], strict=True)],
-                          index=by.index, dtype=bool)]
-        paid_by = by.groupby(["village_code", "voucher_no"])["entry_id"].agg(list)
+            (official.notna() | lines["counterparty"].isin(handlers))
+        lines = lines.assign(official=official)[~advance]
+        paid_by = paid.groupby(["village_code", "voucher_no"])["entry_id"].agg(list)
         leads = []
         for (village, who), g in lines.groupby(["village_code", "counterparty"], sort=True):
             g = g.sort_values(["entry_date", "entry_id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.entities import _work_of
+from sanzi_audit.entities import work_of
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
@@ -98,7 +98,7 @@ class DecisionMissing(Detector):
     def _by_subject(self, d: pd.DataFrame | None, k):
         if d is None or d.empty:
             return None
-        work = _work_of(k.title)
+        work = work_of(k.title)
         lo = k.sign_date - pd.Timedelta(days=self.params.lookback_days)
         tol = self.params.amount_tolerance
         cand = d[(d["meeting_date"] >= lo) & (d["amount"].isna() | ((d["amount"] - k.amount).abs() <= tol * k.amount))]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.entities import voucher_lines
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -37,10 +39,7 @@ class LedgerUnbanked(Detector):
         un = un[(un["dir"] == "out") & (un["amount"] >= p.min_amount)]
         if un.empty:
             return []
-        led = data["ledger"]
-        key = led["village_code"].astype("str") + "|" + led["voucher_no"].astype("str")
-        wanted = set(un["village_code"].astype("str") + "|" + un["voucher_no"].astype("str"))
-        vlines = led.loc[key.isin(wanted), ["entry_id", "village_code", "voucher_no", "debit"]]
+        vlines = voucher_lines(data["ledger"], un)
         vlines = vlines[vlines["debit"].fillna(0) > 0].groupby(["village_code", "voucher_no"])["entry_id"].agg(list)
         leads = []
         un = un.assign(party=un["party"].astype("object").fillna("（无收款人）"))

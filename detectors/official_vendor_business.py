@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.entities import make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
+from .program_rules import held_on
 
 
 class OfficialVendorParams(Params):
@@ -69,8 +69,7 @@ class OfficialVendorBusiness(Detector):
             return []
         off_village = o.drop_duplicates("person_id").set_index("person_id")["village_code"]
         h = d.merge(bp[["uscc", "person_id", "name", "role", "start_date", "end_date", "link_id"]], on="uscc")
-        lo, hi = h["start_date"].fillna(np.datetime64("1000-01-01", "us")), h["end_date"].fillna(np.datetime64("9999-12-31", "us"))
-        h = h[(h["date"] >= lo) & (h["date"] <= hi) & (h["person_id"].map(off_village) == h["village_code"])]
+        h = h[held_on(h["date"], h["start_date"], h["end_date"]) & (h["person_id"].map(off_village) == h["village_code"])]
         if h.empty:
             return []
         leads = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from sanzi_audit.detectors.base import DetectorInput
@@ -15,6 +14,12 @@ def programs_of(data: DetectorInput, claims: pd.DataFrame) -> pd.DataFrame:
     key = names.map(lambda n: found.get(n)[0] if found.get(n) else None)
     kind = names.map(lambda n: found.get(n)[1].kind if found.get(n) else None)
     return pd.DataFrame({"key": key, "kind": kind}, index=claims.index)
+
+
+def held_on(dates: pd.Series, start: pd.Series, end: pd.Series) -> pd.Series:
+    """Whether a register row (a term, a registration, a role) held on each date; an empty end is still held, an
+    empty start held since ever."""
+    return (start.isna() | (dates >= start)) & (end.isna() | (dates <= end))
 
 
 def in_office(data: DetectorInput, claims: pd.DataFrame) -> pd.Series:
@@ -32,8 +37,6 @@ def in_office(data: DetectorInput, claims: pd.DataFrame) -> pd.Series:
     c = claims[["claimant_id", "pay_date"]].reset_index().merge(links, left_on="claimant_id", right_on="person_id")
     if c.empty:
         return out
-    start = c["term_start"].fillna(np.datetime64("1000-01-01", "us"))
-    end = c["term_end"].fillna(np.datetime64("9999-12-31", "us"))
-    c = c[(c["pay_date"] >= start) & (c["pay_date"] <= end)].drop_duplicates("index")
+    c = c[held_on(c["pay_date"], c["term_start"], c["term_end"])].drop_duplicates("index")
     out.loc[c["index"].to_numpy()] = c["claimant_id"].map(labels).to_numpy()
     return out

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
-from .program_rules import programs_of
+from .program_rules import held_on, programs_of
 
 _BUSINESS_ROLES = ("法定代表人", "股东", "经营者", "负责人", "投资人")
 
@@ -51,7 +50,7 @@ class RegisterBenefits(Detector):
         if data.has("public_employees"):
             pe = data["public_employees"]
             h = m.merge(pe, left_on="member", right_on="person_id")
-            h = h[_held(h, "start_date", "end_date") & h["key"].map(lambda k: rules[k].public_employees).astype(bool)]
+            h = h[held_on(h["pay_date"], h["start_date"], h["end_date"]) & h["key"].map(lambda k: rules[k].public_employees).astype(bool)]
             reasons.append(h.assign(table="public_employees", rid=h["person_id"],
                                     why=h["name"].fillna("") + "为财政供养人员（" + h["employer"].fillna("")
                                     + h["position"].fillna("") + "）"))
@@ -62,7 +61,7 @@ class RegisterBenefits(Detector):
             exempt = h.apply(lambda r: any(w in str(r["vehicle_type"] or "") for w in rules[r["key"]].vehicle_exempt_types),
                              axis=1) if len(h) else pd.Series(dtype=bool)
             ok_value = floor.notna() & ((floor <= 0) | (h["value"].fillna(0) >= floor))
-            h = h[_held(h, "reg_date", "dereg_date") & ok_value & ~exempt.astype(bool)]
+            h = h[held_on(h["pay_date"], h["reg_date"], h["dereg_date"]) & ok_value & ~exempt.astype(bool)]
             reasons.append(h.assign(table="vehicles", rid=h["plate_no"],
                                     why=h["owner_name"].fillna("") + "名下有车辆 " + h["plate_no"] + "（"
                                     + h["vehicle_type"].fillna("")
@@ -71,7 +70,7 @@ class RegisterBenefits(Detector):
         if data.has("properties"):
             p = data["properties"]
             h = m.merge(p, left_on="member", right_on="owner_id")
-            h = h[_held(h, "reg_date", "end_date")]
+            h = h[held_on(h["pay_date"], h["reg_date"], h["end_date"])]
             count = h.groupby("claim_id")["property_id"].transform("nunique")
             cap = h["key"].map(lambda k: rules[k].max_properties)
             h = h[cap.notna() & (count > cap)]
@@ -81,7 +80,7 @@ class RegisterBenefits(Detector):
             bp = data["business_people"]
             bp = bp[bp["role"].fillna("").str.contains("|".join(_BUSINESS_ROLES))]
             h = m.merge(bp, left_on="member", right_on="person_id")
-            h = h[_held(h, "start_date", "end_date") & h["key"].map(lambda k: rules[k].businesses).astype(bool)]
+            h = h[held_on(h["pay_date"], h["start_date"], h["end_date"]) & h["key"].map(lambda k: rules[k].businesses).astype(bool)]
             if data.has("businesses") and len(h):
                 b = data["businesses"].set_index("uscc")
                 cancel = h["uscc"].map(b["cancel_date"])
@@ -118,13 +117,6 @@ class RegisterBenefits(Detector):
 
 def _excludes_any(x) -> bool:
     return bool(x.public_employees or x.vehicle_min_value is not None or x.max_properties is not None or x.businesses)
-
-
-def _held(h: pd.DataFrame, start: str, end: str) -> pd.Series:
-    """The register row held on the claim's pay date (open ends open)."""
-    lo = h[start].fillna(np.datetime64("1000-01-01", "us")) if start in h else pd.Series(np.datetime64("1000-01-01", "us"), index=h.index)
-    hi = h[end].fillna(np.datetime64("9999-12-31", "us")) if end in h else pd.Series(np.datetime64("9999-12-31", "us"), index=h.index)
-    return (h["pay_date"] >= lo) & (h["pay_date"] <= hi)
 
 
 def _members(data: DetectorInput, c: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -51,10 +50,11 @@ class StaleBalances(Detector):
         stats["end"] = stats.index.get_level_values("village_code").map(end)
         stale = stats[(stats["balance"].abs() >= self.params.min_amount)
                       & ((stats["end"] - stats["last"]).dt.days > 365.25 * self.params.years)]
+        members = g.indices  # the lines of each balance, found once rather than by a scan per lead
+        entry = lines["entry_id"].to_numpy()
         leads = []
         for (village, side, who), r in stale.iterrows():
-            ids = lines.loc[(lines["village_code"] == village) & (lines["side"] == side) & (lines["counterparty"] == who),
-                            "entry_id"]
+            ids = entry[members[(village, side, who)]]
             owed = abs(float(r["balance"]))
             kind = "应收" if side == "receivable" else "应付"
             years = (r["end"] - r["last"]).days / 365.25

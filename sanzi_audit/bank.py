@@ -41,15 +41,14 @@ class BankMatch:
     lines: pd.DataFrame  # the ledger's bank lines: entry_id, village_code, voucher_no, entry_date, dir, amount, summary
     bank: pd.DataFrame  # the bank rows: txn_id, village_code, txn_date, dir, amount, … , own (own-account / cash)
     covered: pd.DataFrame  # per village: first and last day of its bank statements, and of its books
-    matched_lines: np.ndarray | None = None  # per row of ``lines``: matched
-    matched_rows: np.ndarray | None = None  # per row of ``bank``: matched
+    matched_lines: np.ndarray  # per row of ``lines``: matched
+    matched_rows: np.ndarray  # per row of ``bank``: matched
 
     @property
     def unbooked(self) -> pd.DataFrame:
         """Bank rows no ledger line accounts for, inside the period the village's books cover (own-account
         transfers and returned payments left out)."""
-        taken = self.matched_rows if self.matched_rows is not None else self.bank["txn_id"].isin(set(self.pairs["txn_id"]))
-        b = self.bank[~np.asarray(taken, dtype=bool) & ~self.bank["own"].to_numpy(dtype=bool)
+        b = self.bank[~self.matched_rows & ~self.bank["own"].to_numpy(dtype=bool)
                       & ~self.bank["reversed"].to_numpy(dtype=bool)]
         cov = self.covered.reindex(b["village_code"])
         inside = ((b["txn_date"].to_numpy() >= cov["books_from"].to_numpy())
@@ -59,9 +58,7 @@ class BankMatch:
     def unbanked(self, grace_days: int) -> pd.DataFrame:
         """Ledger bank lines no bank row accounts for, dated inside the period the village's statements cover
         (``grace_days`` in from either end: a payment booked on the 31st may reach the bank after the period)."""
-        taken = (self.matched_lines if self.matched_lines is not None
-                 else self.lines["entry_id"].isin(set(self.pairs["entry_id"])))
-        ln = self.lines[~np.asarray(taken, dtype=bool)]
+        ln = self.lines[~self.matched_lines]
         cov = self.covered.reindex(ln["village_code"])
         g = np.timedelta64(grace_days, "D")
         d = ln["entry_date"].to_numpy()
@@ -197,9 +194,7 @@ def match(data, window_days: int = 7) -> BankMatch:
     fees(only_fee_lines=False)
 
     out = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=MATCH_COLUMNS)
-    m = BankMatch(out, lines.drop(columns="_li"), bank.drop(columns="_bi"), _coverage(data, lines, bank))
-    m.matched_lines, m.matched_rows = used_l, used_b
-    return m
+    return BankMatch(out, lines.drop(columns="_li"), bank.drop(columns="_bi"), _coverage(data), used_l, used_b)
 
 
 def _greedy(cand: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +238,7 @@ def _group_bank(lines: pd.DataFrame, bank: pd.DataFrame, keys: list[str], window
         columns={"ids": "txn_id", "bis": "_bi"})
 
 
-def _coverage(data, lines: pd.DataFrame, bank: pd.DataFrame) -> pd.DataFrame:
+def _coverage(data) -> pd.DataFrame:
     led = data["ledger"]
     books = led.groupby("village_code")["entry_date"].agg(books_from="min", books_to="max")
     b = data["bank"].groupby("village_code")["txn_date"].agg(bank_from="min", bank_to="max")

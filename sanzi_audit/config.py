@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 from importlib import resources
 from pathlib import Path
@@ -154,21 +155,21 @@ class Config(_Strict):
         """The configured program a roll's program name is (by name, alias, or a name or alias it contains)."""
         if not name:
             return None
-        found = self._programs().get(name)
+        index = self._program_names
+        found = index.get(name)
         if found is None:
-            hits = [(len(k), k) for k in self._programs() if k and k in name]
-            found = self._programs()[max(hits)[1]] if hits else None
+            hits = [(len(k), k) for k in index if k and k in name]
+            found = index[max(hits)[1]] if hits else None
         return found
 
-    def _programs(self) -> dict[str, tuple[str, Program]]:
-        cached = self.__dict__.get("_program_index")
-        if cached is None:
-            cached = {}
-            for key, prog in self.programs.items():
-                for n in (key, *prog.aliases):
-                    cached.setdefault(n, (key, prog))
-            self.__dict__["_program_index"] = cached
-        return cached
+    @functools.cached_property
+    def _program_names(self) -> dict[str, tuple[str, Program]]:
+        """Every program key and alias → (key, program)."""
+        out: dict[str, tuple[str, Program]] = {}
+        for key, prog in self.programs.items():
+            for n in (key, *prog.aliases):
+                out.setdefault(n, (key, prog))
+        return out
 
     def thresholds_for(self, village_code: str) -> Thresholds:
         override = self.townships.get(str(village_code)[:9])

@@ -245,7 +245,7 @@ def contract_links(data) -> pd.Series:
                 continue
             # the payments that name the contract's work in 摘要 (支付7组村委会办公楼维修工程第2期工程款), when
             # together they fit its unpaid amount; else all of the payee's payments when they make it up exactly
-            work = _work_of(k.title)
+            work = work_of(k.title)
             named = cand[[work in text[x] for x in cand]] if work else cand[:0]
             if len(named) and float(debit[named].sum()) <= due + 0.01 * k.amount:
                 cand = named
@@ -271,12 +271,20 @@ def contract_links(data) -> pd.Series:
     return out
 
 
-def _work_of(title) -> str:
+def work_of(title) -> str:
     """'7组村委会办公楼维修工程' → '7组村委会办公楼维修': the words a payment's 摘要 repeats (at least 4 characters)."""
     if not isinstance(title, str):
         return ""
     t = re.sub(r"[（(].*?[）)]|工程$|项目$|合同$", "", title.strip())
     return t if len(t) >= 4 else ""
+
+
+def voucher_lines(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (ledger lines, index kept) whose voucher — village_code and voucher_no — is one of
+    ``keys``: a join, not a Python set of tuples per row."""
+    k = keys[["village_code", "voucher_no"]].drop_duplicates()
+    hit = frame[["village_code", "voucher_no"]].reset_index(names="_pos").merge(k, on=["village_code", "voucher_no"])
+    return frame.loc[np.sort(hit["_pos"].to_numpy())]
 
 
 def payments(data) -> pd.DataFrame:
@@ -346,4 +354,5 @@ def cash_movements(data) -> pd.DataFrame:
 
 
 __all__ = ["EntityIndex", "cash_movements", "contract_links", "is_org", "make_normaliser", "official_accounts", "payments",
+           "voucher_lines", "work_of",
            "unique_or_none", "vouchers"]

@@ -149,7 +149,7 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
         st = Statements(bank_rng, options.year, holders, villages, books, key_to_ids,
                         {r[3] for r in truth_rows if r[2] == "ledger"},
                         {k: r for k, r in BANK_RATES.items() if k != "bank_payee_mismatch"})
-        st.build(ledger, tables["officials"], tables["residents"])
+        st.build(ledger)
         st.plant(ledger, tables["officials"], tables["residents"], BANK_LOOKALIKES)
         tables["bank"] = st.frame()
         truth_rows += st.truth

@@ -59,7 +59,6 @@ class Statements:
         self.truth: list[tuple] = []
         self.lookalikes: list[tuple] = []
         self.counter: dict[str, int] = {}
-        self._serial = 0
         self.accounts: dict[str, str] = {}  # village → 基本户
         self.names: dict[str, str] = {}
         self.truth_ids = truth_ids  # ledger entry ids already in another pattern's truth
@@ -77,13 +76,12 @@ class Statements:
 
     def row(self, village: str, day: dt.date, out: float, inn: float, name, account, summary: str,
             purpose: str | None = None, acct: str | None = None) -> dict:
-        self._serial += 1
         r = dict(village_code=village, account_no=acct or self.accounts[village],
                  account_name=self.names[village], txn_date=day, txn_time=None, summary=summary,
                  amount_out=round(out, 2) if out else None, amount_in=round(inn, 2) if inn else None,
                  counterparty_name=name, counterparty_account=account,
                  counterparty_bank="演示县农村商业银行" if account else None,
-                 serial_no=f"{self.year}{self._serial:09d}", purpose=purpose)
+                 purpose=purpose)  # serial numbers are given in statement order, by frame()
         self.rows.append(r)
         return r
 
@@ -93,7 +91,7 @@ class Statements:
         out = d - dt.timedelta(days=lag)
         return out if out.year == d.year else d
 
-    def build(self, ledger: pd.DataFrame, officials: pd.DataFrame, residents: pd.DataFrame) -> None:
+    def build(self, ledger: pd.DataFrame) -> None:
         for v in self.villages:
             self.accounts[v.code] = self._acct(v.code)
             self.names[v.code] = f"{v.name}股份经济合作社"
@@ -167,8 +165,9 @@ class Statements:
 
     # ---- patterns -------------------------------------------------------------------------------------------
     def plant(self, ledger: pd.DataFrame, officials: pd.DataFrame, residents: pd.DataFrame,
-              lookalikes: dict[str, float]) -> pd.DataFrame:
-        """Plant the patterns and look-alikes; returns the ledger rows the patterns change (none are removed)."""
+              lookalikes: dict[str, float]) -> None:
+        """Plant the patterns and look-alikes (the ledger is read, never changed: a 虚列 payment keeps its lines and
+        loses its bank row)."""
         rng = self.rng
         villages = list(self.villages)
         plan = {k: set(np.flatnonzero(rng.random(len(villages)) < r)) for k, r in self.rates.items()}
@@ -246,7 +245,6 @@ class Statements:
                                         ("returned_payment_lookalike", v.code, "bank", b)]
             if rng.random() < lookalikes.get("household_payee_lookalike", 0):
                 self._household_payee(v, residents)
-        return ledger
 
     def _household_payee(self, v, residents: pd.DataFrame) -> None:
         """A villager's labour paid into the account of someone of the same household (spouse, parent)."""

@@ -83,7 +83,7 @@ class Registers:
         for v in self.villages:
             for lv in v.local_vendors:
                 uscc = self.ids.uscc("92")
-                self.rows["businesses"].append(dict(uscc=uscc, name=f"{self._county_name()}{lv.name}个体工商户",
+                self.rows["businesses"].append(dict(uscc=uscc, name=f"演示县{lv.name}个体工商户",
                                                     kind="个体工商户", reg_date=dt.date(2016, 5, 1), status="存续",
                                                     village_code=v.code))
                 if lv.person is not None:
@@ -98,9 +98,6 @@ class Registers:
         for h in heads:
             if h.person_id in dibao_ids or rng.random() < 0.25:  # every 低保 household has its one home
                 self._property(h)
-
-    def _county_name(self) -> str:
-        return "演示县"
 
     def _person_link(self, uscc: str, p, role: str, start: dt.date, end: dt.date | None) -> dict:
         row = dict(uscc=uscc, person_id=p.person_id, name=p.name, role=role, start_date=start, end_date=end,
