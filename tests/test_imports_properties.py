@@ -195,7 +195,7 @@ def check_table(example) -> None:
 @st.composite
 def statements(draw):
     """A bank statement in any of the shapes banks write, with a consistent running balance."""
-    n = draw(st.integers(2, 20))
+    n = draw(st.integers(3, 20))
     balance = draw(st.decimals(min_value="1000.00", max_value="500000.00", places=2))
     rows = []
     for k in range(n):
@@ -208,7 +208,9 @@ def statements(draw):
     newest_first = draw(st.booleans())
     with_time = draw(st.booleans())
     titles = draw(st.booleans())
-    gap = draw(st.one_of(st.none(), st.integers(1, n - 1)))  # a row cut out of the middle
+    # a row cut out of the middle: rows on both sides of it (a cut last row leaves nothing to disagree with; only the
+    # statement's closing balance in the title could show it, and that is not read)
+    gap = draw(st.one_of(st.none(), st.integers(1, n - 2)))
     fmt = draw(st.sampled_from(["csv-utf8", "csv-gbk", "xlsx", "html"]))
     return rows, shape, newest_first, with_time, titles, gap, fmt
 
