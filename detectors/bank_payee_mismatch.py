@@ -19,6 +19,7 @@ class BankPayeeMismatchParams(Params):
 class BankPayeeMismatch(Detector):
     name = "bank_payee_mismatch"
     version = "1.0"
+    default_weight = 0.9
     title = "收款人不符"
     description = (
         "Compares the payee each ledger payment names with the holder of the account the bank statement shows the "

@@ -18,6 +18,7 @@ class BankRoundTripParams(Params):
 class BankRoundTrips(Detector):
     name = "bank_round_trips"
     version = "1.0"
+    default_weight = 0.9
     title = "往返转账"
     description = (
         "Pairs a transfer from the village's bank account to a person with a transfer back from the same account "

@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from sanzi_audit.config import Config
+from sanzi_audit.detectors.examples import Example
 
 EVIDENCE_TABLES = ("ledger", "contracts", "claims", "residents", "officials", "bank", "public_employees", "vehicles",
                    "properties", "businesses", "business_people", "decisions",
@@ -70,14 +71,19 @@ class DetectorInput:
     cached here, so detectors don't each pay for them.
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame], config: Config):
-        self.tables = tables
+    def __init__(self, tables: dict[str, pd.DataFrame], config: Config, warnings: pd.DataFrame | None = None):
+        # an absent table is left out (``has`` is False for it)
+        self.tables: dict[str, pd.DataFrame] = {name: canonical(name, frame) for name, frame in tables.items()
+                                                 if frame is not None}
         self.config = config
+        # tonight's failing ``warning`` expectations marked lead (pipeline.warnings_view; columns WARNING_COLUMNS)
+        self.warnings = warnings
 
     def release(self) -> None:
         """Let go of the tables and the shared views in place, once detection and the snapshot are done (Prefect
         keeps task parameters until the flow ends, so dropping the flow's own reference frees nothing)."""
         self.tables = {}
+        self.warnings = None
         for name, attr in vars(DetectorInput).items():
             if isinstance(attr, cached_property):  # every shared view, including ones added later
                 self.__dict__.pop(name, None)
@@ -202,6 +208,21 @@ class DetectorInput:
         return villages.map(found).astype("float64")
 
 
+def canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A contract table in its canonical order (contract.Table.canonical_order: village, date, key) with a fresh
+    index, so nothing a detector derives (an owner, a first-seen label, the evidence it cites, a lead id) depends on
+    the order rows arrived in: tonight's rows then history on an incremental night, file order on a --full one."""
+    from sanzi_audit.contract import TABLES
+
+    if name not in TABLES:
+        return frame
+    order = [c for c in TABLES[name].canonical_order if c in frame]
+    if len(frame) > 1 and order:
+        sorted_ = frame.sort_values(order, kind="stable", na_position="last", ignore_index=True)
+        return sorted_
+    return frame if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 else frame.reset_index(drop=True)
+
+
 def mentions(text: pd.Series, words: Iterable[str]) -> pd.Series:
     """Whether each text contains any of ``words`` (literally); missing text mentions nothing."""
     words = [w for w in words if w]
@@ -217,6 +238,22 @@ class Detector(ABC):
     description: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     uses: ClassVar[tuple[str, ...]] = ()
+    # the legal or policy text its rule rests on, as auditors cite it (《村集体经济组织会计制度》第…条)
+    basis: ClassVar[str] = ""
+    # ranking: priority multiplier, and whether a county gets it without switching it on (config overrides both)
+    default_weight: ClassVar[float] = 1.0
+    enabled_by_default: ClassVar[bool] = True
+    # "fraud" leads join cases and the main queue; "data_quality" leads (broken books, not conduct) are kept apart
+    kind: ClassVar[str] = "fraud"
+    # worked examples: at least one input it flags and one honest look-alike it leaves alone (detectors/examples.py);
+    # check_detector runs them and `sanzi detectors --examples` shows them
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # what a lead rests on, for check_detector's subset check:
+    #   "village": one village's records alone: a village checked on its own gives exactly its leads in the county;
+    #   "county": records of several villages compared (one person paid in two): on its own it may lose a lead,
+    #             never gain or change one;
+    #   "population": a score against every record in the input (the ECOD model): a subset is scored afresh
+    scope: ClassVar[str] = "village"
     # True when leads rest on who was paid: a payee read only from 摘要 then lowers the score (registry)
     uses_payee: ClassVar[bool] = False
     # False for detectors whose leads describe a whole population (a handler's year of amounts, for Benford): their
@@ -224,8 +261,9 @@ class Detector(ABC):
     joins_cases: ClassVar[bool] = True
     Params: ClassVar[type[Params]] = Params
 
-    def __init__(self, params: Params | None = None):
-        self.params = params if params is not None else self.Params()
+    def __init__(self, params: Any = None):
+        # typed Any: each detector reads the fields of its own Params subclass (validated by pydantic already)
+        self.params: Any = params if params is not None else self.Params()
         self.notes: list[str] = []
 
     def note(self, message: str) -> None:
@@ -244,7 +282,10 @@ class Detector(ABC):
     def describe(cls) -> dict[str, Any]:
         return {
             "name": cls.name, "version": cls.version, "title": cls.title, "description": cls.description,
-            "requires": list(cls.requires), "uses": list(cls.uses),
+            "requires": list(cls.requires), "uses": list(cls.uses), "basis": cls.basis,
+            "default_weight": cls.default_weight, "enabled_by_default": cls.enabled_by_default, "kind": cls.kind,
+            "examples": [{"label": e.label, "leads": e.leads, "tables": e.tables, "params": e.params}
+                         for e in cls.examples],
             "params": {k: {"default": f.default, "description": f.description or ""}
                        for k, f in cls.Params.model_fields.items()},
         }

@@ -43,6 +43,7 @@ class BenfordParams(Params):
 class Benford(Detector):
     name = "benford"
     version = "1.0"
+    default_weight = 0.6
     title = "金额首位数字分布异常"
     description = (
         "First-digit (and, for large groups, first-two-digit) test of payment amounts against Benford's law, per "
@@ -120,7 +121,7 @@ class Benford(Detector):
         ev = g[g["d1"].isin(top)].nlargest(40, "debit")
         digits = "，".join(f"首位 {d}：实际 {obs1[d - 1]:.1%}，理论 {FIRST[d - 1]:.1%}" for d in top)
         two = (f"；前两位数字 MAD {mad2:.4f}（阈值 {line2:.4f}）" if mad2 is not None else "")
-        strength = max(mad1 / line1, (mad2 / line2) if hit2 else 0.0)
+        strength = max(mad1 / line1, (mad2 / line2) if hit2 and mad2 is not None and line2 else 0.0)
         return [self.lead(
             village_code=village,
             score=round(min(0.85, 0.4 + 0.15 * min(3.0, strength - 1.0)), 4),

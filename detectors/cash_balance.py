@@ -22,6 +22,7 @@ class CashBalanceParams(Params):
 class CashBalance(Detector):
     name = "cash_balance"
     version = "1.0"
+    default_weight = 0.8
     title = "库存现金超限额"
     description = (
         "Rebuilds each village's end-of-day cash balance (account 101, from zero at the first cash line in the data: "

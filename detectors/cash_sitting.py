@@ -26,6 +26,7 @@ class CashSittingParams(Params):
 class CashSitting(Detector):
     name = "cash_sitting"
     version = "1.0"
+    default_weight = 0.9
     title = "坐收坐支"
     description = (
         "For each cash receipt that is income (a 101 debit whose voucher does not draw on the bank) of at least "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim, resident
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -26,6 +28,17 @@ class ClaimsAfterExit(Detector):
         "on 低保 and pension rolls for years; county platforms cross-match rolls against 殡葬 and 户籍 records.")
     requires = ("claims", "residents")
     Params = AfterExitParams
+
+    examples = (
+        Example("3月1日死亡，3月、4月仍发放养老金",
+                {"residents": [resident("11010519491231002X", "张三", status="死亡", status_date="2024-03-01")],
+                 "claims": [claim(c, "11010519491231002X", "张三", d, 240, "城乡居民基础养老金", period=d[:7])
+                            for c, d in (("a", "2024-02-15"), ("b", "2024-03-15"), ("c", "2024-04-15"))]}, leads=1),
+        Example("12月20日死亡，最后一次发放在 12月15日",
+                {"residents": [resident("11010519491231002X", "张三", status="死亡", status_date="2024-12-20")],
+                 "claims": [claim("a", "11010519491231002X", "张三", "2024-12-15", 240, "城乡居民基础养老金",
+                                  period="2024-12")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         r = data["residents"]

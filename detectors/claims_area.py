@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim, resident
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 
@@ -24,6 +26,7 @@ class AreaParams(Params):
 class ClaimsArea(Detector):
     name = "claims_area"
     version = "1.1"
+    default_weight = 0.9
     title = "补贴面积或标准异常"
     description = (
         "Flags area-based subsidy claims whose quantity exceeds the claimant's contracted area on the roster "
@@ -34,6 +37,17 @@ class ClaimsArea(Detector):
         "6–10 亩 per household, mostly for cadres.")
     requires = ("claims", "residents")
     Params = AreaParams
+
+    examples = (
+        Example("按 11 亩领取耕地地力保护补贴，名册承包面积 3 亩",
+                {"residents": [resident("11010519491231002X", "张三", contracted_area=3.0)],
+                 "claims": [claim("a", "11010519491231002X", "张三", "2024-05-20", 11.0 * 118, period="2024",
+                                  quantity=11.0)]}, leads=1),
+        Example("3.4 亩对 3 亩：半亩以内的测量取整",
+                {"residents": [resident("11010519491231002X", "张三", contracted_area=3.0)],
+                 "claims": [claim("a", "11010519491231002X", "张三", "2024-05-20", 3.4 * 118, period="2024",
+                                  quantity=3.4)]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sanzi_audit.detectors.examples import V2, Example, claim
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 
@@ -15,6 +17,19 @@ class ClaimsDuplicate(Detector):
         "put on two villages' rolls, to claim twice.")
     requires = ("claims",)
     Params = Params
+
+    examples = (
+        Example("同一人同一月份在两个村各领一次养老金",
+                {"claims": [claim("a", "11010519491231002X", "张三", "2024-03-15", 240, "城乡居民基础养老金",
+                                  period="2024-03"),
+                            claim("b", "11010519491231002X", "张三", "2024-03-18", 240, "城乡居民基础养老金",
+                                  period="2024-03", village_code=V2)]}, leads=1),
+        Example("同一人连续两个月各领一次（按月发放）",
+                {"claims": [claim("a", "11010519491231002X", "张三", "2024-03-15", 240, "城乡居民基础养老金",
+                                  period="2024-03"),
+                            claim("c", "11010519491231002X", "张三", "2024-04-15", 240, "城乡居民基础养老金",
+                                  period="2024-04")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]

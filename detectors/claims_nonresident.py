@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim, resident
 from sanzi_audit.identifiers import ric_valid_mask
 
 from .base import Detector, DetectorInput, Lead, Params, wan
@@ -23,6 +24,7 @@ class NonresidentParams(Params):
 class ClaimsNonresident(Detector):
     name = "claims_nonresident"
     version = "1.1"
+    default_weight = 0.9
     title = "非本村人员领取补贴"
     description = (
         "Flags subsidy claimants whose ID is not on any village roster, is registered in another village than the "
@@ -32,6 +34,17 @@ class ClaimsNonresident(Detector):
         "resident from that date: claims after the move are theirs, claims before it are flagged.")
     requires = ("claims", "residents")
     Params = NonresidentParams
+
+    examples = (
+        Example("领取人不在任何户籍名册上",
+                {"residents": [resident("11010519491231002X", "张三")],
+                 "claims": [claim("a", "110105194912310038", "李四", "2024-06-15", 240, "城乡居民基础养老金",
+                                  period="2024-06")]}, leads=1),
+        Example("领取人在本村名册上",
+                {"residents": [resident("11010519491231002X", "张三")],
+                 "claims": [claim("a", "11010519491231002X", "张三", "2024-06-15", 240, "城乡居民基础养老金",
+                                  period="2024-06")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]

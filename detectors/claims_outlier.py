@@ -30,6 +30,9 @@ class ClaimsOutlierParams(Params):
 class ClaimsOutlier(Detector):
     name = "claims_outlier"
     version = "1.0"
+    default_weight = 0.5
+    enabled_by_default = False
+    scope = "population"  # each claim is scored against all claims of its program in the input
     title = "补贴异常（模型）"
     description = ("PyOD ECOD over per-claim features within program and village (amount and rate against the "
                    "village's median for the program, area above the roster's, repeats, claimants sharing the "

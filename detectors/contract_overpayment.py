@@ -22,6 +22,7 @@ class OverpaymentParams(Params):
 class ContractOverpayment(Detector):
     name = "contract_overpayment"
     version = "1.0"
+    default_weight = 0.9
     title = "超合同付款"
     description = ("Flags contracts whose ledger payments (by contract_no) exceed the contract amount by more than "
                    "tolerance and min_excess, and contract numbers cited by payments totalling unknown_min_total or "

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, pay
+
+# the period a recurring payment names: 3月 / 三月 / 第2季度 / 2024-03 / 2024年3月
 from sanzi_audit.entities import components
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
-# the period a recurring payment names: 3月 / 三月 / 第2季度 / 2024-03 / 2024年3月
 _PERIOD = (r"((?:\d{4}年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:份)?|第[一二三四1-4]季度|\d{4}-\d{2}"
            r"|第(?:\d{1,2}|[一二三四五六七八九十]{1,3})期|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})期[）)])")
 
@@ -49,6 +51,19 @@ class DuplicatePayments(Detector):
     requires = ("ledger",)
     uses_payee = True
     Params = DuplicateParams
+
+    examples = (
+        Example("同一张发票在两张凭证中各报销一次",
+                {"ledger": [pay("a", "2024-03-01", 4800, "演示县兴湾建材有限公司", "513001", invoice_no="123"),
+                            pay("b", "2024-03-20", 4800, "演示县兴湾建材有限公司", "513001", invoice_no="123")]}, leads=1),
+        Example("每月固定费用相隔 30 天、发票不同（诚实的相似情形）",
+                {"ledger": [pay("a", "2024-03-25", 3000, "演示县兴湾建材有限公司", "514001", invoice_no="1"),
+                            pay("b", "2024-04-24", 3000, "演示县兴湾建材有限公司", "514001", invoice_no="2")]}, leads=0),
+        Example("同一凭证的两行分录",
+                {"ledger": [pay("a", "2024-03-01", 500, "演示县兴湾建材有限公司", "513001", voucher="v1", invoice_no="7"),
+                            pay("b", "2024-03-01", 500, "演示县兴湾建材有限公司", "513003", voucher="v1",
+                                invoice_no="7")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

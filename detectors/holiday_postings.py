@@ -44,6 +44,7 @@ _HOLIDAY_ZH = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sw
 class HolidayPostings(Detector):
     name = "holiday_postings"
     version = "1.0"
+    default_weight = 0.7
     title = "节假日记账"
     description = ("Flags handlers whose payments are dated on weekends or statutory holidays (chinese-calendar, "
                    "with 调休 working weekends counted as working days): at least min_count in a year, or one at or "

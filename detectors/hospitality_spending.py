@@ -26,6 +26,7 @@ class HospitalityParams(Params):
 class HospitalitySpending(Detector):
     name = "hospitality_spending"
     version = "1.0"
+    default_weight = 0.8
     title = "零接待"
     description = ("Flags, per village and year, payments whose 摘要 or account name contains a hospitality or gift "
                    "keyword (keywords) and none of the exclude words, in regions that forbid it (forbidden).")

@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 
 
 class LargeCashParams(Params):
@@ -12,6 +13,7 @@ class LargeCashParams(Params):
 class LargeCash(Detector):
     name = "large_cash"                       # = the module name = the entry-point name
     version = "1.1"                           # bump when the logic changes: stored with every run
+    default_weight = 0.7
     title = "大额现金支付"                     # shown to auditors
     description = (                           # what it flags, why it matters, and the basis of the threshold
         "Flags ledger payments settled in cash above thresholds.cash_payment_limit, one lead per handler and year "
@@ -20,6 +22,15 @@ class LargeCash(Detector):
     requires = ("ledger",)                    # skipped, with a reason in the run summary, when absent
     uses = ()                                 # optional tables you read when present
     Params = LargeCashParams
+
+    examples = (
+        Example("2,000元现金支付，超过 1,000元 的现金支付限额",
+                {"ledger": [pay("e1", "2024-03-01", 2000, "某商店", "513001", settlement="现金")]}, leads=1),
+        Example("同样 2,000元，转账支付（不是现金）",
+                {"ledger": [pay("e1", "2024-03-01", 2000, "某商店", "513001", settlement="转账")]}, leads=0),
+        Example("800元现金支付，在限额以内",
+                {"ledger": [pay("e1", "2024-03-01", 800, "某商店", "513001", settlement="现金")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments                   # ledger debit lines that pay a named payee (shared, cached)

@@ -28,6 +28,7 @@ class LeaseRentParams(Params):
 class LeaseRents(Detector):
     name = "lease_rents"
     version = "1.0"
+    default_weight = 0.9
     title = "资产资源低价出租"
     description = (
         "For leases (contract categories in `categories`) with a quantity and unit, computes rent per unit and year "

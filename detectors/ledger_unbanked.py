@@ -19,6 +19,7 @@ class LedgerUnbankedParams(Params):
 class LedgerUnbanked(Detector):
     name = "ledger_unbanked"
     version = "1.0"
+    default_weight = 0.9
     title = "虚列支出"
     description = (
         "Flags payments the books record on 银行存款 that no row of the village's bank statement accounts for "

@@ -29,6 +29,7 @@ class NearLimitParams(Params):
 class NearLimitAmounts(Detector):
     name = "near_limit_amounts"
     version = "1.0"
+    default_weight = 0.8
     title = "刚低于限额"
     description = ("Flags (1) min_count or more cash payments to one payee within window_days, each in "
                    "[limit·(1−band), limit) of the cash payment limit; (2) a handler's payments in a year bunching in "

@@ -23,6 +23,7 @@ class OfficialClaimsParams(Params):
 class OfficialClaims(Detector):
     name = "official_claims"
     version = "1.1"
+    default_weight = 0.9
     title = "干部及亲属补贴异常"
     description = (
         "For each subsidy claim by a village cadre or a cadre's close relative (officials table, matched by ID "

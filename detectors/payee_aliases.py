@@ -16,6 +16,7 @@ class AliasParams(Params):
 class PayeeAliases(Detector):
     name = "payee_aliases"
     version = "1.0"
+    default_weight = 0.9
     title = "一人多名"
     description = (
         "Flags one payee paid under several names: the same 居民身份证号 or 统一社会信用代码 written with different "

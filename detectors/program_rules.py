@@ -11,8 +11,8 @@ def programs_of(data: DetectorInput, claims: pd.DataFrame) -> pd.DataFrame:
     """Per claim: the configured program it is (``key``) and its ``kind`` (None where the county lists none)."""
     names = claims["program"].astype("object")
     found = {n: data.config.program(n) for n in names.dropna().unique()}
-    key = names.map(lambda n: found.get(n)[0] if found.get(n) else None)
-    kind = names.map(lambda n: found.get(n)[1].kind if found.get(n) else None)
+    key = names.map(lambda n: hit[0] if (hit := found.get(n)) else None)
+    kind = names.map(lambda n: hit[1].kind if (hit := found.get(n)) else None)
     return pd.DataFrame({"key": key, "kind": kind}, index=claims.index)
 
 

@@ -7,12 +7,14 @@ import re
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, contract, official_row, pay
 from sanzi_audit.entities import make_normaliser, unique_or_none
 from sanzi_audit.normalize import to_halfwidth
 
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 _BUSINESS = ("工作单位", "店名")
+
 _SHOP = r"(?:店|部|超市|厂|坊|行|队|社|站|室)$"
 _SHOP_END = re.compile(_SHOP)
 _TRADE = ("建材经营部", "土石方工程队", "水电安装部", "经营部", "工程队", "工作室", "商店", "店")
@@ -30,6 +32,7 @@ class RelatedPartyParams(Params):
 class RelatedPartyPayees(Detector):
     name = "related_party_payees"
     version = "1.0"
+    default_weight = 0.9
     title = "优亲厚友"
     description = (
         "Matches contract vendors and ledger payees against the roster of cadres and their close relatives: by "
@@ -41,6 +44,17 @@ class RelatedPartyPayees(Detector):
     uses_payee = True
     uses = ("contracts",)
     Params = RelatedPartyParams
+
+    examples = (
+        Example("党支部书记的儿子（身份证号相符）承接本村 6 万元工程",
+                {"contracts": [contract("HT1", "2024-03-01", 60000, "何超", vendor_id="330599199501011235")],
+                 "ledger": [pay("s1", "2024-01-25", 3000, "何强", "212001", counterparty_id="330599197001011234")],
+                 "officials": [official_row("330599197001011234", "何强"),
+                               official_row("330599199501011235", "何超", None, "330599197001011234", "子女")]}, leads=1),
+        Example("书记本人领取的工资（干部报酬不是优亲厚友）",
+                {"ledger": [pay("s1", "2024-01-25", 3000, "何强", "212001", counterparty_id="330599197001011234")],
+                 "officials": [official_row("330599197001011234", "何强")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         o = data["officials"]

@@ -27,6 +27,7 @@ class RoundParams(Params):
 class RoundAmounts(Detector):
     name = "round_amounts"
     version = "1.0"
+    default_weight = 0.6
     title = "整数金额集中"
     description = (
         "Per village, handler (经办人) and year, counts payments of at least min_amount that are multiples of unit, "

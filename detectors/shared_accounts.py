@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, pay, resident
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 
@@ -17,6 +19,7 @@ class SharedAccountParams(Params):
 class SharedAccounts(Detector):
     name = "shared_accounts"
     version = "1.0"
+    default_weight = 0.9
     title = "一个账户多人收款"
     description = (
         "Flags a bank account that receives payments under several payee names in the ledger, or subsidy "
@@ -27,6 +30,16 @@ class SharedAccounts(Detector):
     requires = ("ledger",)
     uses = ("claims", "residents", "officials")
     Params = SharedAccountParams
+
+    examples = (
+        Example("三个不同姓名的收款人收款到同一个银行账户",
+                {"ledger": [pay(f"m{i}", "2024-03-01", 1500, n, "213001", counterparty_account="6228489999999999999")
+                            for i, n in enumerate(["甲一", "乙二", "丙三"])]}, leads=1),
+        Example("夫妻二人（同一户）共用一个账户",
+                {"ledger": [pay("c1", "2024-03-01", 800, "丁四", "213001", counterparty_id="P1", counterparty_account="A2"),
+                            pay("c2", "2024-03-02", 900, "戊五", "213001", counterparty_id="P2", counterparty_account="A2")],
+                 "residents": [resident("P1", "丁四"), resident("P2", "戊五")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         household = _households(data)
@@ -116,7 +129,7 @@ def _official_accounts(data) -> dict[str, str]:
     """Account → a label of whose it is (村干部X（职务） / 村干部近亲属Y（关系）)."""
     if not data.has("officials"):
         return {}
-    label = {}
+    label: dict[str, str] = {}
     o = data["officials"].sort_values(["person_id", "related_to"], na_position="first", kind="stable")
     for r in o.itertuples():
         own = r.relation in ("本人", None) or r.related_to is None or pd.isna(r.related_to)

@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, contract
 from sanzi_audit.entities import components, make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 _NOISE = re.compile(r"[\d一二三四五六七八九十]+[组期标段]|[（）()\s]|工程|项目|支付|款|预付|进度|尾|首期|二期")
+
 # Account roles whose payments are procurement, and their tender category (sanzi_audit.chart.TENDER_CATEGORY,
 # except that a fixed asset built or bought in pieces is judged against the works limit here)
 _CATEGORY_BY_ROLE = {"construction": "工程", "fixed_asset": "工程", "inventory": "货物", "public_welfare": "服务",
@@ -48,6 +50,20 @@ class SplitContracts(Detector):
     uses_payee = True
     uses = ("contracts",)
     Params = SplitParams
+
+    examples = (
+        Example("同一承包方一个月内两份合同，各为招标限额（10万元）的 90%、95%",
+                {"contracts": [contract("HT1", "2024-03-01", 90000, "演示县安永建筑工程有限公司", title="3组道路硬化（一期）"),
+                               contract("HT2", "2024-04-01", 95000, "演示县安永建筑工程有限公司", title="3组道路硬化（二期）")],
+                 "ledger": []}, leads=1),
+        Example("7万元、7.5万元两份合同相隔 200 天（分年度的两项工程）",
+                {"contracts": [contract("HT1", "2024-01-10", 70000, "演示县安永建筑工程有限公司", title="3组道路硬化（一期）"),
+                               contract("HT2", "2024-07-28", 75000, "演示县安永建筑工程有限公司", title="3组道路硬化（二期）")],
+                 "ledger": []}, leads=0),
+        Example("两份小合同合计仍在限额以下",
+                {"contracts": [contract("HT1", "2024-03-01", 40000, "演示县安永建筑工程有限公司"),
+                               contract("HT2", "2024-03-20", 45000, "演示县安永建筑工程有限公司")], "ledger": []}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         events = self._events(data)

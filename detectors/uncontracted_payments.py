@@ -6,12 +6,18 @@ number skips all three (or hides a contract that was never registered).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.chart import TENDER_CATEGORY as CATEGORY_BY_ROLE  # works, goods and services by account role
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+
+
+def _limit_for(thresholds, category: str) -> float:
+    return thresholds.tender_limit_for(category)
 
 
 class UncontractedParams(Params):
@@ -22,6 +28,7 @@ class UncontractedParams(Params):
 class UncontractedPayments(Detector):
     name = "uncontracted_payments"
     version = "1.0"
+    default_weight = 0.9
     title = "无合同大额付款"
     description = (
         "Flags single ledger payments on works, goods or services accounts of at least share × the region's tender "
@@ -41,7 +48,7 @@ class UncontractedPayments(Detector):
         limit = pd.Series(np.nan, index=pay.index)
         for c in pay["category"].unique():
             m = pay["category"] == c
-            limit[m] = data.per_village(pay.loc[m, "village_code"], lambda t, c=c: t.tender_limit_for(c))
+            limit[m] = data.per_village(pay.loc[m, "village_code"], functools.partial(_limit_for, category=c))
         pay = pay.assign(limit=limit)
         leads = []
         for r in pay[pay["debit"] >= p.share * pay["limit"]].itertuples():

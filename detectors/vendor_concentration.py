@@ -16,6 +16,7 @@ class ConcentrationParams(Params):
 class VendorConcentration(Detector):
     name = "vendor_concentration"
     version = "1.0"
+    default_weight = 0.6
     title = "承包方集中"
     description = (
         "Flags a vendor (after entity resolution) that holds at least half of a village's untendered contract "

@@ -15,6 +15,7 @@ class GapParams(Params):
 class VoucherGaps(Detector):
     name = "voucher_gaps"
     version = "1.0"
+    default_weight = 0.8
     title = "凭证断号"
     description = (
         "Flags missing numbers in each village's voucher sequence per year and prefix (2024-0123 … 2024-0125 "

@@ -22,6 +22,7 @@ class VoucherOrderParams(Params):
 class VoucherOrder(Detector):
     name = "voucher_order"
     version = "1.0"
+    default_weight = 0.8
     title = "凭证顺序异常"
     description = ("Within each village's voucher series (the number's prefix), flags vouchers dated more than "
                    "max_backdate_days before the latest date among lower-numbered vouchers: numbering follows booking "

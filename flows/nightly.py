@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -23,7 +24,7 @@ from sanzi_audit.sources import Extract, check_source, extract
 from sanzi_audit.validate import Validated
 
 # DataFrames pass between tasks in memory: no input hashing, no result persistence.
-_TASK = dict(cache_policy=NO_CACHE, persist_result=False)
+_TASK: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
 @task(name="extract", retries=2, retry_delay_seconds=10, **_TASK)
@@ -58,6 +59,15 @@ def validate_task(ex: Extract, config: Config, docs_dir: str | None) -> pipeline
     return validated
 
 
+@task(name="places", **_TASK)
+def places_task(db_url: str, validated: dict[str, Validated], config: Config) -> int:
+    """Village and township names for the review pages (from the directory, else the books)."""
+    names = pipeline.places_of(validated, config)
+    store.record_places(store.connect(db_url), names)
+    get_run_logger().info("places: %d names", len(names))
+    return len(names)
+
+
 @task(name="load", **_TASK)
 def load_task(db_url: str, validated: dict[str, Validated], run_id: int,
               fp: pipeline.Fingerprints | None = None) -> tuple[pipeline.Loaded, float]:
@@ -76,10 +86,8 @@ def history_task(db_url: str, validated: dict[str, Validated], run_id: int, conf
 
 
 @task(name="detect", **_TASK)
-def detect_task(data: DetectorInput, validated: dict[str, Validated], config: Config
-                ) -> tuple[list[Lead], list[DetectorReport]]:
+def detect_task(data: DetectorInput, config: Config) -> tuple[list[Lead], list[DetectorReport]]:
     leads, reports = pipeline.detect(data, config)
-    leads = leads + pipeline.quality_leads(validated)
     log = get_run_logger()
     for r in reports:
         log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
@@ -229,11 +237,12 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         ex.drop_rows()  # the raw strings are not needed past validation: free them before detection
         pipeline.release_memory()
         summary.data_docs = str(validated.data_docs) if validated.data_docs else None
+        places_task(db_url, validated, config)
         lap("validate")
         # history first, then the load runs alongside detection (tonight's rows are in memory)
         data = history_task(db_url, validated, run_id, config)
         loading = load_task.submit(db_url, validated, run_id, fp)
-        leads, reports = detect_task(data, validated, config)
+        leads, reports = detect_task(data, config)
         lap("detect")
         loaded, summary.stages["load"] = loading.result()
         summary.load_process_rss_mb = loaded.process_peak_mb
@@ -247,7 +256,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         lost = [] if (townships or limited) else pipeline.lost_columns(engine, filled)
         complete = (not ex.problems and not lost and not validated.problems and not townships and not limited
                     and all(r.status in ("ran", "disabled") for r in reports))
-        ran = {r.name for r in reports if r.status == "ran"} | {pipeline.DATA_QUALITY}
+        ran = {r.name for r in reports if r.status == "ran"}
         published = publish_task(db_url, ranked, run_id, config, complete, ran)
         summary.leads_new, summary.leads_updated = published.new, published.updated
         summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data
@@ -267,7 +276,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent
     summary.detectors = reports
-    summary.leads_total = len(ranked)
+    summary.leads_total = len(ranked)  # type: ignore[arg-type]  # a sync task's result, not a coroutine
     summary.status = "partial" if summary.problems else "success"
     return report_task(db_url, summary)
 

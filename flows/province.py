@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -35,7 +36,7 @@ from sanzi_audit.province import (
     load_province,
 )
 
-_TASK = dict(cache_policy=NO_CACHE, persist_result=False)
+_TASK: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
 @dataclass
@@ -93,7 +94,7 @@ def cross_county_task(prov: Province, done: list[str]) -> dict:
                      leads_resolved=pub.resolved_by_data)
     get_run_logger().info("cross-county: %d leads (%d new), %d evidence records copied, %.1f s",
                           len(ranked), pub.new, copied, seconds)
-    by = {}
+    by: dict[str, int] = {}
     for ld in leads:
         by[ld.detector] = by.get(ld.detector, 0) + 1
     return dict(leads=len(ranked), new=pub.new, by_detector=by, seconds=seconds, run_id=run_id)
@@ -160,7 +161,8 @@ def run_province(config_path: str) -> dict:
         from prefect.settings import temporary_settings
 
         with temporary_settings({PREFECT_API_URL: api}):
-            return province.with_options(task_runner=runner)(config_path)
+            # prefect-dask's DaskTaskRunner is a TaskRunner; prefect's stubs expect its own generic one
+            return province.with_options(task_runner=runner)(config_path)  # type: ignore[arg-type]
     finally:
         if server is not None:
             from prefect.logging.handlers import APILogWorker

@@ -331,15 +331,48 @@ def cmd_eval(a) -> int:
 
 
 def cmd_detectors(a) -> int:
-    from .registry import load_detectors
+    from .config import load_config
+    from .registry import load_detectors, settings
 
-    for name, cls in load_detectors().items():
+    config = load_config(a.config) if getattr(a, "config", None) else load_config()
+    classes = load_detectors()
+    if a.names:
+        unknown = [n for n in a.names if n not in classes]
+        if unknown:
+            print(f"没有这个检测器: {', '.join(unknown)}（sanzi detectors 列出全部）", file=sys.stderr)
+            return 2
+        classes = {n: classes[n] for n in a.names}
+    for name, cls in classes.items():
         d = cls.describe()
-        print(f"{name} {d['version']} — {d['title']}\n  需要: {', '.join(d['requires']) or '-'}；"
+        s = settings(config, name)
+        state = f"权重 {s.weight:g}" + ("" if s.enabled else "，未启用")
+        print(f"{name} {d['version']} — {d['title']}（{state}）\n  需要: {', '.join(d['requires']) or '-'}；"
               f"可选: {', '.join(d['uses']) or '-'}")
+        if cls.basis:
+            print(f"  依据: {cls.basis}")
         for p, v in d["params"].items():
             print(f"    {p} = {v['default']!r}  {v['description']}")
+        if a.examples:
+            _print_examples(cls, config)
     return 0
+
+
+def _print_examples(cls, config) -> None:
+    """Each worked example: what it shows, its rows, and what the detector makes of it, run now."""
+    from .testing import run_example
+
+    if not cls.examples:
+        print("  （没有示例）")
+    for ex in cls.examples:
+        got = run_example(cls, ex, config)
+        mark = "✓" if len(got) == ex.leads else "✗"
+        print(f"  示例{'（应提示）' if ex.positive else '（不应提示）'}: {ex.label}  {mark} 实得 {len(got)} 条")
+        for table, rows in ex.tables.items():
+            for r in rows:
+                shown = "，".join(f"{k}={v}" for k, v in r.items() if v is not None and k != "village_code")
+                print(f"      {table}: {shown}")
+        for ld in got[:3]:
+            print(f"      → {ld.title}")
 
 
 def cmd_db(a) -> int:
@@ -510,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     us.set_defaults(fn=cmd_users)
 
     dt_ = sub.add_parser("detectors", help="列出已安装的检测器及参数")
+    dt_.add_argument("names", nargs="*", help="只列这些检测器")
+    dt_.add_argument("--examples", action="store_true", help="同时运行并显示每个检测器自带的示例")
+    dt_.add_argument("--config", help="县配置文件（显示该县的权重与启用情况）")
     dt_.set_defaults(fn=cmd_detectors)
     return ap
 

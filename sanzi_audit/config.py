@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import functools
 import datetime as dt
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -125,8 +125,11 @@ class Program(_Strict):
 
 
 class DetectorSettings(_Strict):
-    enabled: bool = Field(True, description="Run this detector")
-    weight: float = Field(1.0, ge=0, description="Multiplier on the priority of this detector's leads")
+    """The county's overrides of one detector; what is left unset comes from the class (registry.settings)."""
+
+    enabled: bool | None = Field(None, description="Run this detector (unset: the class's enabled_by_default)")
+    weight: float | None = Field(None, ge=0, description="Multiplier on the priority of this detector's leads "
+                                 "(unset: the class's default_weight)")
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides of the detector's parameters")
 
 

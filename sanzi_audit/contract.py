@@ -49,6 +49,12 @@ class Table:
         return self.key or (self.record_id,)
 
     @property
+    def canonical_order(self) -> tuple[str, ...]:
+        """The order detection sees the table in: village, date, then the unique key (so the order is total)."""
+        first = ("village_code", self.date_column) if self.date_column else ("village_code",)
+        return tuple(dict.fromkeys((*first, *self.unique_key)))
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
@@ -420,3 +426,14 @@ def render_markdown() -> str:
             lines.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {'、'.join(c.aliases)} | {c.doc} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def where(row: dict) -> str:
+    """A source row's file as a reviewer finds it: the path inside the export folder (a full path: its name), and
+    the sheet of a workbook."""
+    from pathlib import Path
+
+    f = str(row.get("source_file") or "")
+    label = Path(f).name if Path(f).is_absolute() else f
+    sheet = row.get("source_sheet")
+    return f"{label}［{sheet}］" if sheet and isinstance(sheet, str) else label

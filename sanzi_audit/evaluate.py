@@ -14,6 +14,7 @@ Definitions (also in docs/evaluation.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
+from .registry import quality_sources
 
 
 @dataclass
@@ -123,7 +125,7 @@ def resolve_truth(engine: sa.Engine, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: list[int] = (50, 100, 200), baseline: bool = True,
+def evaluate(engine: sa.Engine, truth: pd.DataFrame, ks: Sequence[int] = (50, 100, 200), baseline: bool = True,
              lookalikes: pd.DataFrame | None = None) -> EvalReport:
     leads, ev = current_leads(engine)
     truth = resolve_truth(engine, truth)
@@ -165,7 +167,7 @@ def _compare_claims_model(engine: sa.Engine, truth: pd.DataFrame, leads: pd.Data
     claim_truth = truth[truth["fraud_type"].str.startswith("claim_")]
     if claim_truth.empty:
         return
-    rule_ids = set(leads.loc[~leads["detector"].isin(["claims_outlier", "data_quality"]), "lead_id"])
+    rule_ids = set(leads.loc[~leads["detector"].isin({"claims_outlier", *quality_sources()}), "lead_id"])
     rules_flagged = ev[ev["lead_id"].isin(rule_ids)]
     report.claims_rules, _, _ = _score(claim_truth, rules_flagged, [], [])
     tables = {t: store.read_warehouse(engine, t) for t in ("claims", "residents")}

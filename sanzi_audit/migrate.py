@@ -24,7 +24,10 @@ def alembic_config(url: str | None = None) -> AlembicConfig:
 
 
 def head() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    found = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if found is None:
+        raise RuntimeError("no migration head in sql/migrations")
+    return found
 
 
 def current(engine: sa.Engine) -> str | None:

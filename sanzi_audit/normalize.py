@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ def on_distinct(fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series
         for part in parts:
             arr = part.to_numpy()
             if part.dtype.kind in "fMb":
-                fill = {"f": np.nan, "M": np.datetime64("NaT"), "b": False}[part.dtype.kind]
+                fill: Any = {"f": np.nan, "M": np.datetime64("NaT"), "b": False}[part.dtype.kind]
                 # no distinct value at all (every cell empty): every row gets the missing value
                 taken = np.where(codes >= 0, arr.take(np.clip(codes, 0, None)), fill) if len(arr) else \
                     np.full(len(codes), fill)

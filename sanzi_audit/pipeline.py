@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from . import quality, store
 from .config import Config, Review, load_config
-from .contract import TABLES
+from .contract import TABLES, where
 from .detectors.base import DetectorInput, Lead
 from .quality import Validator
 from .ranking import rank_leads
@@ -127,14 +127,15 @@ def remember_loaded(engine: sa.Engine, validated: dict[str, Validated], fp: Fing
 
 # ---- validate ------------------------------------------------------------------------------------
 
-def validate_all(ex: Extract, config: Config | None = None, docs_dir: Path | None = None,
+def validate_all(ex: Extract, config: Config | None = None, docs_dir: Path | str | None = None,
                  today: dt.date | None = None) -> ValidationRun:
     """Type and check every extracted table; Data Docs go to ``docs_dir`` when given."""
     config = config or load_config()
     today = today or dt.date.today()
     start, end = config.validation.period(today)
     villages = config.validation.villages or directory_codes(config)
-    validator = Validator(quality.parameters(config.region.county_code, villages, start, end, today), docs_dir)
+    validator = Validator(quality.parameters(config.region.county_code, villages, start, end, today),
+                          Path(docs_dir) if docs_dir else None)
     out = ValidationRun()
     for name, raw in ex.tables.items():
         release_memory()  # what the previous table (or the extract) freed
@@ -239,13 +240,33 @@ def counts_of(validated: dict[str, Validated]) -> list[TableCount]:
     return out
 
 
-def where(row: dict) -> str:
-    """A source row's file as a reviewer finds it: the path inside the export folder (a full path: its name), and
-    the sheet of a workbook."""
-    f = str(row.get("source_file") or "")
-    label = Path(f).name if Path(f).is_absolute() else f
-    sheet = row.get("source_sheet")
-    return f"{label}［{sheet}］" if sheet and isinstance(sheet, str) else label
+def places_of(validated: dict[str, Validated], config: Config) -> dict[str, tuple[str, str]]:
+    """Village and township names by code: the county's village directory first, else the name the books give the
+    village (the most frequent ledger village_name). Townships are named only by the directory."""
+    out: dict[str, tuple[str, str]] = {}
+    led = validated.get("ledger")
+    if led is not None and "village_name" in led.clean and len(led.clean):
+        named = led.clean[["village_code", "village_name"]].dropna()
+        named = named[named["village_name"].str.strip() != ""]
+        if len(named):
+            top = named.groupby(["village_code", "village_name"], sort=True).size().reset_index(name="n")
+            top = top.sort_values(["village_code", "n"], ascending=[True, False], kind="stable")
+            top = top.drop_duplicates("village_code")  # each village's most frequent name
+            out = {c: (n, "books") for c, n in zip(top["village_code"], top["village_name"], strict=True)}
+    if config.region.village_directory:
+        from .imports import reader
+
+        try:
+            directory = reader.ImportSettings.from_config(config).directory
+        except ValueError:  # extract already reported an unreadable directory
+            directory = None
+        for v in (directory.villages if directory else []):
+            if v.code not in out or out[v.code][1] != "directory":
+                if directory is not None and directory.name_of(v.code) == v.name:  # its name, not an alias
+                    out[v.code] = (v.name, "directory")
+            if v.township and v.code[:9] not in out:
+                out[v.code[:9]] = (v.township, "directory")
+    return out
 
 
 def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> list[str]:
@@ -262,34 +283,27 @@ def quarantine_examples(validated: dict[str, Validated], per_table: int = 5) -> 
     return out
 
 
-DATA_QUALITY = "data_quality"
-DATA_QUALITY_VERSION = "1"  # bump when quality_leads changes what it reports
+WARNING_COLUMNS = ["table", "check", "village_code", "record_id", "source_file", "source_sheet", "source_row",
+                   "message", "amount"]
 
 
-def quality_leads(validated: dict[str, Validated], per_lead: int = 20) -> list[Lead]:
-    """Failing ``warning`` expectations marked ``lead`` become data-quality leads: one per village, table and
-    rule, listing the records. They are ranked after every fraud lead (see ranking.rank_leads)."""
-    groups: dict[tuple[str, str, str], list[tuple[dict, dict]]] = {}
-    for v in validated.values():
-        for w in v.warnings:
-            for r in w["reasons"]:
-                if r.get("lead"):
-                    groups.setdefault((w["table"], r["check"], str(w["village_code"])), []).append((w, r))
-    out = []
-    for (table, check, village), items in sorted(groups.items()):
-        title_msg = items[0][1]["message"].split(": “")[0]
-        shown = [f"{where(w)} 第 {w['source_row']} 行（{w['record_id']}）: {r['message']}"
-                 for w, r in items[:per_lead]]
-        more = f"；另有 {len(items) - per_lead} 条" if len(items) > per_lead else ""
-        amount = sum(w["amount"] for w, _ in items)
-        out.append(Lead(
-            detector=DATA_QUALITY, village_code=village, score=0.3, amount_at_risk=amount,
-            title=f"数据质量疑点：{TABLES[table].title} {len(items)} 条记录{title_msg}",
-            explanation=(f"数据校验（expectations/{table}.json 的 {check} 规则）发现 {len(items)} 条记录不符合要求，"
-                         f"记录已载入并参与检测，请核对源数据：" + "；".join(shown) + more),
-            evidence=[(table, str(w["record_id"])) for w, _ in items], key=(table, check),
-            details={"table": table, "check": check, "records": len(items)}, detector_version=DATA_QUALITY_VERSION))
-    return out
+def warnings_view(validated: dict[str, Validated]) -> pd.DataFrame:
+    """The ``warnings`` view detectors read (DetectorInput.warnings): one row per loaded record and failing
+    ``warning`` expectation marked ``lead``, in canonical order (table, check, village, record)."""
+    rows = [dict(table=w["table"], check=r["check"], village_code=str(w["village_code"]), record_id=str(w["record_id"]),
+                 source_file=w["source_file"], source_sheet=w["source_sheet"], source_row=w["source_row"],
+                 message=r["message"], amount=w["amount"])
+            for v in validated.values() for w in v.warnings for r in w["reasons"] if r.get("lead")]
+    df = pd.DataFrame(rows, columns=WARNING_COLUMNS)
+    return df.sort_values(["table", "check", "village_code", "source_file", "source_row", "record_id"],
+                          kind="stable").reset_index(drop=True)
+
+
+def quality_leads(validated: dict[str, Validated]) -> list[Lead]:
+    """The data-quality leads of tonight's validation alone (detector data_quality over the warnings view)."""
+    from sanzi_audit.detectors.data_quality import DataQuality
+
+    return DataQuality().detect(DetectorInput({}, load_config(), warnings=warnings_view(validated)))
 
 
 # ---- load ----------------------------------------------------------------------------------------
@@ -327,20 +341,15 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
                 tables[name] = tonight
             continue
         tables[name] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-    return canonical_input(tables, config)
+    return canonical_input(tables, config, warnings_view(validated))
 
 
-def canonical_input(tables: dict[str, pd.DataFrame], config: Config) -> DetectorInput:
+def canonical_input(tables: dict[str, pd.DataFrame], config: Config,
+                    warnings: pd.DataFrame | None = None) -> DetectorInput:
     """The detectors' input with every table in one canonical order (by its unique key), so nothing a detector
     derives (an owner, a first-seen label, a lead id) depends on the order rows arrived in: tonight's rows then
     history on an incremental night, file order on a --full night."""
-    out = {}
-    for name, frame in tables.items():
-        key = [c for c in TABLES[name].unique_key if c in frame] if name in TABLES else []
-        if frame is not None and len(frame) > 1 and key:
-            frame = frame.sort_values(key, kind="stable", na_position="last").reset_index(drop=True)
-        out[name] = frame
-    return DetectorInput(out, config)
+    return DetectorInput(tables, config, warnings=warnings)  # DetectorInput puts every table in canonical order
 
 
 def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput) -> None:
@@ -360,7 +369,7 @@ class Loaded:
     process_peak_mb: float = 0.0  # the background load process's own peak memory (0 when loaded in-process)
 
 
-def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, int]:
+def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, float]:
     """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited. Tonight's rows
     arrive as Parquet files (pickling them would hold a second copy of every row in the parent)."""
     import pyarrow.parquet as pq
@@ -421,7 +430,7 @@ def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> Lo
         quarantine = [q for v in validated.values() for q in v.quarantine]
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
             written = pool.submit(load_in_process, url, folder, quarantine, run_id).result()
-        return Loaded({name: written.get(name, 0) for name in validated}, written["_peak_mb"])
+        return Loaded({name: int(written.get(name, 0)) for name in validated}, written["_peak_mb"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -458,7 +467,9 @@ def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review
     L, E = store.leads, store.lead_events
     with engine.begin() as conn:
         before = {r.lead_id: r for r in conn.execute(sa.select(L.c.lead_id, L.c.status, L.c.amount_at_risk))}
-        rows, evidence, events = [], [], []
+        rows: list[dict] = []
+        evidence: list[dict] = []
+        events: list[dict] = []
         tonight: dict[str, set[tuple[str, str]]] = {}
         for r in ranked.itertuples(index=False):
             rows.append(dict(lead_id=r.lead_id, detector=r.detector,
@@ -520,9 +531,10 @@ def _with_sources(conn, evidence: list[dict]) -> None:
         if wh is None:
             continue
         rid = wh.c[TABLES[table].record_id]
-        ids = sorted(ids)
-        for i in range(0, len(ids), 5000):
-            q = sa.select(rid, wh.c.source_file, wh.c.source_sheet, wh.c.source_row).where(rid.in_(ids[i:i + 5000]))
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), 5000):
+            q = sa.select(rid, wh.c.source_file, wh.c.source_sheet, wh.c.source_row).where(
+                rid.in_(ordered[i:i + 5000]))
             for r in conn.execute(q):
                 where.setdefault((table, str(r[0])), (r[1], r[2], r[3]))
     for e in evidence:

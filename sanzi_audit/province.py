@@ -77,9 +77,9 @@ def load_province(path: str | Path) -> Province:
         for c in data.get("counties") or []:
             c["source"], c["config"] = rel(c.get("source")), rel(c.get("config"))
             if str(c.get("db", "")).startswith("sqlite:///") and not c["db"].startswith("sqlite:////"):
-                c["db"] = "sqlite:///" + rel(c["db"].removeprefix("sqlite:///"))
+                c["db"] = f"sqlite:///{rel(c['db'].removeprefix('sqlite:///'))}"
         if str(data.get("db", "")).startswith("sqlite:///") and not data["db"].startswith("sqlite:////"):
-            data["db"] = "sqlite:///" + rel(data["db"].removeprefix("sqlite:///"))
+            data["db"] = f"sqlite:///{rel(data['db'].removeprefix('sqlite:///'))}"
         prov = Province.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())

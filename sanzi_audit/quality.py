@@ -13,6 +13,7 @@ import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,8 +70,8 @@ class Validator:
     def __init__(self, params: dict, docs_dir: Path | None = None):
         self.params = params
         self.docs_dir = Path(docs_dir) if docs_dir else None
-        self.context = None
-        self.source = None
+        self.context: Any = None  # the run's ephemeral GX context (GX's own types are not exported)
+        self.source: Any = None
 
     def _setup(self) -> None:
         import great_expectations as gx

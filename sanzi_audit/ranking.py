@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import Config
 from .detectors.base import Lead
+from .registry import quality_sources, settings
 
 
 def priority(score: float, amount: float, weight: float, config: Config) -> float:
@@ -56,7 +57,7 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
             by_id[ld.lead_id] = ld
     rows = []
     for lid, ld in sorted(by_id.items()):
-        w = config.detector(ld.detector).weight * feedback.get(ld.detector, 1.0)
+        w = settings(config, ld.detector).weight * feedback.get(ld.detector, 1.0)
         rows.append(dict(lead_id=lid, detector=ld.detector, detector_version=ld.detector_version or None,
                          village_code=ld.village_code,
                          township_code=ld.village_code[:9], score=ld.score,
@@ -66,7 +67,7 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
                          evidence=ld.evidence, joins=ld.joins_cases))
     df = pd.DataFrame(rows)
     # data-quality leads are kept apart: never merged into a fraud case, ranked after every fraud lead
-    dq = (df["detector"] == "data_quality").to_numpy()
+    dq = df["detector"].isin(quality_sources()).to_numpy()
     df["case_id"] = df["lead_id"]
     if (~dq).any():
         df.loc[~dq, "case_id"] = _cases(df.loc[~dq].reset_index(drop=True))

@@ -1,7 +1,10 @@
-"""Detector registry and runner. Built-ins register through the same entry-point group as plugins."""
+"""Detector registry and runner. Built-ins are found in the package; plugins register through entry points."""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import logging
 import math
 import time
@@ -22,9 +25,30 @@ class RegistryError(RuntimeError):
     pass
 
 
-def load_detectors() -> dict[str, type[Detector]]:
-    """Every installed detector class by name, sorted; a broken plugin fails loudly, never silently."""
+def builtin_detectors() -> dict[str, type[Detector]]:
+    """The detectors shipped in ``sanzi_audit.detectors``: every module's Detector subclasses, found by scanning the
+    package, so a new built-in is one file and nothing else to edit."""
+    import pkgutil
+
+    import sanzi_audit.detectors as package
+
     found: dict[str, type[Detector]] = {}
+    for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if mod.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{mod.name}")
+        for obj in vars(module).values():
+            if (isinstance(obj, type) and issubclass(obj, Detector) and obj.__module__ == module.__name__
+                    and not inspect.isabstract(obj)):
+                if obj.name in found:
+                    raise RegistryError(f"检测器名 {obj.name} 被定义了两次（{found[obj.name].__module__}、{module.__name__}）")
+                found[obj.name] = obj
+    return found
+
+
+@functools.cache
+def _load_all() -> tuple[tuple[str, type[Detector]], ...]:
+    found = builtin_detectors()
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         try:
             cls = ep.load()
@@ -35,13 +59,34 @@ def load_detectors() -> dict[str, type[Detector]]:
         if cls.name != ep.name:
             raise RegistryError(f"入口点名 {ep.name} 与检测器 name={cls.name!r} 不一致")
         if ep.name in found and found[ep.name] is not cls:
-            raise RegistryError(f"检测器名 {ep.name} 被注册了两次")
+            raise RegistryError(f"检测器名 {ep.name} 已被 {found[ep.name].__module__} 使用，插件 {ep.value} 不能再注册")
         found[ep.name] = cls
-    return found
+    return tuple(sorted(found.items()))
+
+
+def load_detectors() -> dict[str, type[Detector]]:
+    """Every detector class by name, sorted: the built-ins of this package, then third-party packages through the
+    ``sanzi_audit.detectors`` entry-point group. A broken plugin fails loudly, never silently."""
+    return dict(_load_all())
 
 
 # leads that come from the pipeline or the province step rather than a detector class
-OTHER_TITLES = {"data_quality": "数据质量", "cross_county_claims": "跨县重复领取", "cross_township_splits": "跨乡镇拆分"}
+OTHER_TITLES = {"cross_county_claims": "跨县重复领取", "cross_township_splits": "跨乡镇拆分"}
+
+
+def settings(config: Config, name: str):
+    """The detector's effective settings: the county's overrides over what its class declares."""
+    s = config.detector(name)
+    cls = dict(_load_all()).get(name)
+    enabled = s.enabled if s.enabled is not None else (cls.enabled_by_default if cls else True)
+    weight = s.weight if s.weight is not None else (cls.default_weight if cls else 1.0)
+    return s.model_copy(update={"enabled": enabled, "weight": weight})
+
+
+def quality_sources() -> frozenset[str]:
+    """The detectors whose leads are about the data, not conduct (kind = "data_quality"): a queue of their own,
+    ranked after every other lead and never joined into a case."""
+    return frozenset(n for n, c in _load_all() if c.kind == "data_quality")
 
 
 def detector_titles() -> dict[str, str]:
@@ -57,13 +102,17 @@ def render_markdown() -> str:
     lines = ["| detector | 标题 | version | needs | reads when present | weight |", "|---|---|---|---|---|---:|"]
     classes = load_detectors()
     for name, cls in classes.items():
-        s = config.detector(name)
+        s = settings(config, name)
         weight = f"{s.weight:g}" + ("" if s.enabled else " (off by default)")
         lines.append(f"| `{name}` | {cls.title} | {cls.version} | {', '.join(cls.requires) or '-'} | "
                      f"{', '.join(cls.uses) or '-'} | {weight} |")
     lines.append("")
     for name, cls in classes.items():
         lines += [f"### `{name}` — {cls.title}", "", " ".join(cls.description.split()), ""]
+        if cls.basis:
+            lines += [f"依据：{cls.basis}", ""]
+        if cls.examples:
+            lines += [f"- {'flags' if e.positive else 'leaves alone'}: {e.label}" for e in cls.examples] + [""]
         fields = cls.Params.model_fields
         if fields:
             lines += ["| parameter | default | meaning |", "|---|---|---|"]
@@ -142,8 +191,7 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
     for name, cls in classes.items():
         if only is not None and name not in only:
             continue
-        settings = config.detector(name)
-        if not settings.enabled:
+        if not settings(config, name).enabled:
             reports.append(DetectorReport(name, "disabled", reason="配置中已停用", version=cls.version))
             continue
         missing = [t for t in cls.requires if not data.has(t)]

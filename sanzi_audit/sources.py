@@ -475,13 +475,13 @@ def _extract_database(url: str, retries: int = 3, delay: float = 2.0, chunk_rows
                 out.problems.append(FileProblem(table.name, where, f"表 {name}: {exc}"))
                 continue
             except sa.exc.SQLAlchemyError as exc:
-                detail = exc.orig if getattr(exc, "orig", None) is not None else exc
+                detail = getattr(exc, "orig", None) or exc
                 out.problems.append(FileProblem(table.name, where, f"表 {name} 读取失败（共尝试 {getattr(exc, 'sanzi_attempts', 1)} 次）: "
                                                 f"{exc.__class__.__name__}: {detail}"))
                 continue
             out.tables[table.name] = raw
     except sa.exc.SQLAlchemyError as exc:
-        detail = exc.orig if getattr(exc, "orig", None) is not None else exc
+        detail = getattr(exc, "orig", None) or exc
         raise SourceError(f"无法读取数据库 {safe_url(url)}: {exc.__class__.__name__}: {detail}") from exc
     finally:
         engine.dispose()  # a nightly extract must not leave connections to the source behind
@@ -500,7 +500,7 @@ def _with_retries(fn, retries: int, delay: float):
             transient = (any(k.__name__ in TRANSIENT for k in type(exc).__mro__)
                          or (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated))
             if not transient or attempt == retries:
-                exc.sanzi_attempts = attempt + 1
+                setattr(exc, "sanzi_attempts", attempt + 1)  # noqa: B010 - the message says how often it tried
                 raise
             log.warning("数据库读取出错（第 %d 次），%.0f 秒后重试: %s", attempt + 1, delay * 2 ** attempt, exc)
             time.sleep(delay * 2 ** attempt)

@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ _SA_TYPES = {"text": sa.Text, "code": sa.Text, "amount": sa.Float, "number": sa.
 
 
 def _warehouse_table(t: Table) -> sa.Table:
-    cols = [sa.Column("row_key", sa.Text, primary_key=True)]
+    cols: list[sa.Column] = [sa.Column("row_key", sa.Text, primary_key=True)]
     cols += [sa.Column(c.name, _SA_TYPES[c.kind]()) for c in t.columns]
     cols += [sa.Column("source_file", sa.Text), sa.Column("source_row", sa.Integer),
              sa.Column("loaded_run", sa.Integer), sa.Column("source_sheet", sa.Text)]
@@ -150,6 +151,36 @@ def record_detectors(engine: sa.Engine, run_id: int, reports) -> None:
         conn.execute(run_detectors.delete().where(run_detectors.c.run_id == run_id))
         if rows:
             conn.execute(run_detectors.insert(), rows)
+
+
+# What auditors read instead of codes: each village's and township's name, from the county's village directory or,
+# without one, the name the books give the village (ledger village_name). Rewritten by every run that knows names.
+places = sa.Table(
+    "places", metadata,
+    sa.Column("code", sa.Text, primary_key=True),  # 12-digit village or 9-digit township code
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source", sa.Text),  # directory / books
+)
+
+
+def record_places(engine: sa.Engine, names: dict[str, tuple[str, str]]) -> None:
+    """Upsert ``code → (name, source)``; a name from the directory is never replaced by one from the books."""
+    if not names:
+        return
+    with engine.begin() as conn:
+        known = {code: source for code, source in conn.execute(sa.select(places.c.code, places.c.source))}
+        for code, (name, source) in sorted(names.items()):
+            if code in known:
+                if known[code] == "directory" and source != "directory":
+                    continue
+                conn.execute(places.update().where(places.c.code == code).values(name=name, source=source))
+            else:
+                conn.execute(places.insert().values(code=code, name=name, source=source))
+
+
+def place_names(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {code: name for code, name in conn.execute(sa.select(places.c.code, places.c.name))}
 
 
 run_lock = sa.Table(
@@ -428,7 +459,9 @@ def start_run(engine: sa.Engine, source: str, parameters: dict) -> int:
     with engine.begin() as conn:
         res = conn.execute(runs.insert().values(started_at=now(), status="running", source=source,
                                                 parameters=json.dumps(parameters, ensure_ascii=False, default=str)))
-        return int(res.inserted_primary_key[0])
+        key = res.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def finish_run(engine: sa.Engine, run_id: int, **values) -> None:
@@ -536,7 +569,7 @@ def _sqlite_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.Dat
     pk = [c.name for c in target.primary_key.columns]
     quoted = ", ".join(f'"{c}"' for c in cols)
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
-    db_file = Path(engine.url.database)
+    db_file = Path(engine.url.database or "")
     stage = db_file.with_name(f".{db_file.name}.{target.name}.{os.getpid()}.stage")
     stage.unlink(missing_ok=True)
     # A first load of many rows into an empty table builds the secondary indexes once at the end instead of row by
@@ -589,7 +622,7 @@ def _copy_upsert(engine: sa.Engine, target: sa.Table, batches: Iterable[pd.DataF
     sets = ", ".join(f'"{c}"=excluded."{c}"' for c in cols if c not in pk)
     rows = 0
     with engine.begin() as conn:
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection  # psycopg's connection: COPY needs the driver's cursor
         with raw.cursor() as cur:
             cur.execute(f'CREATE TEMP TABLE _stage (LIKE "{target.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
             with cur.copy(f"COPY _stage ({quoted}) FROM STDIN") as copy:

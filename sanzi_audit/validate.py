@@ -40,7 +40,8 @@ class Reason:
     lead: bool = False  # a warning that also becomes a data-quality lead
 
     def as_dict(self) -> dict:
-        d = {"check": self.check, "column": self.column, "message": self.message, "severity": self.severity}
+        d: dict[str, object] = {"check": self.check, "column": self.column, "message": self.message,
+                                "severity": self.severity}
         if self.lead:
             d["lead"] = True
         return d

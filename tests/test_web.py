@@ -82,7 +82,7 @@ def test_passwords_are_hashed_with_scrypt(site):
 def test_queue_shows_only_the_users_scope(site):
     _, engine, townships = site
     html = client(site).get("/queue", params={"kind": "all"}).text
-    shown = set(re.findall(r"<td>(\d{12})</td>", html))
+    shown = set(re.findall(r"<td title=\"(\d{12})\">", html))
     assert shown and all(v.startswith(townships[0]) for v in shown)
 
 
@@ -206,7 +206,9 @@ def test_export_xlsx_opens_with_the_filtered_leads_masked(site):
     wb = load_workbook(io.BytesIO(r.content))
     ws = wb["线索台账"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert rows and all(str(row[4]).startswith(townships[0]) for row in rows)
+    # the village column names the village, with its code: 新塘村（330599101200）
+    assert rows and all(str(row[5]).endswith(f"（{townships[0]}）") and not str(row[5]).startswith("3")
+                        for row in rows)
     text = " ".join(str(c) for row in wb["证据"].iter_rows(values_only=True) for c in row)
     assert not re.search(r"(?<![\d*])\d{17}[\dX](?![\d*])", text)
     assert access_log(engine, "export")
@@ -217,6 +219,27 @@ def test_overview_and_data_docs_path_is_confined(site):
     html = c.get("/overview").text
     assert "<svg" in html and "最近的运行" in html
     assert c.get("/runs/1/docs/../../../etc/passwd").status_code == 404
+
+
+def test_auditors_read_village_names_not_codes(site):
+    _, engine, villages = site
+    names = store.place_names(engine)
+    assert villages[0] in names and not names[villages[0]].isdigit()
+    c = client(site, "admin")
+    queue = c.get("/queue").text
+    assert f'<td title="{villages[0]}">{names[villages[0]]}</td>' in queue
+    lead_id = re.search(r'href="/leads/([^"]+)"', queue).group(1)
+    assert "（3305" in c.get(f"/leads/{lead_id}").text  # name, then the code in brackets
+
+
+def test_overview_bars_keep_their_labels_and_values_inside_the_box(site):
+    """The longest bar's value label used to run past the 640-wide box and be cut off."""
+    html = client(site, "admin").get("/overview").text
+    for svg in re.findall(r'<svg class="bars".*?</svg>', html, re.S):
+        for x, text in re.findall(r'<text x="([\d.]+)"[^>]*class="val">([^<]*)</text>', svg):
+            assert float(x) + 7 * len(text) <= 640, (x, text)
+        for x, text in re.findall(r'<text x="([\d.]+)"[^>]*class="lbl"[^>]*>([^<]*)</text>', svg):
+            assert float(x) - 12 * len(text) >= 0, (x, text)
 
 
 def test_repeated_failed_sign_ins_lock_the_account(site):

@@ -26,8 +26,9 @@ def fill_review_db(url: str, source) -> None:
     validated = pipeline.validate_all(extract(source), config)
     pipeline.load(engine, validated, run_id)
     leads, _ = pipeline.detect(pipeline.detector_input(engine, validated, run_id, config), config)
-    ranked = pipeline.rank(leads + pipeline.quality_leads(validated), config, engine)
+    ranked = pipeline.rank(leads, config, engine)
     pipeline.publish(engine, ranked, run_id)
+    store.record_places(engine, pipeline.places_of(validated, config))
     store.finish_run(engine, run_id, status="success", counts=[c.__dict__ for c in pipeline.counts_of(validated)])
 
 

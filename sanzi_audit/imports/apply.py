@@ -139,7 +139,7 @@ def choose_header(sheet: Sheet, profiles: list[Profile]) -> tuple[HeaderChoice |
         for r in range(len(scan)):
             if not hits[r]:
                 continue
-            options = [((r,), keyed[r], scan[r])]
+            options: list[tuple[tuple[int, ...], list[str], list[str]]] = [((r,), keyed[r], scan[r])]
             if r + 1 < len(scan) and hits[r + 1]:  # a two-level header maps fields on both of its rows
                 k2, t2 = _two_level_keys(scan[r], scan[r + 1], aliases)
                 options.append(((r, r + 1), k2, t2))
@@ -318,7 +318,9 @@ def extra_json(other: pd.DataFrame, more: dict[str, pd.Series] | None, index: pd
         enc = enc.str.replace(r"[\x00-\x1f]", " ", regex=True)
         item = json.dumps(str(c), ensure_ascii=False) + ': "' + enc + '"'
         body = body.where(~present, body.where(body == "", body + ", ") + item)
-    return np.where(body.to_numpy() == "", None, "{" + body.astype(object) + "}").astype(object)
+    out = ("{" + body.astype(object) + "}").to_numpy(dtype=object)
+    out[body.to_numpy() == ""] = None
+    return out
 
 
 def amounts_float(s: pd.Series) -> np.ndarray:

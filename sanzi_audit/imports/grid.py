@@ -125,7 +125,7 @@ def _read_calamine(path: Path, data: bytes, kind: str) -> Workbook:
                 if kind == "xls":
                     return _read_xlrd(path, data, exc)
                 raise GridError(f"工作表“{name}”无法读取: {exc}") from exc
-            sheets.append(Sheet(name, [[v if v.__class__ is str else cell_text(v) for v in r] for r in rows], 1))
+            sheets.append(Sheet(name, [[v if isinstance(v, str) else cell_text(v) for v in r] for r in rows], 1))
     finally:
         wb.close()
     if kind == "xls" and not any(any(c for c in r) for s in sheets for r in s.rows):
@@ -387,7 +387,7 @@ def _read_spreadsheetml(data: bytes) -> list[Sheet]:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise GridError(f"Excel 2003 XML 文件格式错误: {exc}") from exc
-    sheets = []
+    sheets: list[Sheet] = []
     for ws in root.iter(f"{_SS}Worksheet"):
         name = ws.get(f"{_SS}Name") or f"Sheet{len(sheets) + 1}"
         rows: list[list[str]] = []

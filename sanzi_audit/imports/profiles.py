@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -141,7 +142,7 @@ def _parse(text: str, where: str) -> Profile:
     return p
 
 
-def all_profiles(extra_paths: list[Path] = ()) -> list[Profile]:
+def all_profiles(extra_paths: Sequence[Path] = ()) -> list[Profile]:
     """County profiles first (they win ties), then the built-in ones."""
     county = [load_profile(p) for p in extra_paths]
     names = {p.name for p in county}

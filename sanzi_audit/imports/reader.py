@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,9 +118,10 @@ def rel_path(path: Path, root: Path) -> str:
         return path.name
 
 
-def candidate_files(root: Path, settings: ImportSettings, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[Path]]:
+def candidate_files(root: Path, settings: ImportSettings, exclude: Set[Path] = frozenset()) -> tuple[list[Path], list[Path]]:
     """(table files, other files) under root; names starting with . or _ and the ignore globs are left out."""
-    files, other = [], []
+    files: list[Path] = []
+    other: list[Path] = []
     excluded = {p.resolve() for p in exclude}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
@@ -397,7 +399,7 @@ def read_paths(paths: list[Path], root: Path, settings: ImportSettings
     return by_table, reports
 
 
-def read_folder(root: Path, settings: ImportSettings, exclude: set[Path] = frozenset()
+def read_folder(root: Path, settings: ImportSettings, exclude: Set[Path] = frozenset()
                 ) -> tuple[dict[str, list[ImportedPart]], list[FileReport], list[Path]]:
     files, other = candidate_files(root, settings, exclude)
     by_table, reports = read_paths(files, root, settings)

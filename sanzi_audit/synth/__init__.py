@@ -77,8 +77,9 @@ def generate(options: SynthOptions = SynthOptions(), config: Config | None = Non
     if options.hard:
         from .hard import HARD_LOOKALIKES, HARD_RATES, HardInjector
 
-        inj: Injector = HardInjector(books, ids, vendors)
-        inj.villages = villages
+        hard = HardInjector(books, ids, vendors)
+        hard.villages = villages
+        inj: Injector = hard
         rates.update(HARD_RATES)
         lookalikes.update(HARD_LOOKALIKES)
     else:

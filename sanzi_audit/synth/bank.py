@@ -134,16 +134,16 @@ class Statements:
                                              acct, "代发" if "报酬" in str(b["summary"]) else "转账支出", b["summary"]))
                     continue
                 if out:
-                    p = payees[0] if payees else None
-                    name = None if p is None else p["counterparty"]
-                    acct = None if p is None else p["counterparty_account"]
+                    first = payees[0] if payees else None
+                    name = None if first is None else first["counterparty"]
+                    acct = None if first is None else first["counterparty_account"]
                     if not has(acct):
                         acct = self._pseudo(name)
                     made.append(self.row(village, day, out, 0, self._holder(acct, name), acct, "转账支出",
                                          b["summary"]))
-                    if p is not None and len(g) == 2 and g[0]["entry_id"] not in truth_ids \
-                            and has(p["counterparty_id"]) and out >= 800 \
-                            and str(p["account_code"]).startswith(("213", "513")):
+                    if first is not None and len(g) == 2 and g[0]["entry_id"] not in truth_ids \
+                            and has(first["counterparty_id"]) and out >= 800 \
+                            and str(first["account_code"]).startswith(("213", "513")):
                         honest.setdefault(village, []).append(vid)
                     continue
                 payer = [r["counterparty"] for r in rest if has(r["counterparty"])]
@@ -192,7 +192,7 @@ class Statements:
             if i in plan["bank_unbooked_receipt"]:
                 case = self.case("bank_unbooked_receipt")
                 payer = f"{v.name}{rng.choice(['家庭农场', '养殖场', '砂石场'])}"
-                for q in range(int(rng.integers(1, 3))):
+                for _ in range(int(rng.integers(1, 3))):
                     r = self.row(v.code, self._day(), 0, round(float(rng.uniform(5000, 60000)), -2), payer,
                                  self._pseudo(payer), "转账收入", rng.choice(["租金", "承包费", "场地费"]))
                     self.truth.append((case, "bank_unbooked_receipt", "bank", r))

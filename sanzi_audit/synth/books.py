@@ -304,6 +304,7 @@ class Books:
             amount = float(np.clip(np.exp(rng.normal(mu, sigma)), 3000, 900000))
             limit = th.tender_limit_for(cat)
             if amount >= limit:
+                ref: str | None
                 method, ref = "公开招标", f"ZB{self.year}{len(self.contracts):05d}"
             elif amount >= 0.3 * limit:
                 method = str(rng.choice(["询价", "竞争性谈判"]))

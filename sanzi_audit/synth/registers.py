@@ -326,9 +326,9 @@ class Registers:
 
         c = tables["claims"]
         for pid, month in self.drop_dibao_after:
-            c = c[~((c["claimant_id"] == pid) & (c["program"] == DIBAO) & c["pay_date"].map(lambda d: d.month > month))]
+            c = c[~((c["claimant_id"] == pid) & (c["program"] == DIBAO) & c["pay_date"].map(lambda d, m=month: d.month > m))]
         for pid, month, acct in self.replace_card:
-            m = (c["claimant_id"] == pid) & c["pay_date"].map(lambda d: d.month >= month)
+            m = (c["claimant_id"] == pid) & c["pay_date"].map(lambda d, m=month: d.month >= m)
             c.loc[m, "bank_account"] = acct
             self.lookalikes += [("card_replaced_lookalike", c.loc[m, "village_code"].iat[0] if m.any() else "",
                                  "claims", x) for x in c.loc[m, "claim_id"]]

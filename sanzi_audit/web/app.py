@@ -72,6 +72,31 @@ class SearchLimiter:
             return True
 
 
+class PlaceNames:
+    """Village and township names by code (store.places), re-read at most once a minute: auditors read 新塘村, not
+    330599101200. A code without a name shows as itself."""
+
+    def __init__(self, engine, ttl: float = 60.0):
+        self.engine, self.ttl, self._at = engine, ttl, -1e9
+        self._names: dict[str, str] = {}
+
+    def names(self) -> dict[str, str]:
+        now = time.monotonic()
+        if now - self._at > self.ttl:
+            self._names, self._at = store.place_names(self.engine), now
+        return self._names
+
+    def name(self, code) -> str:
+        code = str(code or "")
+        return self.names().get(code) or code
+
+    def label(self, code) -> str:
+        """For the export: 新塘村（330599101200）."""
+        code = str(code or "")
+        n = self.names().get(code)
+        return f"{n}（{code}）" if n else code
+
+
 def create_app(db_url: str | None = None, secret: bytes | None = None, secure_cookie: bool = False,
                searches_per_minute: int = 30) -> FastAPI:
     engine = store.connect(db_url)
@@ -87,6 +112,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     env.filters["money"] = lambda v: f"{(v or 0):,.2f}"
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
     env.globals.update(money_fmt=lambda v: f"{(v or 0):,.0f} 元", count_fmt=lambda v: f"{v or 0} 条")
+    places = PlaceNames(engine)
+    env.globals.update(place=places.name)
 
     def client(request: Request) -> str:
         return request.client.host if request.client else ""
@@ -113,7 +140,8 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
     async def require_post(request: Request):
         user, session = require(request)
         form = await request.form()
-        if not auth.csrf_ok(session, form.get("csrf")):
+        token = form.get("csrf")
+        if not auth.csrf_ok(session, token if isinstance(token, str) else None):
             auth.log(engine, user.username, "csrf", detail=str(request.url.path), client=client(request))
             raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请返回页面刷新后重试")
         return user, session, form
@@ -289,7 +317,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
         auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
                  detail=f"export queue {f.query_string()} rows={len(rows)}",
                  client=client(request))
-        return _xlsx(engine, user, rows, "线索台账.xlsx", titles)
+        return _xlsx(engine, user, rows, "线索台账.xlsx", titles, places)
 
     @app.get("/cases/{case_id}/export.xlsx")
     def export_case(request: Request, case_id: str):
@@ -299,7 +327,7 @@ def create_app(db_url: str | None = None, secret: bytes | None = None, secure_co
             visible_lead(request, user, case_id)  # a case id is its smallest lead id: refuses or 404s properly
         auth.log(engine, user.username, "unmask" if user.can_unmask else "export",
                  detail=f"export case {case_id} rows={len(rows)}", client=client(request))
-        return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx", titles)
+        return _xlsx(engine, user, rows, f"线索台账-{case_id.split(':')[-1]}.xlsx", titles, places)
 
     # ---- accounts (admin) ------------------------------------------------------------------------------
 
@@ -376,14 +404,14 @@ class Throttled(Exception):
     pass
 
 
-def _xlsx(engine, user: User, rows, filename: str, titles: dict[str, str]) -> Response:
+def _xlsx(engine, user: User, rows, filename: str, titles: dict[str, str], places: PlaceNames) -> Response:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = "线索台账"
-    head = ["排名", "线索编号", "案件编号", "检测类型", "村代码", "状态", "分数", "涉及金额(元)", "疑点", "说明", "核查人"]
+    head = ["排名", "线索编号", "案件编号", "检测类型", "乡镇", "村", "状态", "分数", "涉及金额(元)", "疑点", "说明", "核查人"]
     ws.append(head)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -392,14 +420,15 @@ def _xlsx(engine, user: User, rows, filename: str, titles: dict[str, str]) -> Re
     text = (lambda s: s or "") if user.can_unmask else queries.mask_text
     for r in rows:
         ws.append([r["rank"], r["lead_id"], r["case_id"], titles.get(r["detector"], r["detector"]),
-                   r["village_code"], store.STATUS_LABELS.get(r["status"], r["status"]), round(r["score"], 3),
+                   places.label(str(r["village_code"])[:9]), places.label(r["village_code"]),
+                   store.STATUS_LABELS.get(r["status"], r["status"]), round(r["score"], 3),
                    round(r["amount_at_risk"] or 0, 2), text(r["title"]), text(r["explanation"]), r["assignee"]])
     for c in ws[1]:
         c.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJK", (6, 30, 30, 14, 14, 8, 7, 14, 40, 80, 10), strict=True):
+    for col, width in zip("ABCDEFGHIJKL", (6, 30, 30, 14, 22, 24, 8, 7, 14, 40, 80, 10), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
-        row[9].alignment = Alignment(wrap_text=True, vertical="top")
+        row[10].alignment = Alignment(wrap_text=True, vertical="top")
     ev = wb.create_sheet("证据")
     ev.append(["线索编号", "来源表", "记录"])
     for r in rows[:500]:

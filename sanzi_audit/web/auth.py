@@ -215,7 +215,7 @@ def authenticate(engine: sa.Engine, username: str, password: str, client: str = 
     with engine.connect() as conn:
         row = conn.execute(sa.select(store.users).where(store.users.c.username == name)).first()
     real = row is not None and not row.disabled
-    ok = verify_password(password, row.password_hash if real else _dummy_hash())  # same cost either way
+    ok = verify_password(password, row.password_hash if real and row is not None else _dummy_hash())  # same cost either way
     if not allowed:
         log(engine, name, "login_failed", detail="locked", client=client)
         time.sleep(FAIL_DELAY)

@@ -17,6 +17,7 @@ from .. import store
 from ..contract import TABLES
 from ..masking import LONG_NUMBER as _LONG_NUMBER
 from ..masking import SENSITIVE_COLUMNS, mask, mask_text, mask_value  # noqa: F401
+from ..registry import quality_sources
 from .auth import User
 
 L, EV, E = store.leads, store.lead_evidence, store.lead_events
@@ -129,9 +130,9 @@ def _search(conn, user: User, q: str):
 def _where(user: User, f: Filters, conn=None):
     conds = [scope_clause(user)]
     if f.kind == "fraud":
-        conds.append(L.c.detector != "data_quality")
+        conds.append(L.c.detector.not_in(sorted(quality_sources())))
     elif f.kind == "data_quality":
-        conds.append(L.c.detector == "data_quality")
+        conds.append(L.c.detector.in_(sorted(quality_sources())))
     if f.township:
         conds.append(L.c.township_code == f.township)
     if f.village:
@@ -195,7 +196,7 @@ def evidence(engine: sa.Engine, lead_id: str, unmask: bool, user: User | None = 
                 continue
             wh, table = store.WAREHOUSE[t], TABLES[t]
             cols = [c for c in table.column_names if c in wh.c and c != "extra"]
-            rows = []
+            rows: list = []
             for i in range(0, len(ids), 500):
                 rows += conn.execute(sa.select(*[wh.c[c] for c in cols], wh.c.source_file, wh.c.source_sheet,
                                                wh.c.source_row)
@@ -253,7 +254,7 @@ def related(engine: sa.Engine, user: User, lead) -> list[dict]:
 
 def overview(engine: sa.Engine, user: User) -> dict:
     open_ = L.c.status.in_(("new", "in_review"))
-    fraud = L.c.detector != "data_quality"
+    fraud = L.c.detector.not_in(sorted(quality_sources()))
     with engine.connect() as conn:
         by_township = [dict(r) for r in conn.execute(
             sa.select(L.c.township_code, sa.func.count().label("n"), sa.func.sum(L.c.amount_at_risk).label("amount"))
@@ -301,5 +302,5 @@ def export_rows(engine: sa.Engine, user: User, f: Filters | None = None, case_id
             conds.append(L.c.status == f.status)
         if case_id:
             conds.append(L.c.case_id == case_id)
-        return conn.execute(sa.select(L).where(*conds).order_by(L.c.rank.is_(None), L.c.rank, L.c.lead_id)
-                            .limit(limit)).mappings().all()
+        return list(conn.execute(sa.select(L).where(*conds).order_by(L.c.rank.is_(None), L.c.rank, L.c.lead_id)
+                                 .limit(limit)).mappings().all())
