@@ -5,6 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import (
+    Example,
+    bank_payment,
+    bank_row,
+    bank_year,
+    official_row,
+    resident,
+)
 from sanzi_audit.entities import is_org, make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -32,6 +40,22 @@ class BankPayeeMismatch(Detector):
     uses = ("residents", "officials")
     uses_payee = True
     Params = BankPayeeMismatchParams
+
+    examples = (
+        Example("账上付给吴建 2,000元，银行实际转入刘健（村委会主任的配偶）的账户",
+                {"ledger": bank_year()[0] + bank_payment("V1", "2024-04-01", 2000.0, "吴建", pid="330599198001010013"),
+                 "bank": bank_year()[1] + [bank_row("B1", "2024-04-01", out=2000.0, name="刘健", account="6228777")],
+                 "residents": [resident("330599198001010013", "吴建", household_id="H2"),
+                               resident("330599198501010014", "刘健", household_id="H3")],
+                 "officials": [official_row("330599196001010015", "刘大", "村委会主任"),
+                               official_row("330599198501010014", "刘健", None, "330599196001010015", "配偶")]},
+                leads=1),
+        Example("付给王洋，银行转入同户的王建平（家人代收）",
+                {"ledger": bank_year()[0] + bank_payment("V2", "2024-04-02", 1500.0, "王洋", pid="330599195001010011"),
+                 "bank": bank_year()[1] + [bank_row("B2", "2024-04-02", out=1500.0, name="王建平", account="6228778")],
+                 "residents": [resident("330599195001010011", "王洋"), resident("330599194801010012", "王建平")]},
+                leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, bank_row, bank_year
 from sanzi_audit.entities import is_org
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -30,6 +31,21 @@ class BankRoundTrips(Detector):
     requires = ("ledger", "bank")
     uses = ("officials",)
     Params = BankRoundTripParams
+
+    examples = (
+        Example("转给朱强 6.4万元，7 天后原数转回",
+                {"ledger": bank_year()[0],
+                 "bank": bank_year()[1] + [
+                     bank_row("A1", "2024-06-10", out=64000.0, name="朱强", account="6228100", purpose="借款"),
+                     bank_row("A2", "2024-06-17", inn=64000.0, name="朱强", account="6228100", summary="转账收入",
+                              purpose="还款")]}, leads=1),
+        Example("转给钱七的款次日被银行退回（退汇）",
+                {"ledger": bank_year()[0],
+                 "bank": bank_year()[1] + [
+                     bank_row("R1", "2024-07-01", out=9000.0, name="钱七", account="6228101"),
+                     bank_row("R2", "2024-07-02", inn=9000.0, name="钱七", account="6228101", summary="退汇")]},
+                leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         m = data.bank_match

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, bank_row, bank_year
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -29,6 +31,21 @@ class BankUnbooked(Detector):
     requires = ("ledger", "bank")
     uses = ("officials",)
     Params = BankUnbookedParams
+
+    examples = (
+        Example("银行转出 2.6万元 给个人，账上没有这笔",
+                {"ledger": bank_year()[0],
+                 "bank": bank_year()[1] + [bank_row("X1", "2024-05-10", out=26000.0, name="赵六", account="6228009",
+                                                    summary="网银转账", purpose="往来款")]}, leads=1),
+        Example("银行短信服务费、转入本村专户、退汇（账上不必逐笔记）",
+                {"ledger": bank_year()[0],
+                 "bank": bank_year()[1] + [
+                     bank_row("F1", "2024-05-11", out=20.0, summary="短信服务费"),
+                     bank_row("O1", "2024-07-01", out=50000.0, name="新塘村股份经济合作社", account="202101200000000002"),
+                     bank_row("T1", "2024-08-01", out=900.0, name="钱七", account="6228010"),
+                     bank_row("T2", "2024-08-02", inn=900.0, name="钱七", account="6228010", summary="退汇",
+                              purpose="户名不符")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         m = data.bank_match

@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan
+from sanzi_audit.detectors.examples import Example, pay
 
 FIRST = np.log10(1 + 1 / np.arange(1, 10))          # P(first digit = d), d = 1..9
 FIRST_TWO = np.log10(1 + 1 / np.arange(10, 100))    # P(first two digits = dd), dd = 10..99
@@ -22,6 +23,12 @@ FIRST_TWO = np.log10(1 + 1 / np.arange(10, 100))    # P(first two digits = dd), 
 def expected_mad(p: np.ndarray, n: int) -> float:
     """E[MAD] of a conforming sample of size n: mean over digits of E|p̂ − p| ≈ √(2/π)·√(p(1−p)/n)."""
     return float(np.mean(np.sqrt(2 / np.pi) * np.sqrt(p * (1 - p) / n)))
+
+
+def _amounts(amounts: list[float], handler: str = "张会计") -> list[dict]:
+    """Example payments of one handler over 2024."""
+    return [pay(f"e{i}", f"2024-{i % 12 + 1:02d}-{i % 27 + 1:02d}", float(a), f"收款人{i % 50}", "513001",
+                handler=handler) for i, a in enumerate(amounts)]
 
 
 class BenfordParams(Params):
@@ -55,6 +62,13 @@ class Benford(Detector):
     requires = ("ledger",)
     joins_cases = False  # a handler's year of payments: the evidence is a sample, not one matter
     Params = BenfordParams
+
+    examples = (
+        Example("一个村 600 笔付款的首位数字集中在 5–8（编造的金额）",
+                {"ledger": _amounts([500 + (i * 37) % 400 + (i % 9) * 0.11 for i in range(600)])}, leads=1),
+        Example("1,500 笔付款的首位数字符合本福特定律",
+                {"ledger": _amounts([round(100 * 100 ** ((i + 0.5) / 1500), 2) for i in range(1500)])}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

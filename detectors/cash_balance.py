@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, book, cash_voucher
 
 
 class CashBalanceParams(Params):
@@ -31,6 +32,16 @@ class CashBalance(Detector):
         "outflow that brought it down. Basis: 现金管理 rules; DOMAIN's 库存现金限额 about 5000元.")
     requires = ("ledger",)
     Params = CashBalanceParams
+
+    examples = (
+        Example("提取 3万元 现金，两个月后才存回 2.5万元（库存现金限额 5,000元）",
+                {"ledger": book(cash_voucher("2024-0001", "2024-03-01", "withdraw", 30000),
+                                cash_voucher("2024-0002", "2024-03-05", "pay", 800),
+                                cash_voucher("2024-0003", "2024-05-01", "deposit", 25000))}, leads=1),
+        Example("超过限额一天，次日存入银行",
+                {"ledger": book(cash_voucher("2024-0001", "2024-03-01", "receive", 9000),
+                                cash_voucher("2024-0002", "2024-03-02", "deposit", 9000))}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         cash = data.cash

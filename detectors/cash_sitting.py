@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, book, cash_voucher
 
 
 class CashSittingParams(Params):
@@ -35,6 +36,21 @@ class CashSitting(Detector):
         "the cash payments in the window reach min_spent_share of the receipt. Basis: 现金管理 rules forbid 坐支.")
     requires = ("ledger",)
     Params = CashSittingParams
+
+    examples = (
+        Example("收现金租金 2万元，当天和次日直接付劳务费 5,500元，余款 20 天后才存银行（坐收坐支）",
+                {"ledger": book(cash_voucher("2024-0001", "2024-04-01", "receive", 20000),
+                                cash_voucher("2024-0002", "2024-04-01", "pay", 2500),
+                                cash_voucher("2024-0003", "2024-04-02", "pay", 3000),
+                                cash_voucher("2024-0004", "2024-04-20", "deposit", 14500))}, leads=1),
+        Example("收到的现金当天全额存入银行",
+                {"ledger": book(cash_voucher("2024-0001", "2024-04-01", "receive", 20000),
+                                cash_voucher("2024-0002", "2024-04-01", "pay", 500),
+                                cash_voucher("2024-0003", "2024-04-01", "deposit", 20000))}, leads=0),
+        Example("从银行提取备用金再支出（不是收入）",
+                {"ledger": book(cash_voucher("2024-0001", "2024-04-01", "withdraw", 3000),
+                                cash_voucher("2024-0002", "2024-04-02", "pay", 2500))}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

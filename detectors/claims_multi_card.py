@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -23,6 +25,18 @@ class ClaimsMultiCard(Detector):
         "one's first) is no lead.")
     requires = ("claims",)
     Params = MultiCardParams
+
+    examples = (
+        Example("同一人全年养老金和高龄津贴发到两张不同的卡",
+                {"claims": [claim(f"P{m}", "330599197001010011", "某人", f"2024-{m:02d}-15", 260.0, "城乡居民基础养老金",
+                                  period=f"2024-{m:02d}", bank_account="6228001") for m in range(1, 13)]
+                 + [claim(f"G{m}", "330599197001010011", "某人", f"2024-{m:02d}-15", 100.0, "高龄津贴",
+                          period=f"2024-{m:02d}", bank_account="6228999") for m in range(1, 13)]}, leads=1),
+        Example("年中换卡：上半年一张卡，下半年另一张",
+                {"claims": [claim(f"Q{m}", "330599197101010022", "某人", f"2024-{m:02d}-15", 260.0, "城乡居民基础养老金",
+                                  period=f"2024-{m:02d}", bank_account="6228002" if m < 7 else "6228003")
+                            for m in range(1, 13)]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]

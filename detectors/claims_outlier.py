@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, claim, resident
 
 FEATURES = {  # column → how an auditor reads it
     "amount_ratio": "发放金额与本村同项目中位数之比（对数）",
@@ -18,6 +19,24 @@ FEATURES = {  # column → how an auditor reads it
     "repeat": "同一人同项目同期间的其他发放笔数",
     "account_share": "同一账户收款的其他人数",
 }
+
+
+def _area(i: int) -> float:
+    return round(3 + 5 * ((i * 0.618034) % 1), 2)
+
+
+def _roster(n: int) -> list[dict]:
+    return [resident(f"P{i:04d}", f"人{i}", contracted_area=_area(i)) for i in range(n)]
+
+
+def _roll(n: int, outlier: int | None = None) -> list[dict]:
+    """``n`` example 耕地地力保护补贴 claims at 115–125元/亩 of the roster's area; ``outlier`` claims 30 亩."""
+    out = []
+    for i in range(n):
+        area = 30.0 if i == outlier else _area(i)
+        out.append(claim(f"C{i}", f"P{i:04d}", f"人{i}", "2024-04-01", round(area * (115 + 10 * ((i * 0.414214) % 1)), 2),
+                         period="2024", quantity=area, bank_account=f"62{i:08d}"))
+    return out
 
 
 class ClaimsOutlierParams(Params):
@@ -41,6 +60,13 @@ class ClaimsOutlier(Detector):
     requires = ("claims",)
     uses = ("residents",)
     Params = ClaimsOutlierParams
+
+    examples = (
+        Example("400 笔耕地地力保护补贴中，一人按 30 亩领取（名册承包 5 亩左右）",
+                {"claims": _roll(400, outlier=7), "residents": _roster(400)}, leads=1, params={"contamination": 0.0025}),
+        Example("只有 50 笔补贴：样本太少，模型不作判断",
+                {"claims": _roll(50), "residents": _roster(50)}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         claims = data["claims"]

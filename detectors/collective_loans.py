@@ -5,9 +5,18 @@ from __future__ import annotations
 from pydantic import Field
 
 from sanzi_audit import chart
+from sanzi_audit.detectors.examples import Example, V
 from sanzi_audit.entities import is_org, voucher_lines
 
 from .base import Detector, DetectorInput, Lead, Params, mentions, wan, ymd
+
+
+def _loan(no: str, date: str, account: str, amount: float, who: str, summary: str, paid_by: str = "102001") -> list:
+    """An example voucher lending ``amount`` to ``who`` (receivable debit, bank or cash credit)."""
+    return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date, account_code=account,
+                 debit=amount, credit=0.0, counterparty=who, summary=summary, handler="李会计"),
+            dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date, account_code=paid_by,
+                 debit=0.0, credit=amount, summary=summary, handler="李会计")]
 
 
 class LoanParams(Params):
@@ -32,6 +41,14 @@ class CollectiveLoans(Detector):
     requires = ("ledger",)
     uses = ("officials",)
     Params = LoanParams
+
+    examples = (
+        Example("集体资金 3万元 借给村民王五个人",
+                {"ledger": _loan("L1", "2024-03-01", "112001", 30000.0, "王五", "借给王五个人借款")}, leads=1),
+        Example("会计借支差旅费 5,000元（备用金）",
+                {"ledger": _loan("L2", "2024-03-02", "113001", 5000.0, "李会计", "李会计借支差旅费", paid_by="101001")},
+                leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, contract, pay
 
 
 class OverpaymentParams(Params):
@@ -31,6 +32,17 @@ class ContractOverpayment(Detector):
     uses_payee = True
     uses = ()
     Params = OverpaymentParams
+
+    examples = (
+        Example("10万元合同付了 12万元",
+                {"contracts": [contract("HT1", "2024-02-01", 100000, "某建筑公司")],
+                 "ledger": [pay(f"p{i}", f"2024-0{i + 3}-01", a, "某建筑公司", "153001", contract_no="HT1")
+                            for i, a in enumerate([30000, 70000, 20000])]}, leads=1),
+        Example("多付 3%，在结算容差以内",
+                {"contracts": [contract("HT1", "2024-02-01", 100000, "某建筑公司")],
+                 "ledger": [pay(f"p{i}", f"2024-0{i + 3}-01", a, "某建筑公司", "153001", contract_no="HT1")
+                            for i, a in enumerate([30000, 73000])]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, contract, pay
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -24,6 +26,17 @@ class ContractSignedLate(Detector):
         "补做会议记录).")
     requires = ("ledger", "contracts")
     Params = SignedLateParams
+
+    examples = (
+        Example("工程款 4月20日 预付，合同 6月1日 才签（签订前 42 天付款）",
+                {"contracts": [contract("HT1", "2024-06-01", 50000, "演示县甲建筑有限公司")],
+                 "ledger": [pay("P1", "2024-04-20", 20000.0, "演示县甲建筑有限公司", "153003", contract_no="HT1",
+                                summary="预付款")]}, leads=1),
+        Example("签约前 3 天付预付款",
+                {"contracts": [contract("HT2", "2024-06-01", 40000, "演示县乙建筑有限公司", title="4组排水沟修建工程")],
+                 "ledger": [pay("P2", "2024-05-29", 12000.0, "演示县乙建筑有限公司", "153003", contract_no="HT2",
+                                summary="预付款")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, V, contract
 from sanzi_audit.entities import work_of
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -31,6 +32,19 @@ class DecisionMissing(Detector):
     requires = ("contracts", "decisions")
     uses = ("ledger",)
     Params = DecisionParams
+
+    examples = (
+        Example("12万元 工程合同，没有任何村民代表会议决议",
+                {"contracts": [contract("HT3", "2024-05-01", 120000, "演示县甲建筑有限公司", title="5组文化礼堂修缮工程",
+                                        method="公开招标")],
+                 "decisions": [], "ledger": []}, leads=1),
+        Example("15万元 工程合同，签约前已有决议（预算 16万元）",
+                {"contracts": [contract("HT1", "2024-05-01", 150000, "演示县甲建筑有限公司", decision_ref="ZB1",
+                                        method="公开招标")],
+                 "decisions": [dict(decision_id="ZB1", village_code=V, meeting_date="2024-04-10",
+                                    subject="关于3组道路硬化工程的决议", amount=160000, result="通过")],
+                 "ledger": []}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c, d = data["contracts"], data["decisions"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sanzi_audit.detectors.examples import Example, claim
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 from .program_rules import programs_of
 
@@ -17,6 +19,19 @@ class ExclusivePrograms(Detector):
         "Basis: 济南 违规享受多种救助筛查模型; 民政 rules on 低保 and 特困 being exclusive.")
     requires = ("claims",)
     Params = Params
+
+    examples = (
+        Example("同一人 3月 同时领低保和特困供养（二者不得兼得）",
+                {"claims": [claim("A1", "330599197001010011", "某人", "2024-03-15", 780.0, "最低生活保障金",
+                                  period="2024-03"),
+                            claim("A2", "330599197001010011", "某人", "2024-03-15", 1050.0, "特困人员救助供养金",
+                                  period="2024-03")]}, leads=1),
+        Example("5月领低保，6月转为特困供养（前后衔接）",
+                {"claims": [claim("B1", "330599197101010022", "某人", "2024-05-15", 780.0, "最低生活保障金",
+                                  period="2024-05"),
+                            claim("B2", "330599197101010022", "某人", "2024-06-15", 1050.0, "特困人员救助供养金",
+                                  period="2024-06")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]

@@ -17,6 +17,7 @@ from pydantic import Field
 from scipy.stats import binom
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 from sanzi_audit.workdays import day_kind
 
 
@@ -52,6 +53,15 @@ class HolidayPostings(Detector):
     requires = ("ledger",)
     uses = ()
     Params = HolidayParams
+
+    examples = (
+        Example("国庆假期内付款 3 笔",
+                {"ledger": [pay(f"e{i}", d, 1000, "某商店", "513001", handler="张会计")
+                            for i, d in enumerate(["2024-10-01", "2024-10-03", "2024-10-05"])]}, leads=1),
+        Example("3 笔都在调休上班的星期日（法定工作日）",
+                {"ledger": [pay(f"e{i}", d, 1000, "某商店", "513001", handler="张会计")
+                            for i, d in enumerate(["2024-02-04", "2024-04-07", "2024-09-29"])]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments

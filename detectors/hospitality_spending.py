@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 
 KEYWORDS = ["招待", "宴请", "接待", "餐费", "就餐", "烟酒", "香烟", "白酒", "礼品", "购物卡", "超市卡", "土特产", "旅游"]
 
@@ -33,6 +34,13 @@ class HospitalitySpending(Detector):
     requires = ("ledger",)
     uses = ()
     Params = HospitalityParams
+
+    examples = (
+        Example("“接待上级检查工作餐费”记入办公费",
+                {"ledger": [pay("e1", "2024-03-01", 1200, "某饭店", "513001", summary="接待上级检查工作餐费")]}, leads=1),
+        Example("老年食堂购买米面油",
+                {"ledger": [pay("e1", "2024-03-01", 1200, "某粮油店", "513001", summary="老年食堂购买米面油")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

@@ -12,6 +12,15 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import V2, Example, V, contract
+
+
+def _lease(no: str, rent_per_mu: float, village: str = V, qty: float = 20.0, years: int = 3,
+           title: str = "东岸鱼塘承包") -> dict:
+    """An example pond lease at ``rent_per_mu`` 元 per 亩 and year."""
+    return contract(no, "2024-03-01", rent_per_mu * qty * years, "王五", title=title, category="资源发包",
+                    village_code=village, vendor_id="330599198001010011", method="公开竞价", quantity=qty, unit="亩",
+                    term_years=years)
 
 
 class LeaseRentParams(Params):
@@ -40,6 +49,15 @@ class LeaseRents(Detector):
     requires = ("contracts",)
     uses = ("officials", "ledger")
     Params = LeaseRentParams
+
+    examples = (
+        Example("鱼塘每亩年租 240元，本乡镇同类鱼塘 850–1,100元",
+                {"contracts": [_lease(f"M{i}", r, V if i % 2 else V2) for i, r in enumerate([850, 900, 950, 1000, 1100])]
+                 + [_lease("X", 240)]}, leads=1),
+        Example("鱼塘每亩年租 700元：在行情低端，但不算异常",
+                {"contracts": [_lease(f"M{i}", r, V if i % 2 else V2) for i, r in enumerate([850, 900, 950, 1000, 1100])]
+                 + [_lease("X", 700)]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

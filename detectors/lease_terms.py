@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, lease
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 
@@ -28,6 +30,14 @@ class LeaseTerms(Detector):
         "for a generation and are a common 三资 清理 finding.")
     requires = ("contracts",)
     Params = LeaseTermParams
+
+    examples = (
+        Example("厂房租期 30 年（超过民法典规定的 20 年上限）",
+                {"contracts": [lease("L1", "2022-03-01", 30, 20000)]}, leads=1),
+        Example("荒山承包 40 年（荒山可达 50 年）；厂房租期 20 年",
+                {"contracts": [lease("L2", "2021-04-01", 40, 3000, title="后山荒山承包"),
+                               lease("L3", "2024-01-01", 20, 8000)]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["contracts"]

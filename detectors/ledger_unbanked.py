@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, bank_payment, bank_row, bank_year
 from sanzi_audit.entities import voucher_lines
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -30,6 +31,16 @@ class LedgerUnbanked(Detector):
         "be reconciled every month.")
     requires = ("ledger", "bank")
     Params = LedgerUnbankedParams
+
+    examples = (
+        Example("账上 6月18日 从银行付给孙小红 2,400元，银行流水里没有这笔",
+                {"ledger": bank_year()[0] + bank_payment("V5", "2024-06-18", 2400.0, "孙小红", pid="330599198001010011"),
+                 "bank": bank_year()[1]}, leads=1),
+        Example("账上晚 3 天记了银行付款（银行 3月5日，账 3月8日）",
+                {"ledger": bank_year()[0] + bank_payment("V1", "2024-03-08", 1200.0, "张三"),
+                 "bank": bank_year()[1] + [bank_row("B1", "2024-03-05", out=1200.0, name="张三", account="6228001")]},
+                leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         m = data.bank_match

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 
 
 class NearLimitParams(Params):
@@ -39,6 +40,18 @@ class NearLimitAmounts(Detector):
     uses_payee = True
     uses = ()
     Params = NearLimitParams
+
+    examples = (
+        Example("同一经办人 5 天内向同一商店现金支付 5 笔，每笔 950–999元（现金限额 1,000元）",
+                {"ledger": [pay(f"e{i}", f"2024-03-{i + 1:02d}", a, "某商店", "513001", settlement="现金",
+                                handler="张会计") for i, a in enumerate([950, 960, 980, 990, 999])]}, leads=1),
+        Example("同样金额但转账支付（现金限额不适用）",
+                {"ledger": [pay(f"e{i}", f"2024-03-{i + 1:02d}", a, "某商店", "513001", settlement="转账",
+                                handler="张会计") for i, a in enumerate([950, 960, 980, 990, 999])]}, leads=0),
+        Example("现金支付多数远低于限额",
+                {"ledger": [pay(f"e{i}", f"2024-03-{i + 1:02d}", a, "某商店", "513001", settlement="现金",
+                                handler="张会计") for i, a in enumerate([420, 950, 600, 980, 300, 990])]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         pay = data.payments

@@ -10,6 +10,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan
+from sanzi_audit.detectors.examples import Example, claim, official_row
+
+
+def _gd(cid: str, pid: str, area: float) -> dict:
+    """An example 耕地地力保护补贴 claim for ``area`` 亩 at 110元/亩."""
+    return claim(cid, pid, cid, "2024-05-20", round(area * 110, 2), "耕地地力保护补贴", period="2024", quantity=area,
+                 bank_account="62")
 
 
 class OfficialClaimsParams(Params):
@@ -32,6 +39,17 @@ class OfficialClaims(Detector):
         "peer_quantile. Basis: DOMAIN's 优亲厚友 cases, areas over-reported mostly for cadres.")
     requires = ("claims", "officials")
     Params = OfficialClaimsParams
+
+    examples = (
+        Example("党支部书记按 12 亩领耕地地力保护补贴，本村 30 户在 2–4.75 亩",
+                {"claims": [_gd(f"p{i}", f"3305991960010100{i:02d}", 2.0 + 0.25 * (i % 12)) for i in range(30)]
+                 + [_gd("c", "330599197001010022", 12.0)],
+                 "officials": [official_row("330599197001010022", "李书记")]}, leads=1),
+        Example("书记按 4 亩领取，与村民相当",
+                {"claims": [_gd(f"p{i}", f"3305991960010100{i:02d}", 2.0 + 0.25 * (i % 12)) for i in range(30)]
+                 + [_gd("c", "330599197001010022", 4.0)],
+                 "officials": [official_row("330599197001010022", "李书记")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

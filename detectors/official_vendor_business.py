@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, contract, official_row
 from sanzi_audit.entities import make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
@@ -30,6 +31,25 @@ class OfficialVendorBusiness(Detector):
     uses = ("ledger", "contracts", "businesses")
     uses_payee = True
     Params = OfficialVendorParams
+
+    examples = (
+        Example("承包方公司的股东是村委会主任的配偶（签约时在任股东）",
+                {"contracts": [contract("HT1", "2024-03-01", 80000, "演示县甲建筑有限公司", vendor_id="91330599MA2B00001X")],
+                 "business_people": [dict(link_id="L1", uscc="91330599MA2B00001X", person_id="330599196201010026",
+                                          name="王芳", role="股东", start_date="2022-01-01")],
+                 "businesses": [dict(uscc="91330599MA2B00001X", name="演示县甲建筑有限公司")],
+                 "officials": [official_row("330599196001010015", "刘大", "村委会主任"),
+                               official_row("330599196201010026", "王芳", None, "330599196001010015", "配偶")]},
+                leads=1),
+        Example("干部之子签约前已不再担任该公司法定代表人",
+                {"contracts": [contract("HT2", "2024-05-01", 60000, "演示县乙建筑有限公司", vendor_id="91330599MA2B00002Y")],
+                 "business_people": [dict(link_id="L2", uscc="91330599MA2B00002Y", person_id="330599198801010037",
+                                          name="赵小", role="法定代表人", start_date="2019-01-01", end_date="2023-12-31")],
+                 "businesses": [dict(uscc="91330599MA2B00002Y", name="演示县乙建筑有限公司")],
+                 "officials": [official_row("330599195501010048", "赵老", "村委会委员"),
+                               official_row("330599198801010037", "赵小", None, "330599195501010048", "子女")]},
+                leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         bp = data["business_people"]

@@ -6,6 +6,8 @@ import pandas as pd
 from pydantic import Field
 from pypinyin import lazy_pinyin
 
+from sanzi_audit.detectors.examples import Example, pay
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 
@@ -29,6 +31,20 @@ class PayeeAliases(Detector):
     uses_payee = True
     uses = ("contracts", "claims")
     Params = AliasParams
+
+    examples = (
+        Example("“王伟”“王玮”两个同音名字收款到同一账户",
+                {"ledger": [pay("a", "2024-03-01", 1500, "王伟", "213001", counterparty_account="A1"),
+                            pay("b", "2024-03-09", 1600, "王玮", "213001", counterparty_account="A1")]}, leads=1),
+        Example("夫妻共用一个账户（名字不相近）",
+                {"ledger": [pay("a", "2024-03-01", 1500, "王伟", "213001", counterparty_account="A1"),
+                            pay("b", "2024-03-09", 1600, "李秀英", "213001", counterparty_account="A1")]}, leads=0),
+        Example("公司名称的“有限公司/有限责任公司”写法不同",
+                {"ledger": [pay("a", "2024-03-01", 4800, "演示县兴湾建材有限公司", "121001",
+                                counterparty_id="91330599AAAAAAAAA1"),
+                            pay("b", "2024-05-01", 4800, "兴湾建材有限责任公司", "121001",
+                                counterparty_id="91330599AAAAAAAAA1")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         k = data.entities.keys

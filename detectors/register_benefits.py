@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim, resident
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 from .program_rules import held_on, programs_of
 
@@ -32,6 +34,25 @@ class RegisterBenefits(Detector):
     requires = ("claims",)
     uses = ("residents", "public_employees", "vehicles", "properties", "businesses", "business_people")
     Params = RegisterBenefitsParams
+
+    examples = (
+        Example("低保户的妻子名下有一辆 12万元 的小轿车",
+                {"claims": [claim("C1", "330599197001010011", "张三", "2024-03-15", 780.0, "最低生活保障金",
+                                  period="2024-03")],
+                 "residents": [resident("330599197001010011", "张三"), resident("330599197201010022", "李四")],
+                 "vehicles": [dict(plate_no="浙J10001", owner_id="330599197201010022", owner_name="李四",
+                                   vehicle_type="小型轿车", value=120000, reg_date="2020-01-01")]}, leads=1),
+        Example("低保户名下只有三轮农用车、一处自住房，曾任教师已于 2022 年离职",
+                {"claims": [claim("C2", "330599197301010033", "王五", "2024-03-15", 780.0, "最低生活保障金",
+                                  period="2024-03")],
+                 "residents": [resident("330599197301010033", "王五", household_id="H2")],
+                 "vehicles": [dict(plate_no="浙J10002", owner_id="330599197301010033", owner_name="王五",
+                                   vehicle_type="三轮农用车", value=8000, reg_date="2020-01-01")],
+                 "public_employees": [dict(person_id="330599197301010033", name="王五", employer="演示县第一中学",
+                                           start_date="2008-09-01", end_date="2022-07-31")],
+                 "properties": [dict(property_id="P1", owner_id="330599197301010033", address="本村",
+                                     reg_date="2020-01-01")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         regs = [t for t in ("public_employees", "vehicles", "properties", "business_people") if data.has(t)]

@@ -12,6 +12,13 @@ from pydantic import Field
 from scipy.stats import binom
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, mentions, wan
+from sanzi_audit.detectors.examples import Example, pay
+
+
+def _pay_sheet(amounts: list[float], handler: str) -> list[dict]:
+    """Example 误工补贴 payments by one handler, spread over a year."""
+    return [pay(f"{handler}{i}", f"2024-{i % 12 + 1:02d}-{i % 27 + 1:02d}", float(a), f"村民{i % 40}", "513004",
+                summary="支付误工补贴", handler=handler) for i, a in enumerate(amounts)]
 
 
 class RoundParams(Params):
@@ -36,6 +43,16 @@ class RoundAmounts(Detector):
         "probability is below max_p. Basis: DOMAIN's red flags (round amounts); invented claims are often round.")
     requires = ("ledger",)
     Params = RoundParams
+
+    examples = (
+        Example("一名经办人 12 笔付款全是整千元，全县其他付款几乎没有整数",
+                {"ledger": _pay_sheet([1000 + 37 * i + (i % 7) * 0.5 for i in range(400)], "张会计")
+                 + _pay_sheet([1000, 2000, 3000, 5000, 8000, 2000, 3000, 4000, 6000, 1000, 2000, 7000], "李副主任")},
+                leads=1),
+        Example("一名经办人 6 笔中只有 2 笔整千元",
+                {"ledger": _pay_sheet([1000 + 37 * i + (i % 7) * 0.5 for i in range(400)], "张会计")
+                 + _pay_sheet([2000, 3000, 1234.5, 2876, 4411, 1999], "李副主任")}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, claim, official_row
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 from .program_rules import in_office, programs_of
+
+_OFFICIALS = [  # a chairman in office and his wife; a member out of office since mid-2023 and his son
+    official_row("330599196001010015", "刘大", "村委会主任", term_start="2021-01-01", term_end="2026-01-01"),
+    official_row("330599196201010026", "王芳", None, "330599196001010015", "配偶"),
+    official_row("330599195501010048", "赵老", "村委会委员", term_start="2015-01-01", term_end="2023-06-30"),
+    official_row("330599198801010037", "赵小", None, "330599195501010048", "子女")]
 
 
 class SelectiveOfficialParams(Params):
@@ -26,6 +34,19 @@ class SelectiveOfficialClaims(Detector):
         "before or after the cadre's term are left out.")
     requires = ("claims", "officials")
     Params = SelectiveOfficialParams
+
+    examples = (
+        Example("村委会主任在任期间，其配偶领取农村低保金（选择性救助）",
+                {"claims": [claim("C1", "330599196201010026", "王芳", "2024-03-15", 300.0, "2024年农村低保金",
+                                  period="2024-03")],
+                 "officials": _OFFICIALS}, leads=1),
+        Example("配偶领取城乡居民基础养老金（普惠性，人人可领）；卸任干部的儿子领低保",
+                {"claims": [claim("C2", "330599196201010026", "王芳", "2024-03-15", 200.0, "城乡居民基础养老金",
+                                  period="2024-03"),
+                            claim("C3", "330599198801010037", "赵小", "2024-03-15", 780.0, "最低生活保障金",
+                                  period="2024-03")],
+                 "officials": _OFFICIALS}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         c = data["claims"]

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, V
+
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 _ROLES = ("receivable", "internal", "payable")
+
+
+def _line(eid: str, date: str, account: str, debit: float, credit: float, who: str) -> dict:
+    return dict(entry_id=eid, village_code=V, voucher_no=eid, line_no="1", entry_date=date, account_code=account,
+                debit=debit, credit=credit, counterparty=who, summary="往来")
 
 
 class StaleBalanceParams(Params):
@@ -29,6 +36,16 @@ class StaleBalances(Detector):
         "entries before the first loaded year are not seen: the rule needs the years loaded.")
     requires = ("ledger",)
     Params = StaleBalanceParams
+
+    examples = (
+        Example("2021 年借给王五 3万元，之后三年多没有任何变动",
+                {"ledger": [_line("A1", "2021-03-01", "112001", 30000.0, 0.0, "王五"),
+                            _line("Z1", "2024-12-31", "513001", 100.0, 0.0, "演示县某商店")]}, leads=1),
+        Example("2021 年借出，2022 年已还清",
+                {"ledger": [_line("B1", "2021-03-01", "112001", 20000.0, 0.0, "赵六"),
+                            _line("B2", "2022-01-10", "112001", 0.0, 20000.0, "赵六"),
+                            _line("Z1", "2024-12-31", "513001", 100.0, 0.0, "演示县某商店")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         led = data["ledger"]

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from sanzi_audit.chart import TENDER_CATEGORY as CATEGORY_BY_ROLE  # works, goods and services by account role
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 
 
 def _limit_for(thresholds, category: str) -> float:
@@ -36,6 +37,14 @@ class UncontractedPayments(Detector):
         "contract, a resolution and a tender above the limit; DOMAIN's contract-lifecycle red flags.")
     requires = ("ledger",)
     Params = UncontractedParams
+
+    examples = (
+        Example("工程款 15万元（超过 10万元 工程招标限额），没有合同编号",
+                {"ledger": [pay("a", "2024-03-01", 150000, "某建设公司", "153001")]}, leads=1),
+        Example("同样 15万元，凭证写明合同编号；另一笔 9万元 在限额以下",
+                {"ledger": [pay("b", "2024-03-02", 150000, "某建设公司", "153001", contract_no="HT1"),
+                            pay("e", "2024-03-05", 90000, "某建设公司", "153001")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

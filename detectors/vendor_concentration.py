@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, contract
+
 from .base import Detector, DetectorInput, Lead, Params, wan
 
 
@@ -25,6 +27,18 @@ class VendorConcentration(Detector):
     requires = ("contracts",)
     uses_payee = True
     Params = ConcentrationParams
+
+    examples = (
+        Example("本村 6 份未招标工程中 4 份、约 60% 的金额给了同一家公司",
+                {"contracts": [contract(f"A{i}", f"2024-0{i + 1}-01", 60000, "演示县福桃装饰工程有限公司",
+                                        title=f"{i + 1}组道路修补", method="询价") for i in range(4)]
+                 + [contract(f"B{i}", f"2024-0{i + 5}-01", 80000, f"演示县{n}建筑有限公司", title=f"{i + 5}组排水沟",
+                             method="询价") for i, n in enumerate(["甲", "乙"])]}, leads=1),
+        Example("4 家公司各承接一到两份，没有一家过半",
+                {"contracts": [contract(f"C{i}", f"2024-0{i + 1}-01", 60000, f"演示县{n}建筑有限公司",
+                                        title=f"{i + 1}组道路修补", method="询价")
+                               for i, n in enumerate(["甲", "乙", "丙", "丁", "甲", "乙"])]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         p = self.params

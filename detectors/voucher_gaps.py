@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from sanzi_audit.detectors.examples import Example, pay
+
 from .base import Detector, DetectorInput, Lead, Params, ymd
 
 
@@ -24,6 +26,19 @@ class VoucherGaps(Detector):
         "断号 as a sign of removed or hidden entries; platforms number vouchers consecutively.")
     requires = ("ledger",)
     Params = GapParams
+
+    examples = (
+        Example("2024-0001、2024-0002 之后是 2024-0004：缺 2024-0003 号凭证",
+                {"ledger": [pay(f"e{n}", f"2024-03-{i + 1:02d}", 10, None, "513001", voucher=n)
+                            for i, n in enumerate(["2024-0001", "2024-0002", "2024-0004"])]}, leads=1),
+        Example("编号连续",
+                {"ledger": [pay(f"e{n}", f"2024-03-{i + 1:02d}", 10, None, "513001", voucher=n)
+                            for i, n in enumerate(["2024-0001", "2024-0002", "2024-0003"])]}, leads=0),
+        Example("每年重新编号（2023-0120 之后是 2024-0001）",
+                {"ledger": [pay("e1", "2023-12-20", 10, None, "513001", voucher="2023-0120"),
+                            pay("e2", "2024-01-03", 10, None, "513001", voucher="2024-0001"),
+                            pay("e3", "2024-01-04", 10, None, "513001", voucher="2024-0002")]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         # one row per voucher (its first line in ledger order is the evidence)

@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from sanzi_audit.detectors.base import Detector, DetectorInput, Lead, Params, wan, ymd
+from sanzi_audit.detectors.examples import Example, pay
 
 
 class VoucherOrderParams(Params):
@@ -30,6 +31,17 @@ class VoucherOrder(Detector):
     requires = ("ledger",)
     uses = ()
     Params = VoucherOrderParams
+
+    examples = (
+        Example("6月编号的凭证之间夹着一张 4月15日 的凭证（事后补记、倒签日期）",
+                {"ledger": [pay(f"e{n}", d, 100, None, "513001", voucher=n)
+                            for n, d in (("2024-0001", "2024-05-02"), ("2024-0002", "2024-06-10"),
+                                         ("2024-0003", "2024-04-15"), ("2024-0004", "2024-06-12"))]}, leads=1),
+        Example("前后差几天（月底集中记账）",
+                {"ledger": [pay(f"e{n}", d, 100, None, "513001", voucher=n)
+                            for n, d in (("2024-0001", "2024-03-10"), ("2024-0002", "2024-03-04"),
+                                         ("2024-0003", "2024-03-12"))]}, leads=0),
+    )
 
     def detect(self, data: DetectorInput) -> list[Lead]:
         if data["ledger"].empty:

@@ -114,7 +114,7 @@ def test_auditor_morning(page, site, tmp_path):
     path = tmp_path / "export.xlsx"
     dl.value.save_as(path)
     ws = load_workbook(path)["线索台账"]
-    assert ws.max_row > 1 and ws.cell(1, 9).value == "疑点"
+    assert ws.max_row > 1 and ws.cell(1, 10).value == "疑点" and ws.cell(1, 6).value == "村"
 
     # a lead of a village outside the user's scope is refused
     with engine.connect() as c:

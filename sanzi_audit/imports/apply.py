@@ -318,7 +318,7 @@ def extra_json(other: pd.DataFrame, more: dict[str, pd.Series] | None, index: pd
         enc = enc.str.replace(r"[\x00-\x1f]", " ", regex=True)
         item = json.dumps(str(c), ensure_ascii=False) + ': "' + enc + '"'
         body = body.where(~present, body.where(body == "", body + ", ") + item)
-    out = ("{" + body.astype(object) + "}").to_numpy(dtype=object)
+    out = np.array("{" + body.astype(object) + "}", dtype=object)  # a copy: pandas' arrays are read-only views
     out[body.to_numpy() == ""] = None
     return out
 
