@@ -84,7 +84,6 @@ def stages(villages: int, seed: int, work: Path) -> dict:
     validated = pipeline.validate_all(ex, cfg)
     stage("validate", sum(v.rows_read for v in validated.values()), t)
     del ex
-    pipeline.release_memory()  # as the flow does
     t = time.perf_counter()
     data = pipeline.detector_input(engine, validated, run_id, cfg, url=db)
     leads, reports = pipeline.detect(data, cfg)

@@ -79,15 +79,6 @@ class DetectorInput:
         # tonight's failing ``warning`` expectations marked lead (pipeline.warnings_view; columns WARNING_COLUMNS)
         self.warnings = warnings
 
-    def release(self) -> None:
-        """Let go of the tables and the shared views in place, once detection and the snapshot are done (Prefect
-        keeps task parameters until the flow ends, so dropping the flow's own reference frees nothing)."""
-        self.tables = {}
-        self.warnings = None
-        for name, attr in vars(DetectorInput).items():
-            if isinstance(attr, cached_property):  # every shared view, including ones added later
-                self.__dict__.pop(name, None)
-
     def has(self, table: str) -> bool:
         return table in self.tables and self.tables[table] is not None
 

@@ -1,7 +1,10 @@
-"""The nightly flow: extract → validate → load → detect → rank → publish → report.
+"""The nightly flow: extract → (restrict) → unchanged → validate → places → history → load ∥ detect → snapshot →
+rank → publish → report.
 
-Each stage is a small task that logs its counts; the flow only wires them and keeps the run's book
-(the ``runs`` row): a crash marks the run failed and leaves the previous night's leads as they were.
+Each stage is a task that logs its counts and hands the next one a workspace handle (sanzi_audit.workspace): the
+run's folder holds each stage's output as Arrow files, so no DataFrame outlives its task. The flow only wires the
+tasks and keeps the run's book (the ``runs`` row): a crash marks the run failed, keeps the workspace for the
+engineer on call, and leaves the previous night's leads as they were.
 Runs without a Prefect server (a temporary one starts) and under a server (prefect.yaml).
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -17,18 +21,24 @@ from prefect.cache_policies import NO_CACHE
 
 from sanzi_audit import pipeline, review, store
 from sanzi_audit.config import Config, load_config
-from sanzi_audit.detectors.base import DetectorInput, Lead
+from sanzi_audit.detectors.base import Lead
 from sanzi_audit.pipeline import RunSummary
 from sanzi_audit.registry import DetectorReport
 from sanzi_audit.sources import Extract, check_source, extract
-from sanzi_audit.validate import Validated
+from sanzi_audit.workspace import Handle, Workspace
 
-# DataFrames pass between tasks in memory: no input hashing, no result persistence.
+# Tasks hand each other workspace handles (sanzi_audit.workspace), not DataFrames: no input hashing, no result
+# persistence, and the big frames live only inside the task that uses them.
 _TASK: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
+def _shell(ex: Extract) -> Extract:
+    """The extract without its rows: what the report needs (files, problems, absent tables, skipped rows)."""
+    return Extract(problems=list(ex.problems), absent=list(ex.absent), skipped=dict(ex.skipped), files=list(ex.files))
+
+
 @task(name="extract", retries=2, retry_delay_seconds=10, **_TASK)
-def extract_task(source: str, config: Config | None = None) -> Extract:
+def extract_task(source: str, config: Config, ws: Workspace) -> tuple[Handle, Extract]:
     ex = extract(source, config=config)
     log = get_run_logger()
     skipped = [f.path for f in ex.files if f.skipped]
@@ -44,54 +54,102 @@ def extract_task(source: str, config: Config | None = None) -> Extract:
         log.warning("extract %s: %s", p.table, p.message)
     if ex.absent:
         log.info("extract: optional tables absent: %s", ", ".join(ex.absent))
-    return ex
+    return ws.put("extract", ex), _shell(ex)
+
+
+@task(name="columns", **_TASK)
+def columns_task(raw: Handle) -> dict[str, list[str]]:
+    """The contract columns the whole source fills, before rows seen before are skipped (pipeline.lost_columns)."""
+    return pipeline.filled_columns(raw.get())
+
+
+@task(name="restrict", **_TASK)
+def restrict_task(raw: Handle, townships: list[str], config: Config, ws: Workspace) -> tuple[Handle, dict[str, int]]:
+    """A township- or period-limited run keeps its rows; the others are counted as skipped, not quarantined."""
+    ex = raw.get().restrict(townships, config.validation.period_start, config.validation.period_end)
+    get_run_logger().info("restrict: rows outside the run's scope %s", ex.skipped)
+    return ws.put("restricted", ex), dict(ex.skipped)
+
+
+@task(name="forget", **_TASK)
+def forget_task(db_url: str) -> None:
+    """A --full night forgets which rows earlier nights loaded, so every row is processed again."""
+    store.forget_rows(store.connect(db_url))
+
+
+@task(name="unchanged", **_TASK)
+def unchanged_task(db_url: str, raw: Handle, use_known: bool, ws: Workspace) -> tuple[Handle, Handle, dict[str, int]]:
+    """Set aside the rows an earlier night loaded cleanly (same values, by fingerprint)."""
+    ex, fp = pipeline.skip_unchanged(store.connect(db_url), raw.get(), use_known=use_known)
+    get_run_logger().info("unchanged: %s", ", ".join(f"{k} {v}" for k, v in fp.unchanged.items()) or "-")
+    return ws.put("new_rows", ex), ws.put("fingerprints", fp), {k: v for k, v in fp.unchanged.items() if v}
+
+
+@dataclass
+class Validation:
+    """What the report needs of the validation, without the rows."""
+
+    counts: list[pipeline.TableCount]
+    problems: list[str]
+    data_docs: str | None
+    quarantine_examples: list[str]
 
 
 @task(name="validate", **_TASK)
-def validate_task(ex: Extract, config: Config, docs_dir: str | None) -> pipeline.ValidationRun:
-    validated = pipeline.validate_all(ex, config, docs_dir)
+def validate_task(todo: Handle, config: Config, docs_dir: str | None, ws: Workspace) -> tuple[Handle, Validation]:
+    validated = pipeline.validate_all(todo.get(), config, docs_dir)
     log = get_run_logger()
-    for c in pipeline.counts_of(validated):
+    counts = pipeline.counts_of(validated)
+    for c in counts:
         log.info("validate %s: read %d = loaded %d + quarantined %d (%d loaded with warnings)", c.table, c.read,
                  c.loaded, c.quarantined, c.warned)
     if validated.data_docs:
         log.info("validate: Data Docs at %s", validated.data_docs)
-    return validated
+    info = Validation(counts, list(validated.problems), str(validated.data_docs) if validated.data_docs else None,
+                      pipeline.quarantine_examples(validated))
+    return ws.put("validated", validated), info
 
 
 @task(name="places", **_TASK)
-def places_task(db_url: str, validated: dict[str, Validated], config: Config) -> int:
+def places_task(db_url: str, validated: Handle, config: Config) -> int:
     """Village and township names for the review pages (from the directory, else the books)."""
-    names = pipeline.places_of(validated, config)
+    names = pipeline.places_of(validated.get(), config)
     store.record_places(store.connect(db_url), names)
     get_run_logger().info("places: %d names", len(names))
     return len(names)
 
 
 @task(name="load", **_TASK)
-def load_task(db_url: str, validated: dict[str, Validated], run_id: int,
-              fp: pipeline.Fingerprints | None = None) -> tuple[pipeline.Loaded, float]:
+def load_task(db_url: str, validated: Handle, run_id: int, fp: Handle) -> tuple[pipeline.Loaded, float]:
     t0 = time.perf_counter()
-    loaded = pipeline.load_alongside(db_url, validated, run_id)
-    remembered = pipeline.remember_loaded(store.connect(db_url), validated, fp, run_id) if fp is not None else 0
+    v = validated.get()
+    loaded = pipeline.load_alongside(db_url, v, run_id)
+    remembered = pipeline.remember_loaded(store.connect(db_url), v, fp.get(), run_id)
     get_run_logger().info("load: %s; %d row fingerprints remembered",
                           ", ".join(f"{k} {v}" for k, v in loaded.rows.items()), remembered)
     return loaded, round(time.perf_counter() - t0, 3)
 
 
 @task(name="history", **_TASK)
-def history_task(db_url: str, validated: dict[str, Validated], run_id: int, config: Config) -> DetectorInput:
+def history_task(db_url: str, validated: Handle, run_id: int, config: Config, ws: Workspace) -> Handle:
     """Tonight's rows plus the history they do not replace, read before tonight's load touches the warehouse."""
-    return pipeline.detector_input(store.connect(db_url), validated, run_id, config, url=db_url)
+    data = pipeline.detector_input(store.connect(db_url), validated.get(), run_id, config, url=db_url)
+    return ws.put("detector_input", data)
 
 
 @task(name="detect", **_TASK)
-def detect_task(data: DetectorInput, config: Config) -> tuple[list[Lead], list[DetectorReport]]:
-    leads, reports = pipeline.detect(data, config)
+def detect_task(data: Handle, config: Config) -> tuple[list[Lead], list[DetectorReport]]:
+    leads, reports = pipeline.detect(data.get(), config)
     log = get_run_logger()
     for r in reports:
         log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
     return leads, reports
+
+
+@task(name="snapshot", **_TASK)
+def snapshot_task(db_url: str, data: Handle) -> None:
+    """After tonight's load: the warehouse as it now stands, for the next night's history."""
+    pipeline.save_snapshot(store.connect(db_url), db_url, data.get())
 
 
 @task(name="rank", **_TASK)
@@ -99,6 +157,12 @@ def rank_task(db_url: str, leads: list[Lead], config: Config) -> pd.DataFrame:
     ranked = pipeline.rank(leads, config, store.connect(db_url))
     get_run_logger().info("rank: %d leads in %d cases", len(ranked), ranked["case_id"].nunique() if len(ranked) else 0)
     return ranked
+
+
+@task(name="lost_columns", **_TASK)
+def lost_columns_task(db_url: str, filled: dict[str, list[str]]) -> list[str]:
+    """Columns earlier nights filled and tonight's source leaves empty: the night cannot judge what they fed."""
+    return pipeline.lost_columns(store.connect(db_url), filled)
 
 
 @task(name="publish", **_TASK)
@@ -195,7 +259,6 @@ def nightly(source: str, db: str | None = None, config_path: str | None = None,
         return _run(source, db_url, config, engine, townships, limited=bool(period_start or period_end), full=full)
     finally:
         store.release_run_lock(engine)
-        pipeline.release_memory()  # the next run in this process (a province worker's next county) starts clean
 
 
 def _run(source: str, db_url: str, config: Config, engine, townships: list[str], limited: bool,
@@ -209,6 +272,7 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
     if limited:
         start, end = config.validation.period(dt.date.today())
         summary.scope = "；".join(x for x in (summary.scope, f"期间 {start} 至 {end}") if x)
+    ws = Workspace.create(f"run-{run_id:05d}")
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -217,44 +281,34 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         clock = time.perf_counter()
 
     try:
-        # Prefect keeps every task's parameters and result until the flow ends, so big inputs are emptied in place
-        # (drop_rows, release) once used: at 1,000 villages the raw extract alone is 1.7 GB.
-        raw = extract_task(str(source), config)
-        filled = pipeline.filled_columns(raw)  # of the whole source, before rows seen before are skipped
-        ex = raw
+        raw, ex = extract_task(str(source), config, ws)
+        filled = columns_task(raw)  # of the whole source, before rows seen before are skipped
         if townships or limited:
-            ex = ex.restrict(townships, config.validation.period_start, config.validation.period_end)
-            summary.skipped = ex.skipped
+            raw, summary.skipped = restrict_task(raw, townships, config, ws)
         if full:
-            store.forget_rows(engine)
+            forget_task(db_url)
         # a limited run re-processes its whole range (idempotently); a nightly run only what is new or changed
-        ex, fp = pipeline.skip_unchanged(engine, ex, use_known=not (full or townships or limited))
-        raw.drop_rows()
-        summary.unchanged = {k: v for k, v in fp.unchanged.items() if v}
+        todo, fp, summary.unchanged = unchanged_task(db_url, raw, not (full or townships or limited), ws)
         lap("extract")
         docs = store.data_docs_dir(db_url, run_id)
-        validated = validate_task(ex, config, str(docs) if docs else None)
-        ex.drop_rows()  # the raw strings are not needed past validation: free them before detection
-        pipeline.release_memory()
-        summary.data_docs = str(validated.data_docs) if validated.data_docs else None
+        validated, checked = validate_task(todo, config, str(docs) if docs else None, ws)
         places_task(db_url, validated, config)
+        summary.data_docs = checked.data_docs
         lap("validate")
-        # history first, then the load runs alongside detection (tonight's rows are in memory)
-        data = history_task(db_url, validated, run_id, config)
+        # history first, then the load runs alongside detection
+        data = history_task(db_url, validated, run_id, config, ws)
         loading = load_task.submit(db_url, validated, run_id, fp)
         leads, reports = detect_task(data, config)
         lap("detect")
         loaded, summary.stages["load"] = loading.result()
         summary.load_process_rss_mb = loaded.process_peak_mb
         lap("load_wait")
-        pipeline.save_snapshot(engine, db_url, data)
-        data.release()
-        pipeline.release_memory()
+        snapshot_task(db_url, data)
         ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed, a column gone) must not resolve leads by data
-        lost = [] if (townships or limited) else pipeline.lost_columns(engine, filled)
-        complete = (not ex.problems and not lost and not validated.problems and not townships and not limited
+        lost = [] if (townships or limited) else lost_columns_task(db_url, filled)
+        complete = (not ex.problems and not lost and not checked.problems and not townships and not limited
                     and all(r.status in ("ran", "disabled") for r in reports))
         ran = {r.name for r in reports if r.status == "ran"}
         published = publish_task(db_url, ranked, run_id, config, complete, ran)
@@ -262,23 +316,26 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data
         lap("publish")
     except BaseException as exc:
+        # a failed night keeps its workspace, so the engineer on call can open each stage's output
         store.finish_run(engine, run_id, status="failed", stages=summary.stages,
-                         message=f"{exc.__class__.__name__}: {exc}")
+                         message=f"{exc.__class__.__name__}: {exc}（各阶段中间结果保留在 {ws.root}）")
         raise
-    summary.counts = pipeline.counts_of(validated)
+    summary.counts = checked.counts
     pipeline.layout_of(summary.counts, ex.files)
     for c in summary.counts:
-        c.unchanged = fp.unchanged.get(c.table, 0)
+        c.unchanged = summary.unchanged.get(c.table, 0)
         c.columns = filled.get(c.table, [])
-    summary.quarantine_examples = pipeline.quarantine_examples(validated)
+    summary.quarantine_examples = checked.quarantine_examples
     summary.feedback = review.confirmed_share(engine)
-    summary.problems = [p.message for p in ex.problems] + lost + validated.problems + [
+    summary.problems = [p.message for p in ex.problems] + lost + checked.problems + [
         f"检测器 {r.name} 运行失败: {r.reason}" for r in reports if r.status == "failed"]
     summary.absent = ex.absent
     summary.detectors = reports
     summary.leads_total = len(ranked)  # type: ignore[arg-type]  # a sync task's result, not a coroutine
     summary.status = "partial" if summary.problems else "success"
-    return report_task(db_url, summary)
+    out = report_task(db_url, summary)
+    ws.remove()
+    return out
 
 
 if __name__ == "__main__":

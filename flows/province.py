@@ -25,7 +25,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from sanzi_audit import pipeline, store
+from sanzi_audit import compat, pipeline, store
 from sanzi_audit.config import load_config
 from sanzi_audit.province import (
     County,
@@ -141,9 +141,7 @@ def run_province(config_path: str) -> dict:
     api = PREFECT_API_URL.value()
     server = None
     if not api:  # no server configured: one temporary server for the flow and every Dask worker
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()
+        server = compat.prefect_subprocess_server()
         server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
         api = server.api_url
     # Dask worker processes read it from the environment; without it each would start its own server
@@ -165,11 +163,7 @@ def run_province(config_path: str) -> dict:
             return province.with_options(task_runner=runner)(config_path)  # type: ignore[arg-type]
     finally:
         if server is not None:
-            from prefect.logging.handlers import APILogWorker
-
-            # the run's last log lines reach the server before it stops (APILogHandler.flush is an instance
-            # method: called on the class it raised a TypeError after every province run without a server)
-            APILogWorker.drain_all(timeout=10, at_exit=False)
+            compat.prefect_drain_logs(timeout=10)  # the run's last log lines reach the server before it stops
             server.stop()
 
 

@@ -138,7 +138,6 @@ def validate_all(ex: Extract, config: Config | None = None, docs_dir: Path | str
                           Path(docs_dir) if docs_dir else None)
     out = ValidationRun()
     for name, raw in ex.tables.items():
-        release_memory()  # what the previous table (or the extract) freed
         out[name] = validate_table(raw, validator)
     out.data_docs = validator.build_docs()
     out.problems = county_mismatch(ex, config)
@@ -381,21 +380,6 @@ def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) 
     frames = {f.stem: batches(f) for f in sorted(Path(folder).glob("*.parquet"))}
     written = load_frames(store.connect(url), frames, quarantine, run_id)
     return {**written, "_peak_mb": peak_rss_mb()}
-
-
-def release_memory() -> None:
-    """Hand freed memory back to the system between stages. Arrow's allocator (mimalloc) keeps what pandas' string
-    columns freed for reuse, and numpy's (glibc) cannot use it: after validation at 1,000 villages 2.1 GB sat
-    there, and detection's arrays were stacked on top of it."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
 
 
 def peak_rss_mb() -> float:

@@ -75,13 +75,10 @@ class Validator:
 
     def _setup(self) -> None:
         import great_expectations as gx
-        from great_expectations.execution_engine import pandas_execution_engine
 
-        # GX fingerprints every in-memory batch below HASH_THRESHOLD bytes (hash_pandas_object of the whole frame,
-        # 2.5 s for a million ledger lines) only to write it into the result's batch markers. Our rows carry their
-        # own fingerprints (pipeline.fingerprints), so the batch one is switched off.
-        if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
-            pandas_execution_engine.HASH_THRESHOLD = 0
+        from . import compat
+
+        compat.gx_skip_batch_hashing()
         for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
             logging.getLogger(name).setLevel(logging.ERROR)
         from great_expectations.data_context.types.base import (
@@ -148,9 +145,9 @@ class Validator:
         """GX's global project manager keeps the last context, and its execution engine keeps every batch it
         validated: the whole typed table, until the next run replaces the context (a second night in the same
         process, or the next county on a province worker, carried the last one's 1.6 GB). Results do not need it."""
-        manager = self.source.get_execution_engine().batch_manager
-        manager.reset_batch_cache()
-        manager.batch_data_cache.clear()
+        from . import compat
+
+        compat.gx_forget_batches(self.source)
 
     def build_docs(self) -> Path | None:
         """Render the Data Docs site for this run's validations; returns its index.html."""

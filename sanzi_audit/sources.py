@@ -74,11 +74,6 @@ class Extract:
                     out[k] = out.get(k, 0) + v
         return out
 
-    def drop_rows(self) -> None:
-        """Let go of the row data in place (problems, absences and counts stay). In place, because Prefect keeps
-        every task's parameters and result until the flow ends: a copy without rows would free nothing."""
-        self.tables.clear()
-
     def restrict(self, prefixes: list[str] | None = None, start: dt.date | None = None,
                  end: dt.date | None = None) -> Extract:
         """Keep the rows of a township- or period-limited run: village code starting with one of ``prefixes``,
