@@ -38,6 +38,7 @@ class BankPayeeMismatch(Detector):
         "subsidies booked under villagers' names and paid into a cadre's or relative's account.")
     requires = ("ledger", "bank")
     uses = ("residents", "officials")
+    views = ("official_of", "payments")
     uses_payee = True
     Params = BankPayeeMismatchParams
 

@@ -30,6 +30,7 @@ class BankRoundTrips(Detector):
         "lower score.")
     requires = ("ledger", "bank")
     uses = ("officials",)
+    views = ("bank_match", "official_of")
     Params = BankRoundTripParams
 
     examples = (

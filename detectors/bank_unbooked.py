@@ -30,6 +30,7 @@ class BankUnbooked(Detector):
         "and payment to be booked; 账外运行 and 小金库 are the most frequent findings of 三资 audits.")
     requires = ("ledger", "bank")
     uses = ("officials",)
+    views = ("bank_match", "official_of")
     Params = BankUnbookedParams
 
     examples = (

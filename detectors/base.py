@@ -229,6 +229,8 @@ class Detector(ABC):
     description: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     uses: ClassVar[tuple[str, ...]] = ()
+    # the shared views it reads (detectors/views.py: data.payments, data.vouchers …); check_detector holds it to them
+    views: ClassVar[tuple[str, ...]] = ()
     # the legal or policy text its rule rests on, as auditors cite it (《村集体经济组织会计制度》第…条)
     basis: ClassVar[str] = ""
     # ranking: priority multiplier, and whether a county gets it without switching it on (config overrides both)
@@ -273,7 +275,7 @@ class Detector(ABC):
     def describe(cls) -> dict[str, Any]:
         return {
             "name": cls.name, "version": cls.version, "title": cls.title, "description": cls.description,
-            "requires": list(cls.requires), "uses": list(cls.uses), "basis": cls.basis,
+            "requires": list(cls.requires), "uses": list(cls.uses), "views": list(cls.views), "basis": cls.basis,
             "default_weight": cls.default_weight, "enabled_by_default": cls.enabled_by_default, "kind": cls.kind,
             "examples": [{"label": e.label, "leads": e.leads, "tables": e.tables, "params": e.params}
                          for e in cls.examples],

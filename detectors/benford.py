@@ -60,6 +60,7 @@ class Benford(Detector):
         "withheld and named in the run's notes. Payroll (摘要 with exclude_keywords) is left out, and a village is "
         "tested without the handlers already flagged in it. Evidence: the payments with the most over-represented digits.")
     requires = ("ledger",)
+    views = ("payments",)
     joins_cases = False  # a handler's year of payments: the evidence is a sample, not one matter
     Params = BenfordParams
 

@@ -31,6 +31,7 @@ class CashBalance(Detector):
         "thresholds.cash_balance_limit (per township). Evidence: the cash inflows that built the balance and the "
         "outflow that brought it down. Basis: 现金管理 rules; DOMAIN's 库存现金限额 about 5000元.")
     requires = ("ledger",)
+    views = ("cash",)
     Params = CashBalanceParams
 
     examples = (

@@ -35,6 +35,7 @@ class CashSitting(Detector):
         "deposit_days after it. Flags the receipt when deposits fall short of the receipt by more than tolerance and "
         "the cash payments in the window reach min_spent_share of the receipt. Basis: 现金管理 rules forbid 坐支.")
     requires = ("ledger",)
+    views = ("cash", "payments")
     Params = CashSittingParams
 
     examples = (

@@ -40,6 +40,7 @@ class CollectiveLoans(Detector):
         "relative scores higher.")
     requires = ("ledger",)
     uses = ("officials",)
+    views = ("official_of", "roles")
     Params = LoanParams
 
     examples = (

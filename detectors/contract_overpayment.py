@@ -31,6 +31,7 @@ class ContractOverpayment(Detector):
     requires = ("ledger", "contracts")
     uses_payee = True
     uses = ()
+    views = ("payments",)
     Params = OverpaymentParams
 
     examples = (

@@ -25,6 +25,7 @@ class ContractSignedLate(Detector):
         "payment. Basis: approvals and contracts must precede payment (三资智慧监管系统 rules; 纪委 cases of 补签合同 and "
         "补做会议记录).")
     requires = ("ledger", "contracts")
+    views = ("contract_links", "payments")
     Params = SignedLateParams
 
     examples = (

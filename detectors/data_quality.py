@@ -20,6 +20,7 @@ class DataQuality(Detector):
     name = "data_quality"
     version = "1"
     title = "数据质量"
+    views = ("warnings",)
     kind = "data_quality"
     description = (
         "把数据校验（expectations/*.json）中标为 lead 的警告规则的失败记录，按村、表和规则汇成一条数据质量疑点：银行流水余额"

@@ -31,6 +31,7 @@ class DecisionMissing(Detector):
         "democratic approval of large spending. Runs only where the county supplies decision records.")
     requires = ("contracts", "decisions")
     uses = ("ledger",)
+    views = ("contract_links", "payments")
     Params = DecisionParams
 
     examples = (

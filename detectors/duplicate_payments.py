@@ -49,6 +49,7 @@ class DuplicatePayments(Detector):
         "(1月/2月) or fall in different months of a monthly series are not duplicates however close their dates, and "
         "two inside one period are, however far apart.")
     requires = ("ledger",)
+    views = ("entities", "payments")
     uses_payee = True
     Params = DuplicateParams
 

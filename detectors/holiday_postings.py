@@ -52,6 +52,7 @@ class HolidayPostings(Detector):
                    "above large_amount. Years the calendar does not know use Monday–Friday only, and say so.")
     requires = ("ledger",)
     uses = ()
+    views = ("payments",)
     Params = HolidayParams
 
     examples = (

@@ -33,6 +33,7 @@ class HospitalitySpending(Detector):
                    "keyword (keywords) and none of the exclude words, in regions that forbid it (forbidden).")
     requires = ("ledger",)
     uses = ()
+    views = ("payments",)
     Params = HospitalityParams
 
     examples = (

@@ -21,6 +21,7 @@ class LargeCash(Detector):
         "transfer so that every payee is traceable.")
     requires = ("ledger",)                    # skipped, with a reason in the run summary, when absent
     uses = ()                                 # optional tables you read when present
+    views = ("payments",)
     Params = LargeCashParams
 
     examples = (

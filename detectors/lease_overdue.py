@@ -29,6 +29,17 @@ class LeaseOverdueParams(Params):
                                 "expired contract")
 
 
+def _anniversaries(start: pd.Timestamp, end: pd.Timestamp, rent: float) -> list[tuple]:
+    """A year's rent due on each anniversary of the start before the end (at most 60 years)."""
+    out = []
+    for n in range(60):
+        due = start + pd.DateOffset(years=n)
+        if due >= end:
+            break
+        out.append((due, rent, f"第 {n + 1} 年"))
+    return out
+
+
 class LeaseOverdue(Detector):
     name = "lease_overdue"
     version = "1.0"
@@ -43,6 +54,7 @@ class LeaseOverdue(Detector):
         "仍在使用); a new contract of the same lessee and title signed by then is a renewal, not a lead.")
     requires = ("contracts", "ledger")
     uses = ("contract_terms",)
+    views = ("roles",)
     Params = LeaseOverdueParams
 
     examples = (
@@ -96,11 +108,10 @@ class LeaseOverdue(Detector):
             mine = np.concatenate([a, by_who.get((k.village_code, k.who), none)])
             dues = []
             # the contract's schedule when the county supplies one, else a year's rent on each anniversary
-            plan = schedule.get(k.contract_no) or [
-                (k.start + pd.DateOffset(years=n), float(k.annual_rent), f"第 {n + 1} 年") for n in range(60)
-                if k.start + pd.DateOffset(years=n) < k.end]
+            plan = schedule.get(k.contract_no) or _anniversaries(k.start, k.end, float(k.annual_rent))
+            latest, earliest = hi - pd.Timedelta(days=p.grace_days), lo + pd.Timedelta(days=p.early_days)
             for due, amount, period in plan:
-                if due > hi - pd.Timedelta(days=p.grace_days) or due < lo + pd.Timedelta(days=p.early_days):
+                if due > latest or due < earliest:
                     continue  # the books do not show the whole payment window
                 d = np.datetime64(pd.Timestamp(due).date(), "D")
                 inside = (r_day[mine] >= d - p.early_days * day) & (r_day[mine] <= d + p.grace_days * day)
@@ -113,9 +124,9 @@ class LeaseOverdue(Detector):
                             & (c["sign_date"] >= k.end - pd.Timedelta(days=90))]
                 if len(renewed):
                     late = none
-            after = rec.iloc[late]
-            if not dues and after.empty:
+            if not dues and not len(late):
                 continue
+            after = rec.iloc[late]
             parts, owed = [], 0.0
             if dues:
                 owed = sum(amount - got for _, got, amount, _ in dues)

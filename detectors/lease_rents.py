@@ -48,6 +48,7 @@ class LeaseRents(Detector):
         "price through open bidding; cheap lets to insiders are a common 优亲厚友 pattern.")
     requires = ("contracts",)
     uses = ("officials", "ledger")
+    views = ("official_labels",)
     Params = LeaseRentParams
 
     examples = (

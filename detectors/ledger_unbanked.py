@@ -30,6 +30,7 @@ class LedgerUnbanked(Detector):
         "books with bank statements line by line (账实核对); 《农村集体经济组织财务制度》 requires the bank account to "
         "be reconciled every month.")
     requires = ("ledger", "bank")
+    views = ("bank_match",)
     Params = LedgerUnbankedParams
 
     examples = (

@@ -39,6 +39,7 @@ class NearLimitAmounts(Detector):
     requires = ("ledger",)
     uses_payee = True
     uses = ()
+    views = ("contract_links", "payments")
     Params = NearLimitParams
 
     examples = (

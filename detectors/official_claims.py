@@ -38,6 +38,7 @@ class OfficialClaims(Detector):
         "claimants of the same program and period: flags it above ratio × their median and above their "
         "peer_quantile. Basis: DOMAIN's 优亲厚友 cases, areas over-reported mostly for cadres.")
     requires = ("claims", "officials")
+    views = ("official_labels",)
     Params = OfficialClaimsParams
 
     examples = (

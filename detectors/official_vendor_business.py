@@ -29,6 +29,7 @@ class OfficialVendorBusiness(Detector):
         "四议两公开; 招标投标法实施条例 §34 for tendered works.")
     requires = ("business_people", "officials")
     uses = ("ledger", "contracts", "businesses")
+    views = ("official_labels", "payments")
     uses_payee = True
     Params = OfficialVendorParams
 

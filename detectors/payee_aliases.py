@@ -30,6 +30,7 @@ class PayeeAliases(Detector):
     requires = ("ledger",)
     uses_payee = True
     uses = ("contracts", "claims")
+    views = ("entities",)
     Params = AliasParams
 
     examples = (

@@ -43,6 +43,7 @@ class RelatedPartyPayees(Detector):
     requires = ("ledger", "officials")
     uses_payee = True
     uses = ("contracts",)
+    views = ("official_accounts", "payments")
     Params = RelatedPartyParams
 
     examples = (

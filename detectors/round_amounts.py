@@ -42,6 +42,7 @@ class RoundAmounts(Detector):
         "petty cash left out): flags a handler with at least min_round round payments whose binomial tail "
         "probability is below max_p. Basis: DOMAIN's red flags (round amounts); invented claims are often round.")
     requires = ("ledger",)
+    views = ("payments",)
     Params = RoundParams
 
     examples = (

@@ -33,6 +33,7 @@ class SelectiveOfficialClaims(Detector):
         "cadre, 9 relatives, 33 payments; 富顺: still on 低保 after becoming 社区主任). Universal programs and claims "
         "before or after the cadre's term are left out.")
     requires = ("claims", "officials")
+    views = ("official_labels",)
     Params = SelectiveOfficialParams
 
     examples = (

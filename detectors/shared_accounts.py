@@ -29,6 +29,7 @@ class SharedAccounts(Detector):
         "paid under villagers' names into one relative's account.")
     requires = ("ledger",)
     uses = ("claims", "residents", "officials")
+    views = ("entities", "official_accounts", "payments")
     Params = SharedAccountParams
 
     examples = (

@@ -49,6 +49,7 @@ class SplitContracts(Detector):
     requires = ("ledger",)
     uses_payee = True
     uses = ("contracts",)
+    views = ("contract_links", "entities", "payments", "roles")
     Params = SplitParams
 
     examples = (

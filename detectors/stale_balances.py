@@ -35,6 +35,7 @@ class StaleBalances(Detector):
         "flags 往来款两年余额无变化 (in one township 应收款 were 37.85% of assets). Balances carried in by opening "
         "entries before the first loaded year are not seen: the rule needs the years loaded.")
     requires = ("ledger",)
+    views = ("roles",)
     Params = StaleBalanceParams
 
     examples = (

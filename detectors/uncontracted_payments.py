@@ -36,6 +36,7 @@ class UncontractedPayments(Detector):
         "limit for that category (per township) that carry no contract number. Basis: village rules require a "
         "contract, a resolution and a tender above the limit; DOMAIN's contract-lifecycle red flags.")
     requires = ("ledger",)
+    views = ("contract_links", "payments")
     Params = UncontractedParams
 
     examples = (

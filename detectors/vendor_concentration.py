@@ -25,6 +25,7 @@ class VendorConcentration(Detector):
         "money in a category, with several contracts. Basis: a 纪委 case of one contractor taking about half of "
         "a village's projects and 61% of the money without bidding.")
     requires = ("contracts",)
+    views = ("entities",)
     uses_payee = True
     Params = ConcentrationParams
 

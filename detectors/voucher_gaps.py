@@ -25,6 +25,7 @@ class VoucherGaps(Detector):
         "The evidence is the vouchers on both sides of the gap, with their dates. Basis: audit practice treats "
         "断号 as a sign of removed or hidden entries; platforms number vouchers consecutively.")
     requires = ("ledger",)
+    views = ("vouchers",)
     Params = GapParams
 
     examples = (

@@ -30,6 +30,7 @@ class VoucherOrder(Detector):
                    "order, so such a voucher was probably inserted later and backdated.")
     requires = ("ledger",)
     uses = ()
+    views = ("vouchers",)
     Params = VoucherOrderParams
 
     examples = (

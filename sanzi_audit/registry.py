@@ -99,13 +99,14 @@ def render_markdown() -> str:
     from sanzi_audit.config import load_config
 
     config = load_config()
-    lines = ["| detector | 标题 | version | needs | reads when present | weight |", "|---|---|---|---|---|---:|"]
+    lines = ["| detector | 标题 | version | needs | reads when present | views | weight |",
+             "|---|---|---|---|---|---|---:|"]
     classes = load_detectors()
     for name, cls in classes.items():
         s = settings(config, name)
         weight = f"{s.weight:g}" + ("" if s.enabled else " (off by default)")
         lines.append(f"| `{name}` | {cls.title} | {cls.version} | {', '.join(cls.requires) or '-'} | "
-                     f"{', '.join(cls.uses) or '-'} | {weight} |")
+                     f"{', '.join(cls.uses) or '-'} | {', '.join(cls.views) or '-'} | {weight} |")
     lines.append("")
     for name, cls in classes.items():
         lines += [f"### `{name}` — {cls.title}", "", " ".join(cls.description.split()), ""]

@@ -18,6 +18,7 @@ from .config import load_config
 from .contract import TABLES
 from .detectors.base import Detector, DetectorInput
 from .detectors.examples import Example
+from .detectors.views import VIEWS
 from .registry import check_leads, run_detectors
 
 
@@ -81,6 +82,77 @@ def _fingerprint(data: DetectorInput) -> dict[str, tuple]:
     return out
 
 
+class _Recorder(DetectorInput):
+    """The same input, recording which views and tables a detector reads itself (not those a view reads to build
+    itself: only accesses at depth 0 count)."""
+
+    def __init__(self, data: DetectorInput):  # noqa: super().__init__ would sort the tables again
+        self.__dict__.update(data.__dict__)
+        self._views: set[str] = set()
+        self._tables: set[str] = set()
+        self._depth = 0
+
+    def __getattribute__(self, name: str):
+        if name not in VIEWS:
+            return object.__getattribute__(self, name)
+        depth = object.__getattribute__(self, "_depth")
+        if depth == 0:
+            object.__getattribute__(self, "_views").add(name)
+        object.__setattr__(self, "_depth", depth + 1)
+        try:
+            value = object.__getattribute__(self, name)
+        finally:
+            object.__setattr__(self, "_depth", depth)
+        if VIEWS[name].kind != "method":
+            return value
+
+        def call(*args, **kw):  # what the method reads is the method's business
+            object.__setattr__(self, "_depth", depth + 1)
+            try:
+                return value(*args, **kw)
+            finally:
+                object.__setattr__(self, "_depth", depth)
+        return call
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if self._depth == 0:
+            self._tables.add(table)
+        return super().__getitem__(table)
+
+
+def views_read(cls: type[Detector], data: DetectorInput) -> tuple[set[str], set[str]]:
+    """(views, tables) the detector reads itself on ``data``."""
+    rec = _Recorder(data)
+    cls(cls.Params()).detect(rec)
+    return rec._views, rec._tables
+
+
+def _check_views(cls: type[Detector], data: DetectorInput) -> None:
+    views, tables = views_read(cls, data)
+    for ex in cls.examples:  # the examples may take paths the sample county does not
+        v, t = views_read(cls, example_input(ex))
+        views, tables = views | v, tables | t
+    for declared in cls.views:
+        assert declared in VIEWS, f"{cls.name}: unknown view {declared!r} (detectors/views.py)"
+    assert views <= set(cls.views), f"{cls.name}: reads views it does not declare: {sorted(views - set(cls.views))}"
+    undeclared = tables - set(cls.requires) - set(cls.uses)
+    assert not undeclared, f"{cls.name}: reads tables it does not declare in requires/uses: {sorted(undeclared)}"
+    for name in cls.views:
+        view = VIEWS[name]
+        if view.kind != "frame":
+            continue
+        frame = getattr(data, name)
+        if frame is None or frame.empty:
+            continue
+        missing = [c for c in view.columns if c not in frame]
+        assert not missing, f"view {name}: columns {missing} missing"
+        if view.key:
+            assert not frame.duplicated(list(view.key)).any(), f"view {name}: key {view.key} is not unique"
+        if view.order:
+            again = frame.sort_values(list(view.order), kind="stable", na_position="last")
+            assert (again.index == frame.index).all(), f"view {name}: rows are not in the order {view.order}"
+
+
 def example_input(example: Example, config=None) -> DetectorInput:
     """An example's tables as typed frames in the contract's shape (columns it leaves out are empty)."""
     from .pipeline import WARNING_COLUMNS
@@ -115,6 +187,9 @@ def check_detector(cls: type[Detector], data: DetectorInput | None = None) -> No
         got = cls(cls.Params(**ex.params)).detect(d)
         assert len(got) == ex.leads, f"{cls.name}: example “{ex.label}” gave {len(got)} leads, expected {ex.leads}"
         _check_leads(cls, det, got, d, f"example “{ex.label}”")
+
+    # the views and tables it reads are the ones it declares, and the views keep their keys and order
+    _check_views(cls, data)
 
     # empty input: no leads, no error
     assert det.detect(_empty(data)) == [], f"{cls.name}: leads from empty input"

@@ -35,3 +35,31 @@ def test_conformance_catches_a_broken_detector():
 
     with pytest.raises((AssertionError, ValueError), match="score"):
         check_detector(Bad)
+
+
+def test_conformance_catches_a_view_or_table_read_but_not_declared():
+    from sanzi_audit.detectors.base import Detector
+
+    class Sneaky(Detector):
+        name = "sneaky_reads"
+        title = "偷读视图"
+        description = "x" * 100
+        requires = ("ledger",)
+
+        def detect(self, data):
+            data.payments  # noqa: B018 - the read is the point
+            return []
+
+    with pytest.raises(AssertionError, match="views it does not declare"):
+        check_detector(Sneaky)
+
+    class Sneakier(Sneaky):
+        name = "sneakier_reads"
+        views = ("payments",)
+
+        def detect(self, data):
+            data["officials"]  # noqa: B018
+            return []
+
+    with pytest.raises(AssertionError, match="tables it does not declare"):
+        check_detector(Sneakier)
