@@ -1,13 +1,14 @@
 """The nightly stages as plain functions: extract → validate → load → detect → rank → publish → report.
 
-flows/nightly.py wraps each in a Prefect task; tests call these directly.
+flows/nightly.py wraps each in a Prefect task; tests call these directly. Validation, the detector input and the
+run's book are here; incremental runs (incremental.py), the warehouse load (loading.py) and publishing with the
+system's lifecycle transitions (publish.py) have modules of their own and are re-exported for the flow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,23 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import quality, store
-from .config import Config, Review, load_config
+from .config import Config, load_config
 from .contract import TABLES, where
 from .detectors.base import DetectorInput, Lead
+from .incremental import Fingerprints, fingerprints, remember_loaded, skip_unchanged
+from .loading import (
+    BACKGROUND_LOAD_ROWS,
+    Loaded,
+    load,
+    load_alongside,
+    load_frames,
+    load_in_process,
+    peak_rss_mb,
+)
+from .publish import PublishResult, publish
 from .quality import Validator
 from .ranking import rank_leads
 from .registry import DetectorReport, run_detectors
-from .review import SYSTEM_TRANSITIONS
 from .sources import Extract
 from .validate import Validated, validate_table
 
@@ -67,62 +78,9 @@ class RunSummary:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
 
 
-# ---- incremental runs ----------------------------------------------------------------------------
-
-@dataclass
-class Fingerprints:
-    """Tonight's rows' fingerprints (by source row number, per table) and the rows skipped as unchanged."""
-    by_row: dict[str, pd.Series] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-
-
-def fingerprints(frame: pd.DataFrame) -> pd.Series:
-    """A 64-bit hash of each raw row's values (not its file or row number), indexed like ``frame``."""
-    from .sources import META
-
-    cols = [c for c in frame.columns if c not in META]
-    return pd.util.hash_pandas_object(frame[cols], index=False).astype("int64")
-
-
-def skip_unchanged(engine: sa.Engine, ex: Extract, use_known: bool = True) -> tuple[Extract, Fingerprints]:
-    """Drop the rows an earlier run already loaded cleanly (the watermark of each source table is the set of
-    fingerprints in ``source_rows``). A changed ledger line brings back every line of its voucher, so voucher
-    checks (balance, duplicates) always see whole vouchers. Quarantined and warned rows were never remembered,
-    so they are validated again. Detection still sees the whole history: it reads the warehouse."""
-    import numpy as np
-
-    from .sources import SEQ, RawTable
-
-    out = Extract(problems=ex.problems, absent=ex.absent, skipped=dict(ex.skipped), files=ex.files)
-    fp = Fingerprints()
-    for name, raw in ex.tables.items():
-        frame = raw.frame
-        h = fingerprints(frame).to_numpy()
-        seen = store.is_known(h, store.known_rows(engine, name)) if use_known else np.zeros(len(h), dtype=bool)
-        if name == "ledger" and seen.any() and not seen.all():
-            voucher = frame["village_code"].astype("str") + "\x1f" + frame["voucher_no"].astype("str")
-            seen &= ~voucher.isin(voucher[~seen]).to_numpy()
-        keep = ~seen
-        fp.unchanged[name] = int(seen.sum())
-        kept = frame if keep.all() else frame.loc[keep].reset_index(drop=True)  # a first night keeps all: no copy
-        fp.by_row[name] = pd.Series(h[keep], index=kept[SEQ].to_numpy())
-        out.tables[name] = RawTable(raw.table, raw.file, kept, raw.malformed, raw.ignored_columns, raw.encoding)
-    return out, fp
-
-
-def remember_loaded(engine: sa.Engine, validated: dict[str, Validated], fp: Fingerprints, run_id: int) -> int:
-    """Remember the fingerprints of rows that loaded without a warning."""
-    from .sources import SEQ
-
-    n = 0
-    for name, v in validated.items():
-        hashes = fp.by_row.get(name)
-        if hashes is None or v.clean.empty:
-            continue
-        rows = v.clean[SEQ]
-        rows = rows[~rows.isin([w["seq"] for w in v.warnings])]
-        n += store.remember_rows(engine, name, hashes.reindex(rows.to_numpy()).dropna().to_numpy(dtype="int64"), run_id)
-    return n
+# re-exported stage functions (the flow and the tests reach them as pipeline.X)
+__all__ = ["BACKGROUND_LOAD_ROWS", "Fingerprints", "Loaded", "PublishResult", "fingerprints", "load", "load_alongside",
+           "load_frames", "load_in_process", "peak_rss_mb", "publish", "remember_loaded", "skip_unchanged"]
 
 
 # ---- validate ------------------------------------------------------------------------------------
@@ -307,18 +265,6 @@ def quality_leads(validated: dict[str, Validated]) -> list[Lead]:
 
 # ---- load ----------------------------------------------------------------------------------------
 
-def load(engine: sa.Engine, validated: dict[str, Validated], run_id: int) -> dict[str, int]:
-    return load_frames(engine, {name: v.clean for name, v in validated.items()},
-                       [q for v in validated.values() for q in v.quarantine], run_id)
-
-
-def load_frames(engine: sa.Engine, frames: dict[str, pd.DataFrame | Iterable[pd.DataFrame]], quarantine: list[dict],
-                run_id: int) -> dict[str, int]:
-    written = {name: store.load_warehouse(engine, name, df, run_id) for name, df in frames.items()}
-    store.write_quarantine(engine, run_id, quarantine)
-    return written
-
-
 # ---- detect --------------------------------------------------------------------------------------
 
 def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: int, config: Config,
@@ -359,210 +305,11 @@ def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput) -> None:
 
 # Above this many rows the load runs in its own process, alongside detection (SQLite inserts are bound to one
 # core by Python; detection is bound to the other): a full 300-village night saves about 18 s.
-BACKGROUND_LOAD_ROWS = 200_000
-
-
-@dataclass
-class Loaded:
-    rows: dict[str, int]  # written per table
-    process_peak_mb: float = 0.0  # the background load process's own peak memory (0 when loaded in-process)
-
-
-def load_in_process(url: str, folder: str, quarantine: list[dict], run_id: int) -> dict[str, float]:
-    """``load`` in a fresh (spawned) process: no Prefect, no threads or connections inherited. Tonight's rows
-    arrive as Parquet files (pickling them would hold a second copy of every row in the parent)."""
-    import pyarrow.parquet as pq
-
-    def batches(file: Path):  # a row group at a time: this process never holds a whole table
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=store.CHUNK_ROWS):
-            yield batch.to_pandas()
-
-    frames = {f.stem: batches(f) for f in sorted(Path(folder).glob("*.parquet"))}
-    written = load_frames(store.connect(url), frames, quarantine, run_id)
-    return {**written, "_peak_mb": peak_rss_mb()}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory since it started its program (VmHWM). Unlike ru_maxrss it is not
-    inherited from the parent at fork, so a spawned worker's figure is its own."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def load_alongside(url: str, validated: dict[str, Validated], run_id: int) -> Loaded:
-    """Load tonight's rows, in a separate process when there are many (see BACKGROUND_LOAD_ROWS)."""
-    rows = sum(len(v.clean) for v in validated.values())
-    if rows < BACKGROUND_LOAD_ROWS:
-        return Loaded(load(store.connect(url), validated, run_id))
-    import multiprocessing as mp
-    import shutil
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-
-    folder = tempfile.mkdtemp(prefix="sanzi-load-")
-    try:
-        for name, v in validated.items():
-            if len(v.clean):
-                v.clean.to_parquet(Path(folder) / f"{name}.parquet", index=False)
-        quarantine = [q for v in validated.values() for q in v.quarantine]
-        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-            written = pool.submit(load_in_process, url, folder, quarantine, run_id).result()
-        return Loaded({name: int(written.get(name, 0)) for name in validated}, written["_peak_mb"])
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def detect(data: DetectorInput, config: Config):
     return run_detectors(data, config)
 
 
 # ---- publish -------------------------------------------------------------------------------------
-
-@dataclass
-class PublishResult:
-    new: int = 0
-    updated: int = 0
-    reopened: int = 0
-    resolved_by_data: int = 0
-
-
-def publish(engine: sa.Engine, ranked: pd.DataFrame, run_id: int, review: Review | None = None,
-            complete: bool = True, detectors_ran: set[str] | None = None) -> PublishResult:
-    """Write tonight's ranked leads in one transaction: readers see last night's leads or tonight's, never half.
-
-    Detection fields are updated; review fields (status, assignee, notes) are never touched, except by the
-    lifecycle's system transitions, each recorded in lead_events:
-    - a 不属实/已办结 lead whose evidence grows materially (new records, or more money than
-      ``review.reopen_amount_growth``), or a 数据已更正 lead that reappears, is reopened as 待核查;
-    - in a complete run, an open lead (待核查/核查中) of a detector that ran tonight but did not find it again
-      is marked 数据已更正 (resolved by data). Nothing is deleted.
-    Leads not seen tonight keep their rows; their rank is cleared so the queue shows current leads in order.
-    """
-    review = review or Review()
-    ts = store.now()
-    out = PublishResult()
-    L, E = store.leads, store.lead_events
-    with engine.begin() as conn:
-        before = {r.lead_id: r for r in conn.execute(sa.select(L.c.lead_id, L.c.status, L.c.amount_at_risk))}
-        rows: list[dict] = []
-        evidence: list[dict] = []
-        events: list[dict] = []
-        tonight: dict[str, set[tuple[str, str]]] = {}
-        for r in ranked.itertuples(index=False):
-            rows.append(dict(lead_id=r.lead_id, detector=r.detector,
-                             detector_version=getattr(r, "detector_version", None) or None, case_id=r.case_id,
-                             village_code=r.village_code, township_code=r.township_code, score=float(r.score),
-                             priority=float(r.priority), rank=int(r.rank), amount_at_risk=float(r.amount_at_risk),
-                             title=r.title, explanation=r.explanation, details=r.details, status="new",
-                             first_seen_run=run_id, last_seen_run=run_id, created_at=ts, updated_at=ts))
-            recs = {(t, str(i)) for t, i in r.evidence}
-            tonight[r.lead_id] = recs
-            evidence.extend(dict(lead_id=r.lead_id, source_table=t, record_id=i) for t, i in recs)
-
-        reopen = _to_reopen(conn, before, tonight, ranked, review)
-        conn.execute(L.update().where(L.c.last_seen_run < run_id).values(rank=None))
-        if rows:
-            ins = _insert(conn, L)
-            stmt = ins.on_conflict_do_update(
-                index_elements=["lead_id"],
-                set_={c: getattr(ins.excluded, c) for c in store.DETECTION_FIELDS})
-            for i in range(0, len(rows), 5000):
-                conn.execute(stmt, rows[i:i + 5000])
-        if evidence:
-            _with_sources(conn, evidence)
-            ev = _insert(conn, store.lead_evidence).on_conflict_do_nothing()
-            for i in range(0, len(evidence), 20000):
-                conn.execute(ev, evidence[i:i + 20000])
-        for lead_id, note in reopen.items():
-            conn.execute(L.update().where(L.c.lead_id == lead_id).values(status="new", updated_at=ts))
-            events.append(dict(lead_id=lead_id, at=ts, actor="pipeline", event="reopened",
-                               from_status=before[lead_id].status, to_status="new", note=note))
-        new_ids = [r["lead_id"] for r in rows if r["lead_id"] not in before]
-        events.extend(dict(lead_id=x, at=ts, actor="pipeline", event="created", from_status=None, to_status="new",
-                           note=f"第 {run_id} 次运行发现") for x in new_ids)
-        if complete and detectors_ran:
-            gone = conn.execute(sa.select(L.c.lead_id, L.c.status).where(
-                L.c.last_seen_run < run_id, L.c.status.in_(SYSTEM_TRANSITIONS["resolved_by_data"]),
-                L.c.detector.in_(sorted(detectors_ran)))).all()
-            for g in gone:
-                conn.execute(L.update().where(L.c.lead_id == g.lead_id).values(status="resolved_by_data", updated_at=ts))
-                events.append(dict(lead_id=g.lead_id, at=ts, actor="pipeline", event="resolved_by_data",
-                                   from_status=g.status, to_status="resolved_by_data",
-                                   note=f"第 {run_id} 次运行（完整运行）未再发现该疑点：源数据可能已更正"))
-            out.resolved_by_data = len(gone)
-        if events:
-            conn.execute(E.insert(), events)
-    out.new, out.updated, out.reopened = len(new_ids), len(rows) - len(new_ids), len(reopen)
-    return out
-
-
-def _with_sources(conn, evidence: list[dict]) -> None:
-    """Stamp each evidence record with the file, sheet and row it came from (as the warehouse has it tonight), so a
-    lead keeps "来源: 文件 第 N 行" even after the record is reloaded from elsewhere."""
-    by_table: dict[str, set[str]] = {}
-    for e in evidence:
-        by_table.setdefault(e["source_table"], set()).add(e["record_id"])
-    where: dict[tuple[str, str], tuple] = {}
-    for table, ids in by_table.items():
-        wh = store.WAREHOUSE.get(table)
-        if wh is None:
-            continue
-        rid = wh.c[TABLES[table].record_id]
-        ordered = sorted(ids)
-        for i in range(0, len(ordered), 5000):
-            q = sa.select(rid, wh.c.source_file, wh.c.source_sheet, wh.c.source_row).where(
-                rid.in_(ordered[i:i + 5000]))
-            for r in conn.execute(q):
-                where.setdefault((table, str(r[0])), (r[1], r[2], r[3]))
-    for e in evidence:
-        f, s, n = where.get((e["source_table"], e["record_id"]), (None, None, None))
-        e.update(source_file=f, source_sheet=s, source_row=n)
-
-
-def _to_reopen(conn, before: dict, tonight: dict[str, set], ranked: pd.DataFrame, review: Review) -> dict[str, str]:
-    """Concluded leads seen again whose evidence grew materially, with a note saying what changed."""
-    closed = [lid for lid in tonight if lid in before and before[lid].status in SYSTEM_TRANSITIONS["reopen"]]
-    if not closed:
-        return {}
-    old: dict[str, set] = {lid: set() for lid in closed}
-    for i in range(0, len(closed), 500):
-        q = sa.select(store.lead_evidence).where(store.lead_evidence.c.lead_id.in_(closed[i:i + 500]))
-        for r in conn.execute(q):
-            old[r.lead_id].add((r.source_table, r.record_id))
-    amount = dict(zip(ranked["lead_id"], ranked["amount_at_risk"], strict=True))
-    out = {}
-    for lid in closed:
-        prev = before[lid]
-        if prev.status == "resolved_by_data":
-            out[lid] = "此前已因数据更正而关闭的疑点再次出现"
-            continue
-        added = tonight[lid] - old[lid]
-        was, now_ = float(prev.amount_at_risk or 0), float(amount[lid])
-        reasons = []
-        if review.reopen_on_new_records and added:
-            reasons.append(f"新增 {len(added)} 条证据记录（{'、'.join(sorted(r for _, r in added)[:5])}"
-                           f"{'等' if len(added) > 5 else ''}）")
-        if now_ > was * (1 + review.reopen_amount_growth):
-            reasons.append(f"涉及金额由 {was:,.2f} 元增至 {now_:,.2f} 元")
-        if reasons:
-            out[lid] = "证据增加，重新打开：" + "；".join(reasons)
-    return out
-
-
-def _insert(conn, table):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
 
 def rank(leads, config: Config, engine: sa.Engine | None = None) -> pd.DataFrame:
     from .ranking import feedback_weights
