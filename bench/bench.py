@@ -231,7 +231,49 @@ def render(res: dict) -> str:
     for f in res.get("floor", []):
         out += ["", f"## SQL floor beside it (../shared/bench/duckdb_floor.py, {f['villages']} villages, wall "
                     f"{f['wall']} s)\n", "```", f["output"].strip(), "```"]
+        out += ratios(res, f)
     return "\n".join(out)
+
+
+TEN_RULES = ("split_contracts", "duplicate_payments", "shared_accounts", "related_party_payees", "claims_after_exit",
+             "claims_nonresident", "claims_duplicate", "claims_area", "voucher_gaps", "benford")
+# issue 17's targets on this 2-core machine at 300 villages (seconds of stage time, MB)
+TARGETS = {"full": 20.0, "incremental": 10.0, "ten_rules_ratio": 2.0, "peak_rss_mb": 1500.0}
+
+
+def _floor_seconds(output: str) -> tuple[float | None, float | None]:
+    """(all rules, total) from duckdb_floor.py's timing lines."""
+    import re
+
+    rules = re.search(r"\(b\) all rules\s+([\d.]+)", output)
+    total = re.search(r"\(c\) total\s+([\d.]+)", output)
+    return (float(rules.group(1)) if rules else None, float(total.group(1)) if total else None)
+
+
+def ratios(res: dict, floor: dict) -> list[str]:
+    """The nights and the ten rules as multiples of the SQL floor on the same county, beside the targets."""
+    rules_s, total_s = _floor_seconds(floor["output"])
+    if not rules_s or not total_s:
+        return []
+    n = floor["villages"]
+    out = ["", f"## Against the floor and the targets ({n} villages)\n",
+           "| measure | ours | floor | ratio | target |", "|---|---:|---:|---:|---:|"]
+    for f in res["flows"]:
+        if f["villages"] != n:
+            continue
+        for night in f["nights"]:
+            kind = "full" if "full" in night["night"] else "incremental"
+            out.append(f"| {night['night']}: stage seconds | {night['stage_sum']} | {total_s} | "
+                       f"{night['stage_sum'] / total_s:.1f}× | ≤ {TARGETS[kind]:g} s |")
+        peak = max(x["peak_rss_mb"] for x in f["nights"])
+        out.append(f"| flow peak RSS MB | {peak:,} | - | - | ≤ {TARGETS['peak_rss_mb']:,.0f} |")
+    for r in res["sizes"]:
+        if r["villages"] != n:
+            continue
+        ten = sum(d["seconds"] for d in r["detectors"] if d["name"] in TEN_RULES)
+        out.append(f"| the ten rules' detectors (stage functions) | {ten:.2f} | {rules_s} | {ten / rules_s:.1f}× | "
+                   f"≤ {TARGETS['ten_rules_ratio']:g}× |")
+    return out
 
 
 def plot(res: dict, path: Path) -> None:
