@@ -86,7 +86,7 @@ class _Recorder(DetectorInput):
     """The same input, recording which views and tables a detector reads itself (not those a view reads to build
     itself: only accesses at depth 0 count)."""
 
-    def __init__(self, data: DetectorInput):  # noqa: super().__init__ would sort the tables again
+    def __init__(self, data: DetectorInput):  # not super().__init__: that would sort the tables again
         self.__dict__.update(data.__dict__)
         self._views: set[str] = set()
         self._tables: set[str] = set()
