@@ -258,8 +258,10 @@ def cmd_leads(a) -> int:
     from .registry import detector_titles
 
     titles = detector_titles()
-    print(table(["排名", "检测器", "村代码", "分数", "涉及金额", "状态", "标题"],
-                [[r["rank"], titles.get(r["detector"], r["detector"]), r["village_code"], f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
+    names = store.place_names(engine)  # 新塘村, not 330599101200, where the night learned the name
+    print(table(["排名", "检测器", "村", "分数", "涉及金额", "状态", "标题"],
+                [[r["rank"], titles.get(r["detector"], r["detector"]), names.get(r["village_code"], r["village_code"]),
+                  f"{r['score']:.2f}", f"{r['amount_at_risk']:,.0f}",
                   store.STATUS_LABELS.get(r["status"], r["status"]), r["title"]] for r in rows]))
     if a.explain:
         for r in rows:
