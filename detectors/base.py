@@ -209,9 +209,8 @@ def canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     order = [c for c in TABLES[name].canonical_order if c in frame]
     if len(frame) > 1 and order:
-        sorted_ = frame.sort_values(order, kind="stable", na_position="last", ignore_index=True)
-        return sorted_
-    return frame if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 else frame.reset_index(drop=True)
+        return frame.sort_values(order, kind="stable", na_position="last", ignore_index=True)
+    return frame.reset_index(drop=True)
 
 
 def mentions(text: pd.Series, words: Iterable[str]) -> pd.Series:

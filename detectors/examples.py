@@ -105,12 +105,19 @@ def bank_payment(no: str, date: str, amount: float, payee: str | None = None, ex
                  account_code="102001", debit=0.0, credit=amount, summary=summary)]
 
 
-def bank_receipt(no: str, date: str, amount: float, payer: str, summary: str = "收到租金") -> list[dict[str, Any]]:
-    """Income received into the bank: the 银行存款 debit and the income line."""
+def bank_receipt(no: str, date: str, amount: float, payer: str, summary: str = "收到租金",
+                 **kw) -> list[dict[str, Any]]:
+    """Income received into the bank: the 银行存款 debit and the income line (``kw``, e.g. contract_no, on both)."""
     return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date,
-                 account_code="102001", debit=amount, credit=0.0, counterparty=payer, summary=summary),
+                 account_code="102001", debit=amount, credit=0.0, counterparty=payer, summary=summary, **kw),
             dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date,
-                 account_code="501001", debit=0.0, credit=amount, counterparty=payer, summary=summary)]
+                 account_code="501001", debit=0.0, credit=amount, counterparty=payer, summary=summary, **kw)]
+
+
+def books_of_2024() -> list[dict[str, Any]]:
+    """Books that run through 2024 (bank interest at both ends), so a due date in 2024 can be judged."""
+    return [*bank_receipt("R0", "2024-01-02", 50.0, "演示县农村商业银行", summary="收到利息"),
+            *bank_receipt("R9", "2024-12-31", 50.0, "演示县农村商业银行", summary="收到利息")]
 
 
 def bank_year() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -6,18 +6,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sanzi_audit.detectors.examples import Example, bank_receipt, lease
+from sanzi_audit.detectors.examples import Example, bank_receipt, books_of_2024, lease
 from sanzi_audit.entities import make_normaliser
 
 from .base import Detector, DetectorInput, Lead, Params, wan, ymd
 
 _INCOME = ("income_operating", "income_lease", "income_other", "payable", "receivable", "internal")
-
-
-def _books_of_2024() -> list[dict]:
-    """Books that run through 2024 (interest at both ends), so a due date in 2024 can be judged."""
-    return [*bank_receipt("R0", "2024-01-02", 50.0, "演示县农村商业银行", summary="收到利息"),
-            *bank_receipt("R9", "2024-12-31", 50.0, "演示县农村商业银行", summary="收到利息")]
 
 
 class LeaseOverdueParams(Params):
@@ -60,10 +54,10 @@ class LeaseOverdue(Detector):
     examples = (
         Example("2024-05-01 应收第二年租金 1.2万元，到年底未见收款",
                 {"contracts": [lease("L1", "2023-05-01", 3, 12000, vendor="甲")],
-                 "ledger": _books_of_2024()}, leads=1),
+                 "ledger": books_of_2024()}, leads=1),
         Example("租金晚收 25 天（在宽限期内）",
                 {"contracts": [lease("L2", "2023-05-01", 3, 12000, vendor="乙")],
-                 "ledger": _books_of_2024() + bank_receipt("V2", "2024-05-26", 12000.0, "乙")}, leads=0),
+                 "ledger": books_of_2024() + bank_receipt("V2", "2024-05-26", 12000.0, "乙")}, leads=0),
     )
 
     def detect(self, data: DetectorInput) -> list[Lead]:

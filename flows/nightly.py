@@ -81,8 +81,11 @@ def forget_task(db_url: str) -> None:
 def unchanged_task(db_url: str, raw: Handle, use_known: bool, ws: Workspace) -> tuple[Handle, Handle, dict[str, int]]:
     """Set aside the rows an earlier night loaded cleanly (same values, by fingerprint)."""
     ex, fp = pipeline.skip_unchanged(store.connect(db_url), raw.get(), use_known=use_known)
-    get_run_logger().info("unchanged: %s", ", ".join(f"{k} {v}" for k, v in fp.unchanged.items()) or "-")
-    return ws.put("new_rows", ex), ws.put("fingerprints", fp), {k: v for k, v in fp.unchanged.items() if v}
+    skipped = {k: v for k, v in fp.unchanged.items() if v}
+    get_run_logger().info("unchanged: %s", ", ".join(f"{k} {v}" for k, v in skipped.items()) or "-")
+    # nothing set aside (a first or --full night): the extract's own files are tonight's rows, not written twice
+    todo = ws.put("new_rows", ex) if skipped else raw
+    return todo, ws.put("fingerprints", fp), skipped
 
 
 @dataclass

@@ -286,15 +286,7 @@ def detector_input(engine: sa.Engine, validated: dict[str, Validated], run_id: i
                 tables[name] = tonight
             continue
         tables[name] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-    return canonical_input(tables, config, warnings_view(validated))
-
-
-def canonical_input(tables: dict[str, pd.DataFrame], config: Config,
-                    warnings: pd.DataFrame | None = None) -> DetectorInput:
-    """The detectors' input with every table in one canonical order (by its unique key), so nothing a detector
-    derives (an owner, a first-seen label, a lead id) depends on the order rows arrived in: tonight's rows then
-    history on an incremental night, file order on a --full night."""
-    return DetectorInput(tables, config, warnings=warnings)  # DetectorInput puts every table in canonical order
+    return DetectorInput(tables, config, warnings_view(validated))  # every table in canonical order
 
 
 def save_snapshot(engine: sa.Engine, url: str, data: DetectorInput) -> None:

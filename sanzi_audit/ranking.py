@@ -55,9 +55,11 @@ def rank_leads(leads: list[Lead], config: Config, feedback: dict[str, float] | N
         prev = by_id.get(ld.lead_id)
         if prev is None or ld.score > prev.score:
             by_id[ld.lead_id] = ld
+    # each detector's weight once (settings resolves the county's override against the class), not once per lead
+    weight = {d: settings(config, d).weight * feedback.get(d, 1.0) for d in {ld.detector for ld in by_id.values()}}
     rows = []
     for lid, ld in sorted(by_id.items()):
-        w = settings(config, ld.detector).weight * feedback.get(ld.detector, 1.0)
+        w = weight[ld.detector]
         rows.append(dict(lead_id=lid, detector=ld.detector, detector_version=ld.detector_version or None,
                          village_code=ld.village_code,
                          township_code=ld.village_code[:9], score=ld.score,

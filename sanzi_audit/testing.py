@@ -27,7 +27,7 @@ def sample_input(villages: int = 3, seed: int = 11) -> DetectorInput:
     """A small synthetic county with bank statements (its ledger carries no payee accounts, as real ledgers) and the
     registers of other departments, written, extracted and validated exactly as a real run would, in the canonical
     order a nightly run hands detectors."""
-    from .pipeline import canonical_input, validate_all, warnings_view
+    from .pipeline import validate_all, warnings_view
     from .sources import extract
     from .synth import SynthOptions, generate, write
 
@@ -36,8 +36,8 @@ def sample_input(villages: int = 3, seed: int = 11) -> DetectorInput:
         options = SynthOptions(villages=villages, seed=seed, vouchers_per_village=300, bank=True, registers=True)
         write(generate(options, config), tmp)
         validated = validate_all(extract(tmp))
-    return canonical_input({k: v.clean[TABLES[k].column_names] for k, v in validated.items()}, config,
-                           warnings_view(validated))
+    return DetectorInput({k: v.clean[TABLES[k].column_names] for k, v in validated.items()}, config,
+                         warnings_view(validated))
 
 
 def _input(data: DetectorInput, tables: dict[str, pd.DataFrame], warnings: pd.DataFrame | None) -> DetectorInput:

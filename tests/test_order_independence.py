@@ -8,6 +8,7 @@ import pytest
 from sanzi_audit import pipeline
 from sanzi_audit.config import load_config
 from sanzi_audit.contract import TABLES
+from sanzi_audit.detectors.base import DetectorInput
 from sanzi_audit.sources import extract
 
 
@@ -19,7 +20,7 @@ def tables(small_county):
 
 def _leads(tables) -> dict[str, tuple]:
     config = load_config()
-    data = pipeline.canonical_input(tables, config)
+    data = DetectorInput(tables, config)
     leads, _ = pipeline.detect(data, config)
     return {lead.lead_id: (lead.title, lead.explanation, round(lead.score, 6), sorted(lead.evidence))
             for lead in leads}
@@ -49,7 +50,7 @@ def test_an_account_of_two_officials_names_both_whichever_row_comes_first(tables
     config = load_config()
     owners = []
     for order in (led, led.iloc[::-1].reset_index(drop=True)):
-        data = pipeline.canonical_input(dict(tables, ledger=order), config)
+        data = DetectorInput(dict(tables, ledger=order), config)
         owners.append(data.official_accounts[acct])
     assert owners[0] == owners[1] == tuple(sorted([rel["person_id"], cadre["person_id"]]))
 
@@ -72,7 +73,7 @@ def test_a_relatives_lead_on_a_shared_account_names_the_other_official(tables):
     led.loc[pays[2], ["counterparty", "counterparty_id", "counterparty_account", "debit"]] = ["某某工程队", None,
                                                                                             acct, 30000.0]
     config = load_config()
-    leads, _ = pipeline.detect(pipeline.canonical_input(dict(tables, ledger=led), config), config)
+    leads, _ = pipeline.detect(DetectorInput(dict(tables, ledger=led), config), config)
     hit = [x for x in leads if x.detector == "related_party_payees" and ("ledger", led.loc[pays[2], "entry_id"])
            in x.evidence]
     assert hit and "该账户同时为" in hit[0].explanation, [x.explanation for x in hit]

@@ -7,11 +7,14 @@ import pandas as pd
 from sanzi_audit.detectors.bank_payee_mismatch import BankPayeeMismatch
 from sanzi_audit.detectors.bank_round_trips import BankRoundTrips
 from sanzi_audit.detectors.bank_unbooked import BankUnbooked
+from sanzi_audit.detectors.examples import BANK_ACCOUNT
+from sanzi_audit.detectors.examples import bank_receipt as receipt
+from sanzi_audit.detectors.examples import bank_row as row
 from sanzi_audit.detectors.ledger_unbanked import LedgerUnbanked
 
 from .helpers import V, data
 
-ACCT = "201101200000000001"
+ACCT = BANK_ACCOUNT
 
 
 def voucher(no, date, amount, payee=None, expense="213001", pid=None, lines=None, summary="支付临时用工劳务费"):
@@ -23,19 +26,6 @@ def voucher(no, date, amount, payee=None, expense="213001", pid=None, lines=None
     out.append(dict(entry_id=f"{no}-9", village_code=V, voucher_no=no, line_no="9", entry_date=date,
                     account_code="102001", debit=0.0, credit=round(sum(a for _, a, _ in lines), 2), summary=summary))
     return out
-
-
-def receipt(no, date, amount, payer, summary="收到租金"):
-    return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date,
-                 account_code="102001", debit=amount, credit=0.0, counterparty=payer, summary=summary),
-            dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date,
-                 account_code="501001", debit=0.0, credit=amount, counterparty=payer, summary=summary)]
-
-
-def row(tid, date, out=None, inn=None, name=None, account=None, summary="转账支出", purpose=None):
-    return dict(txn_id=tid, village_code=V, account_no=ACCT, account_name="新塘村股份经济合作社", txn_date=date,
-                amount_out=out, amount_in=inn, counterparty_name=name, counterparty_account=account,
-                summary=summary, purpose=purpose)
 
 
 # a statement from January to December, so every booked date lies inside it

@@ -4,28 +4,16 @@ import pytest
 
 from sanzi_audit.detectors.cash_balance import CashBalance
 from sanzi_audit.detectors.cash_sitting import CashSitting
+from sanzi_audit.detectors.examples import book, cash_voucher
 
 from .helpers import data
 
-V = "330599101200"
 _n = iter(range(10_000))
 
 
 def voucher(date, kind, amount, summary=None):
-    """Both lines of a cash voucher: withdraw (bank → cash), deposit (cash → bank), receive (income in cash),
-    pay (an expense in cash)."""
-    no = f"2024-{next(_n):04d}"
-    other = {"withdraw": "102001", "deposit": "102001", "receive": "501002", "pay": "513001"}[kind]
-    into_cash = kind in ("withdraw", "receive")
-    cash = dict(account_code="101001", debit=amount if into_cash else 0.0, credit=0.0 if into_cash else amount)
-    opp = dict(account_code=other, debit=0.0 if into_cash else amount, credit=amount if into_cash else 0.0)
-    return [dict(entry_id=f"{no}-{i}", village_code=V, voucher_no=no, line_no=str(i), entry_date=date,
-                 summary=summary or kind, settlement="现金", counterparty="某人" if kind == "pay" else None, **ln)
-            for i, ln in enumerate((cash, opp) if kind != "pay" else (opp, cash), start=1)]
-
-
-def book(*vouchers):
-    return [ln for v in vouchers for ln in v]
+    """Both lines of a cash voucher (examples.cash_voucher), numbered in order."""
+    return cash_voucher(f"2024-{next(_n):04d}", date, kind, amount, summary)
 
 
 BALANCE = [  # default limit 5,000元, min_days 3

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from sanzi_audit.detectors.collective_loans import CollectiveLoans
 from sanzi_audit.detectors.contract_signed_late import ContractSignedLate
+from sanzi_audit.detectors.examples import bank_receipt, books_of_2024, lease
 from sanzi_audit.detectors.lease_overdue import LeaseOverdue
 from sanzi_audit.detectors.lease_terms import LeaseTerms
 
 from .helpers import V, data
 
 
-def lease(no, sign, years, rent, title="新塘厂房租赁", vendor="张三", **kw):
-    return dict(contract_no=no, village_code=V, title=title, category="资产租赁", vendor=vendor, amount=rent * years,
-                sign_date=sign, start_date=kw.pop("start", sign), term_years=years, annual_rent=rent, **kw)
-
-
 def receipt(no, date, amount, payer, contract_no=None, summary="收到租金"):
-    return [dict(entry_id=f"{no}-1", village_code=V, voucher_no=no, line_no="1", entry_date=date, account_code="102001",
-                 debit=amount, credit=0.0, counterparty=payer, contract_no=contract_no, summary=summary),
-            dict(entry_id=f"{no}-2", village_code=V, voucher_no=no, line_no="2", entry_date=date, account_code="501001",
-                 debit=0.0, credit=amount, counterparty=payer, contract_no=contract_no, summary=summary)]
+    return bank_receipt(no, date, amount, payer, summary, contract_no=contract_no)
 
 
 # the books run through 2024
-YEAR = [*receipt("R0", "2024-01-02", 50.0, "演示县农村商业银行", summary="收到利息"),
-        *receipt("R9", "2024-12-31", 50.0, "演示县农村商业银行", summary="收到利息")]
+YEAR = books_of_2024()
 
 
 def test_lease_terms_over_twenty_years_but_wasteland_up_to_fifty():
