@@ -244,7 +244,8 @@ class Detector(ABC):
     #   "village": one village's records alone: a village checked on its own gives exactly its leads in the county;
     #   "county": records of several villages compared (one person paid in two): on its own it may lose a lead,
     #             never gain or change one;
-    #   "population": a score against every record in the input (the ECOD model): a subset is scored afresh
+    #   "population": a score against every record in the input (the ECOD model) or against a county or township
+    #                 rate or median (round amounts, holiday postings, rents): a subset is scored afresh
     scope: ClassVar[str] = "village"
     # True when leads rest on who was paid: a payee read only from 摘要 then lowers the score (registry)
     uses_payee: ClassVar[bool] = False

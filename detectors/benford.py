@@ -52,6 +52,7 @@ class Benford(Detector):
     version = "1.0"
     default_weight = 0.6
     title = "金额首位数字分布异常"
+    scope = "county"  # small villages of a township are pooled into one test
     description = (
         "First-digit (and, for large groups, first-two-digit) test of payment amounts against Benford's law, per "
         "village and year and per handler (经办人) within a village-year. Flags a group whose MAD exceeds both "

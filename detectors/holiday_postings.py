@@ -47,6 +47,7 @@ class HolidayPostings(Detector):
     version = "1.0"
     default_weight = 0.7
     title = "节假日记账"
+    scope = "population"  # a handler's non-working-day share is tested against the county's
     description = ("Flags handlers whose payments are dated on weekends or statutory holidays (chinese-calendar, "
                    "with 调休 working weekends counted as working days): at least min_count in a year, or one at or "
                    "above large_amount. Years the calendar does not know use Monday–Friday only, and say so.")

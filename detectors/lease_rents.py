@@ -39,6 +39,7 @@ class LeaseRents(Detector):
     version = "1.0"
     default_weight = 0.9
     title = "资产资源低价出租"
+    scope = "population"  # a rent is compared with the township's median for its kind
     description = (
         "For leases (contract categories in `categories`) with a quantity and unit, computes rent per unit and year "
         "(amount / term_years / quantity; a missing term counts the amount as one year's rent, and says so), groups "

@@ -78,7 +78,8 @@ class RegisterBenefits(Detector):
         if data.has("vehicles"):
             v = data["vehicles"]
             h = m.merge(v, left_on="member", right_on="owner_id")
-            floor = h["key"].map(lambda k: rules[k].vehicle_min_value)
+            # float even when no vehicle matched: an empty map keeps the key's string dtype, which won't compare
+            floor = h["key"].map(lambda k: rules[k].vehicle_min_value).astype("float64")
             exempt = h.apply(lambda r: any(w in str(r["vehicle_type"] or "") for w in rules[r["key"]].vehicle_exempt_types),
                              axis=1) if len(h) else pd.Series(dtype=bool)
             ok_value = floor.notna() & ((floor <= 0) | (h["value"].fillna(0) >= floor))
@@ -93,7 +94,7 @@ class RegisterBenefits(Detector):
             h = m.merge(p, left_on="member", right_on="owner_id")
             h = h[held_on(h["pay_date"], h["reg_date"], h["end_date"])]
             count = h.groupby("claim_id")["property_id"].transform("nunique")
-            cap = h["key"].map(lambda k: rules[k].max_properties)
+            cap = h["key"].map(lambda k: rules[k].max_properties).astype("float64")
             h = h[cap.notna() & (count > cap)]
             reasons.append(h.assign(table="properties", rid=h["property_id"],
                                     why="家庭名下房产 " + count.reindex(h.index).astype("Int64").astype(str) + " 处"))

@@ -36,6 +36,7 @@ class RoundAmounts(Detector):
     version = "1.0"
     default_weight = 0.6
     title = "整数金额集中"
+    scope = "population"  # a handler's share of round amounts is tested against the county's
     description = (
         "Per village, handler (经办人) and year, counts payments of at least min_amount that are multiples of unit, "
         "and compares the count with the county-wide share of round amounts among such payments (payroll and "

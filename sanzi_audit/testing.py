@@ -212,15 +212,17 @@ def check_detector(cls: type[Detector], data: DetectorInput | None = None) -> No
 
     # a village on its own: its leads are those of the whole county in that village (Detector.scope)
     assert cls.scope in SCOPES, f"{cls.name}: scope must be one of {SCOPES}"
-    village = data["ledger"]["village_code"].iloc[0]
-    alone = _summary(cls(cls.Params()).detect(_one_village(data)))
-    among = _summary([ld for ld in full if ld.village_code == village])
-    if cls.scope == "county":
-        extra = sorted(set(alone) - set(among))
-        assert not extra, f"{cls.name}: a village on its own gives leads the county does not: {extra[:2]}"
-    elif cls.scope == "village":
-        assert alone == among, f"{cls.name}: a village on its own gives other leads than in the whole county " \
-                               f"(a rule comparing villages declares scope = \"county\")"
+    villages = sorted({v for df in data.tables.values() if "village_code" in df for v in df["village_code"].dropna()})
+    for village in villages:  # every village, so a rule that compares villages shows it on one of them
+        alone = _summary(cls(cls.Params()).detect(_villages(data, {village})))
+        among = _summary([ld for ld in full if ld.village_code == village])
+        if cls.scope == "county":
+            extra = sorted(set(alone) - set(among))
+            assert not extra, f"{cls.name}: village {village} on its own gives leads the county does not: {extra[:2]}"
+        elif cls.scope == "village":
+            assert alone == among, f"{cls.name}: village {village} on its own gives other leads than in the whole " \
+                                   f"county (a rule comparing villages declares scope = \"county\", one scoring " \
+                                   f"against a county or township rate scope = \"population\")"
 
     # a missing required table: the runner skips it with a reason (the detector switched on, even if off by default)
     from .config import DetectorSettings
