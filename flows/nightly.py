@@ -1,5 +1,5 @@
 """The nightly flow: extract → (restrict) → unchanged → validate → places → history → load ∥ detect → snapshot →
-rank → publish → report.
+carry → rank → publish → report.
 
 Each stage is a task that logs its counts and hands the next one a workspace handle (sanzi_audit.workspace): the
 run's folder holds each stage's output as Arrow files, so no DataFrame outlives its task. The flow only wires the
@@ -141,12 +141,23 @@ def history_task(db_url: str, validated: Handle, run_id: int, config: Config, ws
 
 
 @task(name="detect", **_TASK)
-def detect_task(data: Handle, config: Config) -> tuple[list[Lead], list[DetectorReport]]:
-    leads, reports = pipeline.detect(data.get(), config)
+def detect_task(db_url: str, data: Handle, config: Config, carry: str,
+                ws: Workspace) -> tuple[list[Lead], list[DetectorReport], Handle | None]:
+    """The detectors; with carry="reuse", those whose input is as on the last night carry their leads over."""
+    leads, reports, entries = pipeline.detect_carrying(data.get(), config, store.connect(db_url), carry)
     log = get_run_logger()
     for r in reports:
-        log.info("detect %s: %s, %d leads, %.1f s %s", r.name, r.status, r.leads, r.seconds, r.reason)
-    return leads, reports
+        how = {"": "", "all": "，沿用上次结果"}.get(r.carried, f"，{r.carried} 个村重新检测")
+        log.info("detect %s: %s, %d leads, %.1f s%s %s", r.name, r.status, r.leads, r.seconds, how, r.reason)
+    return leads, reports, ws.put("carry", entries) if entries is not None else None
+
+
+@task(name="carry", **_TASK)
+def carry_task(db_url: str, entries: Handle, run_id: int) -> None:
+    """After tonight's load: store each detector's leads and input key for the next night (carry.py)."""
+    from sanzi_audit import carry
+
+    carry.save(store.connect(db_url), entries.get(), run_id)
 
 
 @task(name="snapshot", **_TASK)
@@ -301,12 +312,15 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         # history first, then the load runs alongside detection
         data = history_task(db_url, validated, run_id, config, ws)
         loading = load_task.submit(db_url, validated, run_id, fp)
-        leads, reports = detect_task(data, config)
+        carry = "off" if (townships or limited) else "store" if full else "reuse"
+        leads, reports, carried = detect_task(db_url, data, config, carry, ws)
         lap("detect")
         loaded, summary.stages["load"] = loading.result()
         summary.load_process_rss_mb = loaded.process_peak_mb
         lap("load_wait")
         snapshot_task(db_url, data)
+        if carried is not None:
+            carry_task(db_url, carried, run_id)
         ranked = rank_task(db_url, leads, config)
         lap("rank")
         # a partial night (a file refused, a detector failed, a column gone) must not resolve leads by data

@@ -301,6 +301,19 @@ def detect(data: DetectorInput, config: Config):
     return run_detectors(data, config)
 
 
+def detect_carrying(data: DetectorInput, config: Config, engine: sa.Engine | None = None, carry: str = "off"):
+    """Run the detectors. ``carry``: "reuse" carries over the leads of detectors whose input is as on the last night
+    (carry.py), "store" runs everything and stores it for the next night (a --full night), "off" neither (a
+    limited night, whose input is not the county's). Returns leads, reports and the entries to store (or None)."""
+    from . import carry as carry_
+
+    if carry == "off" or engine is None:
+        return (*run_detectors(data, config), None)
+    c = carry_.Carry(carry_.load(engine) if carry == "reuse" else {}, data)
+    leads, reports = run_detectors(data, config, carry=c)
+    return leads, reports, c.entries
+
+
 # ---- publish -------------------------------------------------------------------------------------
 
 def rank(leads, config: Config, engine: sa.Engine | None = None) -> pd.DataFrame:

@@ -11,11 +11,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from sanzi_audit.config import Config, ConfigError
 from sanzi_audit.detectors.base import EVIDENCE_TABLES, Detector, DetectorInput, Lead
+
+if TYPE_CHECKING:
+    from sanzi_audit.carry import Carry
 
 GROUP = "sanzi_audit.detectors"
 log = logging.getLogger(__name__)
@@ -142,6 +146,7 @@ class DetectorReport:
     reason: str = ""
     params: dict = field(default_factory=dict)
     version: str = ""
+    carried: str = ""  # "all": every lead carried over from the last night (carry.py); "N/M": villages run again
 
 
 def check_leads(det: Detector, leads: list[Lead], data: DetectorInput) -> None:
@@ -185,10 +190,17 @@ def weaken_inferred_payees(leads: list[Lead], data: DetectorInput, factor: float
 
 
 def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = None,
-                  classes: dict[str, type[Detector]] | None = None) -> tuple[list[Lead], list[DetectorReport]]:
+                  classes: dict[str, type[Detector]] | None = None,
+                  carry: Carry | None = None) -> tuple[list[Lead], list[DetectorReport]]:
+    """Run every enabled detector on ``data``. With ``carry`` (carry.Carry), a detector whose input, code and
+    settings are as on the last night it ran is not run again: its leads are carried over (a village-scope
+    detector runs again on the villages whose rows changed); ``carry.entries`` then holds what to store."""
+    from . import carry as carry_
+
     classes = classes if classes is not None else load_detectors()
     all_leads: list[Lead] = []
     reports: list[DetectorReport] = []
+    digest = carry_.config_digest(config) if carry is not None else ""
     for name, cls in classes.items():
         if only is not None and name not in only:
             continue
@@ -202,18 +214,34 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
             continue
         det = make_detector(cls, config)
         t0 = time.perf_counter()
+        key = plan = None
+        if carry is not None:
+            key = carry_.key_of(det, carry.hashes, digest)
+            plan = carry_.plan(key, carry.previous.get(name))
+        carried = ""
         try:
-            leads = det.detect(data)
-            leads = [ld for ld in leads if config.enabled_for(name, ld.village_code)]
-            check_leads(det, leads, data)
+            if plan is not None and plan.complete:
+                leads, notes, carried = plan.carried, plan.notes, "all"
+            else:
+                target = data if plan is None or plan.rerun is None else carry.subset(data, plan.rerun)  # type: ignore[union-attr]
+                leads = det.detect(target)
+                leads = [ld for ld in leads if config.enabled_for(name, ld.village_code)]
+                check_leads(det, leads, target)
+                if cls.uses_payee:
+                    weaken_inferred_payees(leads, target, config.ranking.weak_payee_factor)
+                notes = list(det.notes)
+                if plan is not None and plan.rerun is not None:
+                    leads = plan.carried + leads
+                    notes = list(dict.fromkeys(plan.notes + notes))
+                    carried = f"{len(plan.rerun)}/{len(key.villages or {})}"  # type: ignore[union-attr]
         except Exception as exc:  # one broken detector must not sink the others; the run says so
             log.error("detector %s failed: %s", name, traceback.format_exc())
             reports.append(DetectorReport(name, "failed", reason=f"{exc.__class__.__name__}: {exc}",
                                           seconds=time.perf_counter() - t0, version=cls.version))
             continue
-        if cls.uses_payee:
-            weaken_inferred_payees(leads, data, config.ranking.weak_payee_factor)
-        reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0,
-                                      reason=_notes(det.notes), params=det.params.model_dump(), version=cls.version))
+        if carry is not None and key is not None:
+            carry.entries[name] = carry_.Entry(key, leads, notes)
+        reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0, reason=_notes(notes),
+                                      params=det.params.model_dump(), version=cls.version, carried=carried))
         all_leads.extend(leads)
     return all_leads, reports

@@ -138,6 +138,19 @@ run_detectors = sa.Table(
     sa.Column("seconds", sa.Float),
     sa.Column("params", sa.Text),  # JSON
     sa.Column("reason", sa.Text),
+    sa.Column("carried", sa.Text),  # all / "N of M villages run again" (carry.py); NULL: it ran on everything
+)
+
+# Each detector's last result and the key it was computed under (carry.py): a night whose key matches carries
+# the leads over instead of running the detector again.
+detector_carry = sa.Table(
+    "detector_carry", metadata,
+    sa.Column("detector", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),  # hash of code, version, parameters, configuration, tables read
+    sa.Column("villages", sa.Text),  # JSON village → hash of its rows (village-scope detectors)
+    sa.Column("leads", sa.Text, nullable=False),  # JSON list of leads
+    sa.Column("notes", sa.Text),  # JSON list
+    sa.Column("run_id", sa.Integer),  # the run that stored it
 )
 
 
@@ -145,7 +158,8 @@ def record_detectors(engine: sa.Engine, run_id: int, reports) -> None:
     """Store the run's detector reports (registry.DetectorReport), replacing any earlier ones of the run."""
     rows = [dict(run_id=run_id, detector=r.name, version=str(r.version or "") or None, status=r.status,
                  leads=int(r.leads), seconds=round(float(r.seconds), 3),
-                 params=json.dumps(r.params, ensure_ascii=False, default=str), reason=r.reason or None)
+                 params=json.dumps(r.params, ensure_ascii=False, default=str), reason=r.reason or None,
+                 carried=getattr(r, "carried", "") or None)
             for r in reports]
     with engine.begin() as conn:
         conn.execute(run_detectors.delete().where(run_detectors.c.run_id == run_id))

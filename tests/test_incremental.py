@@ -109,17 +109,17 @@ def test_the_flow_lets_go_of_raw_rows_and_detection_views(tmp_path, small_county
     raw_frames: list[weakref.ref] = []
     views: list[weakref.ref] = []
     alive_at_detection: list[int] = []
-    real_extract, real_detect, real_rank = nightly_module.extract, pipeline.detect, pipeline.rank
+    real_extract, real_detect, real_rank = nightly_module.extract, pipeline.detect_carrying, pipeline.rank
 
     def extract(source, **kw):
         ex = real_extract(source, **kw)
         raw_frames.extend(weakref.ref(t.frame) for t in ex.tables.values())
         return ex
 
-    def detect(data, config):
+    def detect(data, config, engine=None, carry="off"):
         gc.collect()
         alive_at_detection.append(sum(r() is not None for r in raw_frames))
-        out = real_detect(data, config)
+        out = real_detect(data, config, engine, carry)
         views.extend(weakref.ref(data.__dict__[v]) for v in ("payments", "entities") if v in data.__dict__)
         return out
 
@@ -129,7 +129,7 @@ def test_the_flow_lets_go_of_raw_rows_and_detection_views(tmp_path, small_county
         return real_rank(leads, config, engine)
 
     monkeypatch.setattr(nightly_module, "extract", extract)
-    monkeypatch.setattr(pipeline, "detect", detect)
+    monkeypatch.setattr(pipeline, "detect_carrying", detect)
     monkeypatch.setattr(pipeline, "rank", rank)
     summary = nightly_module.nightly(source=str(small_county), db=f"sqlite:///{tmp_path / 'm.db'}")
     assert summary.status == "success" and raw_frames
