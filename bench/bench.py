@@ -120,8 +120,35 @@ def _floor(python: str, villages: int, work: Path) -> dict:
                 output=out.stdout[-3000:] + (out.stderr[-1000:] if out.returncode else ""))
 
 
+def _posted(src: Path, work: Path, n: int) -> Path:
+    """The county as it stands a night later, when ``n`` villages have each posted one more payment voucher (a copy
+    of one of theirs under a new number): every other file linked, not copied."""
+    import pandas as pd
+
+    out = work / f"{src.name}-posted{n}"
+    if (out / "ledger.csv").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.is_file() and f.name != "ledger.csv" and not (out / f.name).exists():
+            os.link(f, out / f.name)
+    led = pd.read_csv(src / "ledger.csv", dtype=str, keep_default_na=False)
+    villages = sorted(led["village_code"].unique())[:: max(1, led["village_code"].nunique() // n)][:n]
+    new = []
+    for v in villages:
+        mine = led[(led["village_code"] == v) & (led["debit"] != "") & (led["counterparty"] != "")]
+        no = mine["voucher_no"].iloc[len(mine) // 2]
+        lines = led[(led["village_code"] == v) & (led["voucher_no"] == no)].copy()
+        lines["voucher_no"] = no + "7"
+        lines["entry_id"] = [x.replace(no, no + "7") for x in lines["entry_id"]]
+        new.append(lines)
+    pd.concat([led, *new]).to_csv(out / "ledger.csv", index=False, encoding="utf-8")
+    return out
+
+
 def flow(villages: int, seed: int, work: Path) -> dict:
-    """Two nights of the real flow against the Prefect server in PREFECT_API_URL."""
+    """Three nights of the real flow against the Prefect server in PREFECT_API_URL: the first on an empty database, the
+second on the same exports, the third after a tenth of the villages posted one more voucher each."""
     from sanzi_audit.flows.nightly import nightly
 
     src, _ = county(villages, seed, work)
@@ -130,9 +157,11 @@ def flow(villages: int, seed: int, work: Path) -> dict:
             f.unlink()
     db = f"sqlite:///{work / f'flow-{villages}.db'}"
     nights = []
-    for label in ("first night (full)", "second night (incremental)"):
+    posted = _posted(src, work, max(1, villages // 10))
+    for label, folder in (("first night (full)", src), ("second night (incremental)", src),
+                          (f"third night (incremental, {max(1, villages // 10)} villages post a voucher)", posted)):
         t = time.perf_counter()
-        s = nightly(str(src), db)
+        s = nightly(str(folder), db)
         wall = time.perf_counter() - t
         own = sum(v for k, v in s.stages.items() if k != "load")  # load overlaps detect; load_wait is on the path
         nights.append(dict(night=label, wall=round(wall, 1), stages=s.stages, stage_sum=round(own, 1),
@@ -386,7 +415,7 @@ def main() -> None:
         try:
             if not a.no_flow:
                 for n in a.villages:
-                    print(f"… {n} villages: the flow, two nights", file=sys.stderr)
+                    print(f"… {n} villages: the flow, three nights", file=sys.stderr)
                     res["flows"].append(_child(["--one", "flow", str(n), "--seed", str(a.seed), "--keep", str(work)],
                                                env))
             if a.province:
