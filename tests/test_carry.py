@@ -178,3 +178,10 @@ def test_a_detector_that_compares_villages_runs_on_everything_when_one_village_c
     again = carry.Carry(dict(first.entries), changed)
     _, (report,) = run_detectors(changed, changed.config, classes={"duplicate_payments": wide}, carry=again)
     assert report.carried == ""
+
+
+def test_row_hashes_fall_back_to_pandas_for_a_column_polars_cannot_take():
+    mixed = pd.DataFrame({"village_code": ["1", "2"], "x": pd.array([1, "a"], dtype=object)})
+    assert (carry.row_hashes(mixed) == carry.row_hashes(mixed.copy())).all()
+    other = mixed.assign(x=pd.array([1, "b"], dtype=object))
+    assert (carry.row_hashes(mixed) != carry.row_hashes(other)).tolist() == [False, True]
