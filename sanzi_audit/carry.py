@@ -38,10 +38,10 @@ WARNINGS = "warnings"  # the warnings view, keyed like a table
 @cache
 def _package_digest() -> str:
     """The package's own sources and default configuration: any edit gives other keys."""
+    import polars
+
     import sanzi_audit
     import sanzi_audit.detectors
-
-    import polars
 
     h = hashlib.sha256(f"polars {polars.__version__}".encode())  # row hashes are stable within a Polars version
     for root in sorted({Path(sanzi_audit.__file__).parent, Path(sanzi_audit.detectors.__file__).parent}):

@@ -116,23 +116,33 @@ def row_charts(dates: pd.Series, charts: pd.Series | None = None, switch: dt.dat
     by_date = np.where(d >= np.datetime64(switch), VILLAGE_2024, VILLAGE_2004).astype(object)
     if charts is None:
         return by_date
-    own = charts.astype("object").to_numpy()
-    known = np.isin(own, list(CHARTS))
-    return np.where(known, own, by_date)
+    known = charts.isin(list(CHARTS)).to_numpy(dtype=bool)
+    if not known.any():
+        return by_date
+    return np.where(known, charts.astype("object").to_numpy(), by_date)
+
+
+def _by_code(codes: pd.Series, which: np.ndarray, value) -> np.ndarray:
+    """Per row, ``value(code, chart)`` computed once per distinct (code, chart) pair: a county's million ledger
+    lines use a few hundred account codes, so string work on the distinct ones is ~10x faster than per row."""
+    ci, uniq = pd.factorize(codes)  # NA → -1, looked up as ""
+    names = ["" if u is None or u != u else str(u) for u in uniq] + [""]
+    wi, charts = pd.factorize(which)
+    table = np.empty(len(names) * len(charts), dtype=object)
+    for j, c in enumerate(charts):
+        for i, u in enumerate(names):
+            table[i * len(charts) + j] = value(u, c)
+    ci = np.where(ci < 0, len(names) - 1, ci).astype(np.int64)
+    return table[ci * len(charts) + wi]
 
 
 def _lookup(codes: pd.Series, which: np.ndarray, part: int) -> np.ndarray:
-    """Per row, (name, role)[part] of the level-1 account of its code in its chart, None where it has none."""
-    s = codes.astype("object").fillna("").astype("str").to_numpy()
-    out = np.full(len(s), None, dtype=object)
-    for chart, table in CHARTS.items():
-        mine = which == chart
-        if not mine.any():
-            continue
-        n = LEVEL1_DIGITS[chart]
-        heads = pd.Series(s[mine]).str.slice(0, n)
-        out[mine] = heads.map({k: v[part] for k, v in table.items()}).to_numpy()
-    return out
+    """Per row, (name, role)[part] of the level-1 account of its code in its chart, NaN where it has none."""
+    def value(code: str, c: str):
+        hit = CHARTS[c].get(code[:LEVEL1_DIGITS[c]])
+        return np.nan if hit is None else hit[part]
+
+    return _by_code(codes, which, value)
 
 
 def roles(codes: pd.Series, dates: pd.Series, charts: pd.Series | None = None, switch: dt.date = SWITCH) -> pd.Series:
@@ -142,9 +152,9 @@ def roles(codes: pd.Series, dates: pd.Series, charts: pd.Series | None = None, s
 
 def level1(codes: pd.Series, dates: pd.Series, charts: pd.Series | None = None, switch: dt.date = SWITCH) -> pd.Series:
     """The level-1 part of every code (3 digits in village charts, 4 in the enterprise chart)."""
-    ent = row_charts(dates, charts, switch) == ENTERPRISE
-    s = codes.astype("object").fillna("").astype("str")
-    return pd.Series(np.where(ent, s.str.slice(0, 4), s.str.slice(0, 3)), index=codes.index, dtype=object)
+    which = row_charts(dates, charts, switch)
+    return pd.Series(_by_code(codes, which, lambda code, c: code[:4] if c == ENTERPRISE else code[:3]),
+                     index=codes.index, dtype=object)
 
 
 def valid_mask(codes: pd.Series, dates: pd.Series, charts: pd.Series | None = None, switch: dt.date = SWITCH

@@ -111,7 +111,7 @@ class EntityIndex:
         entity = "id:" + k["pid"]
 
         # organisations: the name is the key, joined to its identifier when exactly one is known
-        with_id = k[k["pid"].notna() & name.notna()]
+        with_id = k.loc[(k["pid"].notna() & name.notna()).to_numpy(), ["village_code", "name_norm", "pid"]]
         org = entity.isna() & name.notna() & is_org(name)
         if org.any():
             org_name = name[org]
@@ -128,13 +128,15 @@ class EntityIndex:
         k["entity"] = entity.fillna("unknown:" + k["source"].astype(STR) + ":" + k["record_id"].fillna(""))
         return cls(k[COLUMNS], payments=len(data.payments) if data.has("ledger") else 0)
 
-    def of_payments(self, index: pd.Index) -> pd.DataFrame:
+    def of_payments(self, index: pd.Index, columns: list[str] | None = None) -> pd.DataFrame:
         """The index rows of ``data.payments`` rows, given their index labels (a filtered payments frame keeps
-        them): label i is row i here, so no string lookup is needed."""
+        them): label i is row i here, so no string lookup is needed. ``columns``: only these (each column taken
+        costs a pass over the rows)."""
         pos = index.to_numpy()
         if len(pos) and (pos.min() < 0 or pos.max() >= self.payments):
             raise IndexError("of_payments takes index labels of data.payments")
-        return self.keys.iloc[pos].set_axis(index)
+        keys = self.keys if columns is None else self.keys[columns]
+        return keys.iloc[pos].set_axis(index)
 
     def for_source(self, source: str) -> pd.DataFrame:
         """The rows of one source, indexed by record_id (computed once per source: several detectors ask)."""
@@ -207,7 +209,10 @@ def contract_links(data) -> pd.Series:
     c = data["contracts"]
     registered = set(c["contract_no"].dropna())
     out = pay["contract_no"].where(pay["contract_no"].isin(registered))
-    cited = pay["summary"].fillna("").str.extract(CONTRACT_NO, expand=False)
+    # Arrow's regex finds the few summaries that cite a number; Python's extract then runs on those alone
+    summary = pay["summary"].fillna("")
+    cites = summary.str.contains(r"\d{6}", regex=True).to_numpy(dtype=bool)  # CONTRACT_NO matches iff six digits
+    cited = summary[cites].str.extract(CONTRACT_NO, expand=False).reindex(pay.index)
     out = out.fillna(cited.where(cited.isin(registered)))
     ce = data.entities.for_source("contracts")
     c = c.assign(entity=c["contract_no"].map(ce["entity"])).dropna(subset=["entity", "sign_date", "amount"])
@@ -220,7 +225,7 @@ def contract_links(data) -> pd.Series:
     room: dict[tuple, list] = {}
     for r in c.assign(formal=formal).sort_values(["sign_date", "contract_no"]).itertuples():
         room.setdefault((r.village_code, r.entity), []).append(r)
-    ent = data.entities.of_payments(free.index)["entity"]
+    ent = data.entities.of_payments(free.index, ["entity"])["entity"]
     # only the columns the matching reads: slicing the whole payments frame per payee cost seconds
     free = (free[["village_code", "entry_date", "entry_id", "summary", "debit"]].assign(entity=ent)
             .sort_values(["entry_date", "entry_id"]))
