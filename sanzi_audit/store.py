@@ -1,6 +1,8 @@
-"""The review database: warehouse tables, runs, quarantine, and the review table (leads, evidence, events).
+"""The review database: engines and URLs, runs and quarantine, the warehouse load and read, row fingerprints.
 
-One module and one schema serve the pipeline and the review page. SQLite is the embedded default;
+The tables are declared in ``schema``, the run lock is ``runlock``, the Parquet snapshot of the warehouse is
+``snapshot``; their names are re-exported here, so callers keep writing ``store.leads`` or
+``store.acquire_run_lock``. One schema serves the pipeline and the review page. SQLite is the embedded default;
 PostgreSQL is production. Bulk writes take each dialect's fast path (SQLite: Arrow batches through ADBC into a staging
 file; PostgreSQL: COPY into a temporary table) and upsert from there on the record key, so reloading the same file
 never duplicates rows.
@@ -8,7 +10,6 @@ never duplicates rows.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -21,137 +22,42 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .contract import TABLES, Table
+from .runlock import (  # noqa: F401  (re-exported: callers use store.X)
+    RunLockedError,
+    acquire_run_lock,
+    check_run_lock,
+    release_run_lock,
+)
+from .schema import (  # noqa: F401  (re-exported: callers use store.X)
+    STATUS_LABELS,
+    WAREHOUSE,
+    access_log,
+    detector_carry,
+    lead_events,
+    lead_evidence,
+    leads,
+    metadata,
+    now,
+    places,
+    quarantine,
+    run_detectors,
+    run_lock,
+    runs,
+    sessions,
+    sign_in_failures,
+    source_rows,
+    users,
+)
+from .snapshot import (  # noqa: F401  (re-exported: callers use store.X)
+    contiguous,
+    read_history,
+    snapshot_dir,
+    write_snapshot,
+)
 from .sources import FILE, ROW, SHEET, safe_url
 
 DEFAULT_DB_FILE = "sanzi.db"
 log = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
-
-_SA_TYPES = {"text": sa.Text, "code": sa.Text, "amount": sa.Float, "number": sa.Float, "date": sa.Date}
-
-
-def _warehouse_table(t: Table) -> sa.Table:
-    cols: list[sa.Column] = [sa.Column("row_key", sa.Text, primary_key=True)]
-    cols += [sa.Column(c.name, _SA_TYPES[c.kind]()) for c in t.columns]
-    cols += [sa.Column("source_file", sa.Text), sa.Column("source_row", sa.Integer),
-             sa.Column("loaded_run", sa.Integer), sa.Column("source_sheet", sa.Text)]
-    idx = [sa.Index(f"ix_wh_{t.name}_village", "village_code")]
-    if t.record_id != t.unique_key[0] or t.key:
-        idx.append(sa.Index(f"ix_wh_{t.name}_record", t.record_id))
-    return sa.Table(f"wh_{t.name}", metadata, *cols, *idx)
-
-
-WAREHOUSE: dict[str, sa.Table] = {name: _warehouse_table(t) for name, t in TABLES.items()}
-
-runs = sa.Table(
-    "runs", metadata,
-    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime),
-    sa.Column("status", sa.Text, nullable=False),  # running / success / partial / failed
-    sa.Column("source", sa.Text),
-    sa.Column("parameters", sa.Text),  # JSON: config and detector parameters used, for traceability
-    sa.Column("counts", sa.Text),  # JSON: per table read / loaded / quarantined
-    sa.Column("stages", sa.Text),  # JSON: seconds per stage
-    sa.Column("leads_new", sa.Integer),
-    sa.Column("leads_updated", sa.Integer),
-    sa.Column("leads_reopened", sa.Integer),
-    sa.Column("leads_resolved", sa.Integer),
-    sa.Column("message", sa.Text),
-    sa.Column("data_docs", sa.Text),  # index.html of the run's Data Docs (validation results)
-)
-
-quarantine = sa.Table(
-    "quarantine", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, nullable=False, index=True),
-    sa.Column("table_name", sa.Text, nullable=False),
-    sa.Column("source_file", sa.Text),
-    sa.Column("source_row", sa.Integer),
-    sa.Column("raw", sa.Text),
-    sa.Column("source_sheet", sa.Text),
-    sa.Column("reasons", sa.Text),  # JSON list of {check, column, message, severity}
-)
-
-leads = sa.Table(
-    "leads", metadata,
-    sa.Column("lead_id", sa.Text, primary_key=True),
-    sa.Column("detector", sa.Text, nullable=False, index=True),
-    sa.Column("detector_version", sa.Text),
-    sa.Column("case_id", sa.Text, index=True),
-    sa.Column("village_code", sa.Text, index=True),
-    sa.Column("township_code", sa.Text, index=True),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("priority", sa.Float, nullable=False),
-    sa.Column("rank", sa.Integer, index=True),
-    sa.Column("amount_at_risk", sa.Float),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("explanation", sa.Text, nullable=False),
-    sa.Column("details", sa.Text),  # JSON: the features behind the score
-    # review fields: written by people, never by the nightly run
-    sa.Column("status", sa.Text, nullable=False, server_default="new"),
-    sa.Column("assignee", sa.Text),
-    sa.Column("first_seen_run", sa.Integer, nullable=False),
-    sa.Column("last_seen_run", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-)
-
-lead_evidence = sa.Table(
-    "lead_evidence", metadata,
-    sa.Column("lead_id", sa.Text, primary_key=True),
-    sa.Column("source_table", sa.Text, primary_key=True),
-    sa.Column("record_id", sa.Text, primary_key=True),
-    # where the record came from when it became evidence: the export file, its sheet and row as the sheet shows it
-    sa.Column("source_file", sa.Text),
-    sa.Column("source_sheet", sa.Text),
-    sa.Column("source_row", sa.Integer),
-    sa.Index("ix_evidence_record", "source_table", "record_id"),
-)
-
-lead_events = sa.Table(
-    "lead_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("lead_id", sa.Text, nullable=False, index=True),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),  # "pipeline" or a user name
-    sa.Column("event", sa.Text, nullable=False),
-    sa.Column("from_status", sa.Text),
-    sa.Column("to_status", sa.Text),
-    sa.Column("note", sa.Text),
-)
-
-# Review states as auditors read them (the lifecycle and its transitions are the review table's job).
-STATUS_LABELS = {"new": "待核查", "in_review": "核查中", "confirmed": "属实", "dismissed": "不属实",
-                 "referred": "已移交", "closed": "已办结", "resolved_by_data": "数据已更正"}
-
-# One row per detector per run: which rule, at which version, with which effective parameters, how it ended, how
-# many leads, how long. Which version of a rule produced a lead is part of the evidence.
-run_detectors = sa.Table(
-    "run_detectors", metadata,
-    sa.Column("run_id", sa.Integer, primary_key=True),
-    sa.Column("detector", sa.Text, primary_key=True),
-    sa.Column("version", sa.Text),
-    sa.Column("status", sa.Text, nullable=False),  # ran / skipped / disabled / failed
-    sa.Column("leads", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("seconds", sa.Float),
-    sa.Column("params", sa.Text),  # JSON
-    sa.Column("reason", sa.Text),
-    sa.Column("carried", sa.Text),  # all / "N of M villages run again" (carry.py); NULL: it ran on everything
-)
-
-# Each detector's last result and the key it was computed under (carry.py): a night whose key matches carries
-# the leads over instead of running the detector again.
-detector_carry = sa.Table(
-    "detector_carry", metadata,
-    sa.Column("detector", sa.Text, primary_key=True),
-    sa.Column("key", sa.Text, nullable=False),  # hash of code, version, parameters, configuration, tables read
-    sa.Column("villages", sa.Text),  # JSON village → hash of its rows (village-scope detectors)
-    sa.Column("leads", sa.Text, nullable=False),  # JSON list of leads
-    sa.Column("notes", sa.Text),  # JSON list
-    sa.Column("run_id", sa.Integer),  # the run that stored it
-)
 
 
 def record_detectors(engine: sa.Engine, run_id: int, reports) -> None:
@@ -165,16 +71,6 @@ def record_detectors(engine: sa.Engine, run_id: int, reports) -> None:
         conn.execute(run_detectors.delete().where(run_detectors.c.run_id == run_id))
         if rows:
             conn.execute(run_detectors.insert(), rows)
-
-
-# What auditors read instead of codes: each village's and township's name, from the county's village directory or,
-# without one, the name the books give the village (ledger village_name). Rewritten by every run that knows names.
-places = sa.Table(
-    "places", metadata,
-    sa.Column("code", sa.Text, primary_key=True),  # 12-digit village or 9-digit township code
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("source", sa.Text),  # directory / books
-)
 
 
 def record_places(engine: sa.Engine, names: dict[str, tuple[str, str]]) -> None:
@@ -195,79 +91,6 @@ def record_places(engine: sa.Engine, names: dict[str, tuple[str, str]]) -> None:
 def place_names(engine: sa.Engine) -> dict[str, str]:
     with engine.connect() as conn:
         return {code: name for code, name in conn.execute(sa.select(places.c.code, places.c.name))}
-
-
-run_lock = sa.Table(
-    "run_lock", metadata,
-    sa.Column("name", sa.Text, primary_key=True),  # one row while a run writes this database
-    sa.Column("run_label", sa.Text),
-    sa.Column("host", sa.Text, nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("acquired_at", sa.DateTime, nullable=False),
-)
-
-
-users = sa.Table(
-    "users", metadata,
-    sa.Column("username", sa.Text, primary_key=True),
-    sa.Column("display_name", sa.Text),
-    sa.Column("password_hash", sa.Text, nullable=False),  # scrypt, see web/auth.py
-    sa.Column("role", sa.Text, nullable=False),  # auditor / supervisor / admin
-    sa.Column("scope", sa.Text, nullable=False),  # JSON list of code prefixes (county 6, township 9 digits) or ["*"]
-    sa.Column("can_unmask", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", sa.DateTime),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("password_changed_at", sa.DateTime, nullable=False),
-)
-
-# Sign-in failures per name typed, whether or not an account has that name: an unknown name is throttled and
-# locked exactly like a real one, so the answers do not tell accounts apart. The counter rises before the
-# password is checked, in one UPDATE, so parallel guesses cannot slip past the lock.
-sign_in_failures = sa.Table(
-    "sign_in_failures", metadata,
-    sa.Column("username", sa.Text, primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", sa.DateTime),
-    sa.Column("last_at", sa.DateTime),
-)
-
-# Server-side sessions: the cookie holds a random token, this table its keyed hash. Signing out revokes the one
-# session; a password reset or disabling the account revokes all of them, and enabling it again revives none.
-sessions = sa.Table(
-    "sessions", metadata,
-    sa.Column("token_hash", sa.Text, primary_key=True),
-    sa.Column("username", sa.Text, nullable=False, index=True),
-    sa.Column("csrf", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("expires_at", sa.DateTime, nullable=False),
-    sa.Column("revoked_at", sa.DateTime),
-    sa.Column("client", sa.Text),
-)
-
-access_log = sa.Table(
-    "access_log", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("username", sa.Text),
-    sa.Column("action", sa.Text, nullable=False),  # login / login_failed / forbidden / unmask / export / csrf
-    sa.Column("lead_id", sa.Text),
-    sa.Column("detail", sa.Text),
-    sa.Column("client", sa.Text),
-)
-
-# Fingerprints (64-bit hashes of the raw values) of source rows that loaded cleanly: a nightly run skips a row
-# whose fingerprint is here. Quarantined rows and rows loaded with warnings are never remembered, so they are
-# looked at again every night until fixed. One row per table and run holds that run's fingerprints as a packed
-# int64 array: a million fingerprints are 8 MB, written and read in milliseconds.
-source_rows = sa.Table(
-    "source_rows", metadata,
-    sa.Column("table_name", sa.Text, primary_key=True),
-    sa.Column("run_id", sa.Integer, primary_key=True),
-    sa.Column("row_count", sa.Integer, nullable=False),
-    sa.Column("hashes", sa.LargeBinary, nullable=False),
-)
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -318,69 +141,6 @@ def forget_rows(engine: sa.Engine) -> None:
     """A full run re-reads everything: start the fingerprints afresh."""
     with engine.begin() as conn:
         conn.execute(source_rows.delete())
-
-
-class RunLockedError(RuntimeError):
-    """Another run is writing this review database."""
-
-
-def acquire_run_lock(engine: sa.Engine, label: str) -> None:
-    """Take the database's run lock, or refuse with who holds it. A lock left by a dead process on this
-    host is taken over; one held elsewhere is never broken automatically (``sanzi db unlock``)."""
-    import socket
-
-    host, pid = socket.gethostname(), os.getpid()
-    with engine.begin() as conn:
-        held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "nightly")).first()
-        if held is not None:
-            if held.host == host and not _alive(held.pid):
-                conn.execute(run_lock.delete().where(run_lock.c.name == "nightly", run_lock.c.pid == held.pid))
-            else:
-                raise RunLockedError(_held_message(held))
-        # whoever holds the lock now is the only run: a row still 'running' is a run that died (kill -9, a lost
-        # machine) without marking itself; it failed, and the overview must not show it as 运行中 forever
-        conn.execute(runs.update().where(runs.c.status == "running").values(
-            status="failed", finished_at=now(),
-            message=f"运行中断（进程被终止或主机停止），由下一次运行（主机 {host} 进程 {pid}）于接管运行锁时标记为失败"))
-    try:
-        with engine.begin() as conn:
-            conn.execute(run_lock.insert().values(name="nightly", run_label=label, host=host, pid=pid,
-                                                  acquired_at=now()))
-    except sa.exc.IntegrityError as exc:  # lost a race with a run that started at the same moment
-        raise RunLockedError("另一次运行刚刚开始写入此审查库，本次运行已取消") from exc
-
-
-def check_run_lock(engine: sa.Engine) -> None:
-    """Refuse early (before any work starts) when a live run holds the lock."""
-    import socket
-
-    with engine.connect() as conn:
-        held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "nightly")).first()
-    if held is not None and not (held.host == socket.gethostname() and not _alive(held.pid)):
-        raise RunLockedError(_held_message(held))
-
-
-def _held_message(held) -> str:
-    return (f"另一次运行正在写入此审查库（{held.run_label}，主机 {held.host} 进程 {held.pid}，开始于 "
-            f"{held.acquired_at} UTC）。请等待其结束；若确认它已终止，运行 sanzi db unlock --db URL")
-
-
-def release_run_lock(engine: sa.Engine, force: bool = False) -> int:
-    with engine.begin() as conn:
-        q = run_lock.delete().where(run_lock.c.name == "nightly")
-        if not force:
-            q = q.where(run_lock.c.pid == os.getpid())
-        return conn.execute(q).rowcount
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 DETECTION_FIELDS = ("detector", "detector_version", "case_id", "village_code", "township_code", "score",
@@ -461,10 +221,6 @@ def create_engine_for(url: str) -> sa.Engine:
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     return engine
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 # ---- runs and quarantine -------------------------------------------------------------------------
@@ -686,85 +442,3 @@ def table_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
                 for name, t in WAREHOUSE.items()}
-
-
-# ---- columnar snapshot of the warehouse ----------------------------------------------------------
-# Detection reads the whole history every night. Reading a million rows back out of SQLite costs 10-20 s in
-# Python objects; a Parquet snapshot of the warehouse as the last run left it reads in about a second. The
-# snapshot is only a cache: it is used when it provably matches the database (same last run, same row count
-# once tonight's replacements are taken out) and rebuilt from the database otherwise.
-
-def snapshot_dir(url: str) -> Path | None:
-    """Next to a SQLite database (<db>.snapshot/); for other databases $SANZI_SNAPSHOT_DIR, or none."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return Path(url.removeprefix("sqlite:///") + ".snapshot")
-    env = os.environ.get("SANZI_SNAPSHOT_DIR")
-    return Path(env) if env else None
-
-
-def _snapshot_files(url: str, table: str) -> tuple[Path, Path] | None:
-    d = snapshot_dir(url)
-    return None if d is None else (d / f"wh_{table}.parquet", d / f"wh_{table}.json")
-
-
-def _warehouse_state(engine: sa.Engine, table: str) -> dict:
-    """What a snapshot of ``table`` must match: the last run that loaded rows and the row count."""
-    t = WAREHOUSE[table]
-    with engine.connect() as conn:
-        last, n = conn.execute(sa.select(sa.func.max(t.c.loaded_run), sa.func.count()).select_from(t)).one()
-    return {"last_run": last, "rows": n}
-
-
-def _snapshot_state(files: tuple[Path, Path]) -> dict | None:
-    try:
-        return json.loads(files[1].read_text(encoding="utf-8")) if files[0].exists() else None
-    except (OSError, ValueError):
-        return None
-
-
-def contiguous(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every Arrow-backed column in one chunk, a column at a time, in place.
-
-    Parquet hands back a chunk per row group (27 for a 1,000-village ledger). pyarrow 26 resolves each row of a
-    ``take`` on a chunked array to its chunk, and the cost per row grows with the number of chunks: taking 2M of
-    3.5M summaries costs 0.17 s on 27 chunks and 0.025 s on one. Detection takes rows from every column many
-    times over, so history goes into it in one piece.
-    """
-    for name in frame.columns:
-        arr = frame[name].array
-        if isinstance(arr, pd.arrays.ArrowExtensionArray) and arr._pa_array.num_chunks > 1:
-            frame[name] = arr.dtype.__from_arrow__(arr._pa_array.combine_chunks())  # same dtype, one chunk
-    return frame
-
-
-def read_history(engine: sa.Engine, url: str, table: str, exclude_run: int | None = None) -> pd.DataFrame:
-    """The warehouse rows of ``table``: from the snapshot when the warehouse is still in the state the snapshot
-    recorded (so read history before tonight's load), else from the database, leaving out ``exclude_run``."""
-    files = _snapshot_files(url, table)
-    if files is not None and (state := _snapshot_state(files)) is not None:
-        try:
-            if state == _warehouse_state(engine, table):
-                return pd.read_parquet(files[0])
-            log.info("warehouse snapshot of %s is stale: reading the database", table)
-        except Exception as exc:  # a damaged cache is never a reason to fail a run
-            log.warning("warehouse snapshot of %s unreadable (%s): reading the database", table, exc)
-    return read_warehouse(engine, table, exclude_run=exclude_run)
-
-
-def write_snapshot(engine: sa.Engine, url: str, table: str, frame: pd.DataFrame) -> None:
-    """Store ``frame`` as the warehouse's state after tonight's load (tonight's rows plus history), for the
-    next night; nothing is written when it is not that state (a limited run) or the snapshot is already it."""
-    files = _snapshot_files(url, table)
-    if files is None:
-        return
-    state = _warehouse_state(engine, table)
-    if state["rows"] != len(frame):
-        files[1].unlink(missing_ok=True)
-        return
-    if _snapshot_state(files) == state:
-        return  # nothing was loaded since
-    files[0].parent.mkdir(parents=True, exist_ok=True)
-    tmp = files[0].with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(files[0])
-    files[1].write_text(json.dumps(state), encoding="utf-8")

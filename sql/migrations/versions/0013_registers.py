@@ -23,7 +23,7 @@ TABLES = {
     "businesses": [("uscc", sa.Text), ("name", sa.Text), ("kind", sa.Text), ("reg_date", sa.Date), ("cancel_date", sa.Date), ("status", sa.Text), ("village_code", sa.Text), ("extra", sa.Text)],
     "business_people": [("link_id", sa.Text), ("uscc", sa.Text), ("person_id", sa.Text), ("name", sa.Text), ("role", sa.Text), ("share", sa.Float), ("start_date", sa.Date), ("end_date", sa.Date), ("village_code", sa.Text), ("extra", sa.Text)],
 }
-# registers keyed by more than their record id get an index on the record id (as store._warehouse_table does)
+# registers keyed by more than their record id get an index on the record id (as schema._warehouse_table does)
 KEYED = ("public_employees", "vehicles", "properties")
 
 
