@@ -218,6 +218,9 @@ source_rows = sa.Table(
     sa.Column("run_id", sa.Integer, primary_key=True),
     sa.Column("row_count", sa.Integer, nullable=False),
     sa.Column("hashes", sa.LargeBinary, nullable=False),
+    # how the fingerprints were computed (incremental.SCHEME); NULL: pandas' hash, before revision 0018. Rows of
+    # another scheme never match tonight's, so a change of scheme processes every row once again
+    sa.Column("scheme", sa.Text),
 )
 
 

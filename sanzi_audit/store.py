@@ -110,30 +110,40 @@ def is_known(hashes: np.ndarray, known: np.ndarray) -> np.ndarray:
     return pd.Series(hashes).isin(known).to_numpy(copy=True)
 
 
-def known_rows(engine: sa.Engine, table: str) -> np.ndarray:
-    """The fingerprints remembered for ``table``, as a sorted int64 array."""
+def known_rows(engine: sa.Engine, table: str, scheme: str | None = None) -> np.ndarray:
+    """The fingerprints remembered for ``table`` under ``scheme``, as a sorted int64 array."""
     with engine.connect() as conn:
-        blobs = conn.execute(sa.select(source_rows.c.hashes).where(source_rows.c.table_name == table)).scalars().all()
+        blobs = conn.execute(sa.select(source_rows.c.hashes).where(
+            source_rows.c.table_name == table, _scheme_is(scheme))).scalars().all()
     if not blobs:
         return np.zeros(0, dtype=np.int64)
     return sorted_unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in blobs]))
 
 
-def remember_rows(engine: sa.Engine, table: str, hashes: np.ndarray, run_id: int) -> int:
+def _scheme_is(scheme: str | None):
+    return source_rows.c.scheme.is_(None) if scheme is None else source_rows.c.scheme == scheme
+
+
+def remember_rows(engine: sa.Engine, table: str, hashes: np.ndarray, run_id: int, scheme: str | None = None) -> int:
     hashes = sorted_unique(hashes)
     if not len(hashes):
         return 0
+    mine = (source_rows.c.table_name == table) & _scheme_is(scheme)
     with engine.begin() as conn:
-        conn.execute(source_rows.delete().where((source_rows.c.table_name == table) & (source_rows.c.run_id == run_id)))
+        # fingerprints of another scheme can never match again
+        other = (source_rows.c.scheme.is_not(None) if scheme is None
+                 else sa.or_(source_rows.c.scheme.is_(None), source_rows.c.scheme != scheme))
+        conn.execute(source_rows.delete().where((source_rows.c.table_name == table) & other))
+        conn.execute(source_rows.delete().where(mine & (source_rows.c.run_id == run_id)))
         conn.execute(source_rows.insert().values(table_name=table, run_id=run_id, row_count=len(hashes),
-                                                 hashes=hashes.tobytes()))
+                                                 hashes=hashes.tobytes(), scheme=scheme))
         # a year of nights leaves a year of small arrays: fold them into one now and then
-        parts = conn.execute(sa.select(source_rows.c.hashes).where(source_rows.c.table_name == table)).scalars().all()
+        parts = conn.execute(sa.select(source_rows.c.hashes).where(mine)).scalars().all()
         if len(parts) > 60:
             merged = sorted_unique(np.concatenate([np.frombuffer(b, dtype="<i8") for b in parts]))
-            conn.execute(source_rows.delete().where(source_rows.c.table_name == table))
+            conn.execute(source_rows.delete().where(mine))
             conn.execute(source_rows.insert().values(table_name=table, run_id=run_id, row_count=len(merged),
-                                                     hashes=merged.tobytes()))
+                                                     hashes=merged.tobytes(), scheme=scheme))
     return len(hashes)
 
 

@@ -74,6 +74,22 @@ def test_row_fingerprints_are_remembered_and_folded(tmp_path):
     assert len(store.known_rows(engine, "ledger")) == 0
 
 
+def test_fingerprints_of_another_scheme_never_match_and_are_dropped(tmp_path):
+    """After the hash changes (a Polars upgrade, or the pandas hash of databases before revision 0018), no row
+    may be skipped on a fingerprint computed another way: every row is processed once again."""
+    import numpy as np
+
+    from sanzi_audit import incremental, store
+
+    engine = store.connect(f"sqlite:///{tmp_path / 'r.db'}")
+    store.remember_rows(engine, "ledger", np.array([1, 2, 3], dtype=np.int64), 1)  # scheme NULL: the old hash
+    assert len(store.known_rows(engine, "ledger", incremental.SCHEME)) == 0
+    assert list(store.known_rows(engine, "ledger")) == [1, 2, 3]
+    store.remember_rows(engine, "ledger", np.array([7], dtype=np.int64), 2, incremental.SCHEME)
+    assert list(store.known_rows(engine, "ledger", incremental.SCHEME)) == [7]
+    assert len(store.known_rows(engine, "ledger")) == 0  # the old scheme's rows are gone
+
+
 def test_a_bulk_first_load_rebuilds_its_indexes_even_when_it_fails(tmp_path, small_county, monkeypatch):
     from sanzi_audit.pipeline import validate_all
 
