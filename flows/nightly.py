@@ -215,7 +215,9 @@ def _publish_artifacts(db_url: str, s: RunSummary) -> None:
               f"| {c.layout} |" for c in s.counts]
     lines += ["", f"疑点线索 {s.leads_total} 条：新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
                   f"因数据更正关闭 {s.leads_resolved}。", "", "| 检测器 | 状态 | 线索 | 秒 |", "|---|---|---:|---:|"]
-    lines += [f"| {r.name} | {r.status} {r.reason or ''} | {r.leads} | {r.seconds:.1f} |" for r in s.detectors]
+    carried = {"": "", "all": "（输入未变，沿用上次结果）"}
+    lines += [f"| {r.name} | {r.status}{carried.get(r.carried, f'（重新检测 {r.carried} 个村）')} {r.reason or ''} | "
+              f"{r.leads} | {r.seconds:.1f} |" for r in s.detectors]
     lines += ["", "各阶段耗时（秒）: " + ", ".join(f"{k} {v:.1f}" for k, v in s.stages.items())]
     if s.scope:
         lines += ["", f"范围: {s.scope}"]

@@ -174,6 +174,12 @@ def print_summary(s) -> None:
             print(f"  检测器 {r.name} {({'skipped': '已跳过', 'disabled': '已停用', 'failed': '失败'})[r.status]}: {r.reason}")
         elif r.reason:
             print(f"  检测器 {r.name} 说明: {r.reason}")
+    carried = [r for r in s.detectors if r.status == "ran" and r.carried]
+    if carried:
+        whole = sum(r.carried == "all" for r in carried)
+        part = [f"{r.name} {r.carried.split('/')[0]} 个村" for r in carried if r.carried != "all"]
+        print(f"  检测: {whole} 个检测器的输入与上次相同，沿用上次结果" +
+              (f"；只重新检测了数据有变化的村: {', '.join(part[:6])}{' 等' if len(part) > 6 else ''}" if part else ""))
     print(f"疑点线索 {s.leads_total} 条（新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
           f"因数据更正关闭 {s.leads_resolved}）；"
           f"各阶段耗时(秒): {json.dumps(s.stages, ensure_ascii=False)}")

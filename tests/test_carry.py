@@ -185,3 +185,18 @@ def test_row_hashes_fall_back_to_pandas_for_a_column_polars_cannot_take():
     assert (carry.row_hashes(mixed) == carry.row_hashes(mixed.copy())).all()
     other = mixed.assign(x=pd.array([1, "b"], dtype=object))
     assert (carry.row_hashes(mixed) != carry.row_hashes(other)).tolist() == [False, True]
+
+
+def test_the_run_summary_says_what_was_carried_over(capsys):
+    from sanzi_audit.cli import print_summary
+    from sanzi_audit.pipeline import RunSummary
+    from sanzi_audit.registry import DetectorReport
+
+    s = RunSummary(run_id=3, status="success", db_url="sqlite://")
+    s.detectors = [DetectorReport("split_contracts", "ran", 4, 0.01, carried="all"),
+                   DetectorReport("duplicate_payments", "ran", 2, 0.2, carried="3/300"),
+                   DetectorReport("benford", "ran", 1, 1.5)]
+    print_summary(s)
+    out = capsys.readouterr().out
+    assert "1 个检测器的输入与上次相同，沿用上次结果" in out and "duplicate_payments 3 个村" in out
+    assert "benford" not in out.split("沿用上次结果")[1].split("\n")[0]
