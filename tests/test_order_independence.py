@@ -3,7 +3,11 @@ first, then history) and a --full night (all rows, in file order) see the same d
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanzi_audit import pipeline
 from sanzi_audit.config import load_config
@@ -77,3 +81,30 @@ def test_a_relatives_lead_on_a_shared_account_names_the_other_official(tables):
     hit = [x for x in leads if x.detector == "related_party_payees" and ("ledger", led.loc[pays[2], "entry_id"])
            in x.evidence]
     assert hit and "该账户同时为" in hit[0].explanation, [x.explanation for x in hit]
+
+
+_rows = st.lists(st.tuples(st.sampled_from(["330599101201", "330599101202", "3305991012"]),
+                           st.one_of(st.none(), st.dates(dt.date(2023, 1, 1), dt.date(2023, 1, 4))),
+                           st.text(alphabet="ab村甲1", max_size=2)), max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=_rows, presort=st.booleans())
+def test_in_order_says_true_only_when_a_stable_sort_would_change_nothing(rows, presort):
+    """canonical() skips the sort when the rows already are in order: the check must never say so wrongly."""
+    import pandas as pd
+
+    from sanzi_audit.detectors.base import in_order
+    from sanzi_audit.normalize import STR
+
+    df = pd.DataFrame({"village_code": pd.array([r[0] for r in rows], dtype=STR),
+                       "entry_date": pd.to_datetime(pd.Series([r[1] for r in rows], dtype="object")),
+                       "entry_id": pd.array([r[2] for r in rows], dtype=STR)})
+    order = ["village_code", "entry_date", "entry_id"]
+    if presort:
+        df = df.sort_values(order, kind="stable", na_position="last", ignore_index=True)
+    again = df.sort_values(order, kind="stable", na_position="last", ignore_index=True)
+    if len(df) > 1 and in_order(df, order):
+        pd.testing.assert_frame_equal(df.reset_index(drop=True), again)
+    if presort and len(df) > 1 and not df[order].isna().any().any():
+        assert in_order(df, order)
