@@ -229,7 +229,8 @@ def render(res: dict) -> str:
         for n in f["nights"]:
             out.append(f"| {f['villages']} | {n['night']} | {n['wall']} | {n['stage_sum']} | {n['overhead']} | "
                        f"{n['leads']} | {n['peak_rss_mb']:,} | {n['load_process_rss_mb']:,} |")
-    out += ["", "Stages of each night (seconds; load runs alongside detect, load_wait is what detection waited):", ""]
+    out += ["", "Stages of each night (seconds; load runs alongside detect, load_wait is what detection waited; the "
+            "snapshot is written alongside rank and publish, snapshot_wait is what was left of it):", ""]
     for f in res["flows"]:
         for n in f["nights"]:
             out.append(f"- {f['villages']} villages, {n['night']}: " +

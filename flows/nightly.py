@@ -320,7 +320,8 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         loaded, summary.stages["load"] = loading.result()
         summary.load_process_rss_mb = loaded.process_peak_mb
         lap("load_wait")
-        snapshot_task(db_url, data)
+        # the snapshot (Parquet writes, outside the GIL) is written while ranking and publishing go on
+        snapshot = snapshot_task.submit(db_url, data)
         if carried is not None:
             carry_task(db_url, carried, run_id)
         ranked = rank_task(db_url, leads, config)
@@ -334,6 +335,8 @@ def _run(source: str, db_url: str, config: Config, engine, townships: list[str],
         summary.leads_new, summary.leads_updated = published.new, published.updated
         summary.leads_reopened, summary.leads_resolved = published.reopened, published.resolved_by_data
         lap("publish")
+        snapshot.result()
+        lap("snapshot_wait")
     except BaseException as exc:
         # a failed night keeps its workspace, so the engineer on call can open each stage's output
         store.finish_run(engine, run_id, status="failed", stages=summary.stages,
