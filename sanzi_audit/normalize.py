@@ -92,6 +92,17 @@ def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
 def _clean_text_arrow(arr: pa.Array) -> pa.Array:
     # Cheap literal scans first, so the regex and Python work only run on columns that need them.
     if not pc.all(pc.string_is_ascii(arr)).as_py():
+        if len(arr) > 1000:
+            # Chinese text (names, 摘要) repeats: clean the distinct values and take them back (摘要 of a
+            # 300-village ledger 0.52 → 0.07 s). ASCII columns are cheap as they are.
+            enc = pc.dictionary_encode(arr)
+            if 2 * len(enc.dictionary) < len(arr):
+                return pc.take(_clean_values(enc.dictionary), enc.indices)
+    return _clean_values(arr)
+
+
+def _clean_values(arr: pa.Array) -> pa.Array:
+    if not pc.all(pc.string_is_ascii(arr)).as_py():
         fullwidth = pc.match_substring_regex(arr, _FULLWIDTH_RE)
         if pc.any(fullwidth).as_py():  # rare: fold only the values that need it
             values = arr.to_pylist()
