@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,18 +39,41 @@ WARNINGS = "warnings"  # the warnings view, keyed like a table
 @cache
 def _package_digest() -> str:
     """The package's own sources and default configuration: any edit gives other keys."""
-    import polars
-
     import sanzi_audit
     import sanzi_audit.detectors
 
-    h = hashlib.sha256(f"polars {polars.__version__}".encode())  # row hashes are stable within a Polars version
+    # the installed versions of every dependency: a new pandas, pyod or chinese-calendar (next year's holidays) can
+    # change leads without a line of ours changing, and Polars' row hashes are stable within a version only
+    h = hashlib.sha256(json.dumps(dependency_versions(), sort_keys=True).encode())
     for root in sorted({Path(sanzi_audit.__file__).parent, Path(sanzi_audit.detectors.__file__).parent}):
         for f in sorted(root.rglob("*")):
             if f.suffix in (".py", ".yaml") and f.is_file():
                 h.update(f.name.encode())
                 h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def dependency_versions() -> dict[str, str]:
+    import re
+    from importlib import metadata
+
+    out = {"python": sys.version}
+    try:
+        requires = metadata.requires("sanzi-audit") or []
+    except metadata.PackageNotFoundError:
+        requires = []
+    for req in requires:
+        if "extra ==" in req:
+            continue
+        name = re.split(r"[\s;<>=!~\[]", req, maxsplit=1)[0]
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "-"
+    import polars
+
+    out["polars"] = polars.__version__
+    return out
 
 
 @cache

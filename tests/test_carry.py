@@ -200,3 +200,23 @@ def test_the_run_summary_says_what_was_carried_over(capsys):
     out = capsys.readouterr().out
     assert "1 个检测器的输入与上次相同，沿用上次结果" in out and "duplicate_payments 3 个村" in out
     assert "benford" not in out.split("沿用上次结果")[1].split("\n")[0]
+
+
+def test_another_version_of_a_dependency_carries_nothing_over(monkeypatch):
+    """chinese-calendar with next year's holidays, a new pandas or pyod: leads can change with no line of ours."""
+    data = sample_input()
+    from sanzi_audit.registry import load_detectors, make_detector
+
+    det = make_detector(load_detectors()["holiday_postings"], data.config)
+    hashes = carry.InputHashes(data)
+    digest = carry.config_digest(data.config)
+    before = carry.key_of(det, hashes, digest).whole
+    real = carry.dependency_versions()
+    monkeypatch.setattr(carry, "dependency_versions", lambda: {**real, "chinese-calendar": "9.9.9"})
+    carry._package_digest.cache_clear()
+    carry._class_digest.cache_clear()
+    try:
+        assert carry.key_of(det, hashes, digest).whole != before
+    finally:
+        carry._package_digest.cache_clear()
+        carry._class_digest.cache_clear()
