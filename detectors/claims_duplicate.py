@@ -11,6 +11,7 @@ class ClaimsDuplicate(Detector):
     name = "claims_duplicate"
     version = "1.0"
     title = "同一人同期重复领取"
+    scope = "county"  # one person paid twice in a period, in two villages, is one lead
     description = (
         "Flags an ID number paid more than once for the same subsidy program and period, within one village or "
         "across villages (county-wide). Basis: cases of relatives split into separate households, or one person "

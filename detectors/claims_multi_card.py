@@ -17,6 +17,7 @@ class ClaimsMultiCard(Detector):
     name = "claims_multi_card"
     version = "1.0"
     title = "一人多卡"
+    scope = "county"  # a person's accounts are gathered across villages
     description = (
         "Flags a claimant whose subsidies (any program) are paid into min_accounts or more bank accounts in use at the "
         "same time: each account's first to last pay date overlaps another's. All of a person's 惠民惠农 payments go "

@@ -26,6 +26,7 @@ class ClaimsNonresident(Detector):
     version = "1.1"
     default_weight = 0.9
     title = "非本村人员领取补贴"
+    scope = "population"  # a claimant is looked up in every village's residents
     description = (
         "Flags subsidy claimants whose ID is not on any village roster, is registered in another village than the "
         "one paying, or fails the GB 11643 check digit, per claimant and paying village. Basis: cases of cadres' "
