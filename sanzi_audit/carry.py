@@ -215,6 +215,10 @@ class Plan:
 
 
 def plan(key: Key, previous: Entry | None) -> Plan:
+    if previous is not None and previous.key.villages is None and key.villages is not None \
+            and not_by_village(key).whole == previous.key.whole:
+        # stored as looking across villages (``local`` failed): carried only when nothing at all changed
+        return Plan(carried=list(previous.leads), complete=True, notes=list(previous.notes))
     if previous is None or previous.key.whole != key.whole:
         return Plan()
     if key.villages is None or previous.key.villages is None:
@@ -227,6 +231,41 @@ def plan(key: Key, previous: Entry | None) -> Plan:
     if not changed:
         return Plan(carried=kept, complete=True, notes=list(previous.notes))
     return Plan(carried=kept, rerun=changed, notes=list(previous.notes))
+
+
+def local(leads: list[Lead], data: DetectorInput) -> bool:
+    """Whether every lead cites only records of its own village: what ``scope = "village"`` promises, and what
+    carrying village by village relies on. A lead citing another village's record (one pension paid in two
+    villages) shows the rule looks across villages, whatever it declares."""
+    from .contract import TABLES
+
+    wanted: dict[str, set[str]] = {}
+    for ld in leads:
+        for t, r in ld.evidence:
+            wanted.setdefault(t, set()).add(r)
+    owners: dict[str, dict[str, set[str]]] = {}
+    for t, ids in wanted.items():
+        if t not in TABLES or not data.has(t) or "village_code" not in data[t]:
+            continue
+        col = TABLES[t].record_id
+        df = data[t]
+        hit = df.loc[df[col].isin(list(ids)).to_numpy(), [col, "village_code"]]
+        by: dict[str, set[str]] = {}
+        for rid, v in zip(hit[col], hit["village_code"], strict=True):
+            by.setdefault(str(rid), set()).add(str(v))
+        owners[t] = by
+    for ld in leads:
+        for t, r in ld.evidence:
+            where = owners.get(t, {}).get(str(r))
+            if where is not None and ld.village_code not in where:
+                return False
+    return True
+
+
+def not_by_village(key: Key) -> Key:
+    """The key of a detector whose leads were found to look across villages: one hash over every village's rows
+    (so any change runs it on everything), never matched by a per-village key."""
+    return Key(_digest({"whole": key.whole, "villages": key.villages}), None)
 
 
 def villages_only(data: DetectorInput, villages: set[str]) -> DetectorInput:

@@ -240,6 +240,14 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
                                           seconds=time.perf_counter() - t0, version=cls.version))
             continue
         if carry is not None and key is not None:
+            if carried == "all":
+                key = carry.previous[name].key  # as stored (a detector found to look across villages stays so)
+            elif key.villages is not None and not carry_.local(leads, data):
+                # declared village scope, yet a lead cites another village's record: never carry it by village
+                log.warning("detector %s declares scope village but a lead cites another village's record: its "
+                            "results are not carried village by village", name)
+                notes.append("本检测器声明按村检测，但有线索引用了其他村的记录：其结果不按村沿用，数据有变化时全部重新检测")
+                key = carry_.not_by_village(key)
             carry.entries[name] = carry_.Entry(key, leads, notes)
         reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0, reason=_notes(notes),
                                       params=det.params.model_dump(), version=cls.version, carried=carried))

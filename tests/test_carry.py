@@ -248,3 +248,34 @@ def test_every_village_scope_declaration_holds_on_every_village_of_a_synthetic_c
                 wrong.append((name, cls.scope, v))
                 break
     assert not wrong, f"scope declarations that do not hold: {wrong}"
+
+
+def test_a_detector_whose_leads_cite_other_villages_is_never_carried_village_by_village(small_county):
+    """A wrong declaration is caught at run time too: a lead citing another village's record (claims_duplicate
+    declared village scope here) makes its results carry only when nothing at all changed."""
+    from sanzi_audit import pipeline
+    from sanzi_audit.contract import TABLES
+    from sanzi_audit.detectors.base import DetectorInput
+    from sanzi_audit.registry import load_detectors
+    from sanzi_audit.sources import extract
+
+    validated = pipeline.validate_all(extract(small_county), CONFIG)
+    data = DetectorInput({n: v.clean[TABLES[n].column_names] for n, v in validated.items()}, CONFIG)
+    cls = load_detectors()["claims_duplicate"]
+    wrong = type(cls.__name__, (cls,), {"scope": "village"})
+    classes = {"claims_duplicate": wrong}
+    first = carry.Carry({}, data)
+    leads, (report,) = run_detectors(data, CONFIG, classes=classes, carry=first)
+    assert leads and not carry.local(leads, data) and first.entries["claims_duplicate"].key.villages is None
+    assert "其他村的记录" in report.reason
+
+    again = carry.Carry(dict(first.entries), data)  # nothing changed: carried
+    _, (report,) = run_detectors(data, CONFIG, classes=classes, carry=again)
+    assert report.carried == "all" and again.entries["claims_duplicate"].key.villages is None
+
+    claims = data["claims"].copy()  # one village's claim changes: everything runs again, not that village alone
+    claims.loc[claims.index[0], "amount"] = float(claims["amount"].iloc[0]) + 1
+    changed = DetectorInput({**data.tables, "claims": claims}, CONFIG)
+    third = carry.Carry(dict(again.entries), changed)
+    _, (report,) = run_detectors(changed, CONFIG, classes=classes, carry=third)
+    assert report.carried == ""
