@@ -79,6 +79,19 @@ class DetectorInput:
         # tonight's failing ``warning`` expectations marked lead (pipeline.warnings_view; columns WARNING_COLUMNS)
         self.warnings = warnings
 
+    def of_villages(self, villages: Iterable[str]) -> DetectorInput:
+        """The input of these villages alone: village-keyed tables (and the warnings) filtered, the others whole."""
+        keep = sorted(villages)
+
+        def cut(df: pd.DataFrame) -> pd.DataFrame:
+            if "village_code" not in df.columns:
+                return df
+            return df[df["village_code"].isin(keep).to_numpy()].reset_index(drop=True)
+
+        w = self.warnings
+        return DetectorInput({k: cut(v) for k, v in self.tables.items()}, self.config,
+                             cut(w) if w is not None else None)
+
     def has(self, table: str) -> bool:
         return table in self.tables and self.tables[table] is not None
 

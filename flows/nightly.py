@@ -147,8 +147,7 @@ def detect_task(db_url: str, data: Handle, config: Config, carry: str,
     leads, reports, entries = pipeline.detect_carrying(data.get(), config, store.connect(db_url), carry)
     log = get_run_logger()
     for r in reports:
-        how = {"": "", "all": "，沿用上次结果"}.get(r.carried, f"，{r.carried} 个村重新检测")
-        log.info("detect %s: %s, %d leads, %.1f s%s %s", r.name, r.status, r.leads, r.seconds, how, r.reason)
+        log.info("detect %s: %s, %d leads, %.1f s%s %s", r.name, r.status, r.leads, r.seconds, r.how, r.reason)
     return leads, reports, ws.put("carry", entries) if entries is not None else None
 
 
@@ -215,8 +214,7 @@ def _publish_artifacts(db_url: str, s: RunSummary) -> None:
               f"| {c.layout} |" for c in s.counts]
     lines += ["", f"疑点线索 {s.leads_total} 条：新增 {s.leads_new}，更新 {s.leads_updated}，重新打开 {s.leads_reopened}，"
                   f"因数据更正关闭 {s.leads_resolved}。", "", "| 检测器 | 状态 | 线索 | 秒 |", "|---|---|---:|---:|"]
-    carried = {"": "", "all": "（输入未变，沿用上次结果）"}
-    lines += [f"| {r.name} | {r.status}{carried.get(r.carried, f'（重新检测 {r.carried} 个村）')} {r.reason or ''} | "
+    lines += [f"| {r.name} | {r.status}{r.how} {r.reason or ''} | "
               f"{r.leads} | {r.seconds:.1f} |" for r in s.detectors]
     lines += ["", "各阶段耗时（秒）: " + ", ".join(f"{k} {v:.1f}" for k, v in s.stages.items())]
     if s.scope:

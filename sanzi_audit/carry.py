@@ -8,12 +8,14 @@ key; where it matches, the detector does not run and its leads are carried over,
 A detector of ``scope = "village"`` promises that a village's leads rest on that village's rows alone
 (``testing.check_detector`` checks every village of the sample county). Its key leaves out the village-keyed
 tables and stores instead one hash per village; only villages whose rows changed run again, on an input of those
-villages alone, and every other village keeps its leads. A county- or population-scope detector runs again when
-any row it reads changed.
+villages alone, and every other village keeps its leads. Its leads are checked to cite only records of their own
+village: one that cites another village's record is stored under a key over all villages, so it is carried only
+when nothing changed. A county- or population-scope detector runs again when any row it reads changed.
 
-Any change of code (the package's sources, or a plugin's module), of a detector's version or parameters, or of the
-county configuration gives other keys: nothing is carried over a change of the rules. A ``--full`` night
-recomputes everything (and stores what it found); a township- or period-limited night neither reads nor stores.
+Any change of code (the package's sources, or a plugin's module), of an installed dependency's version, of a
+detector's version or parameters, or of the county configuration gives other keys: nothing is carried over a
+change of the rules. A ``--full`` night recomputes everything (and stores what it found); a township- or
+period-limited night neither reads nor stores.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -32,8 +36,10 @@ import sqlalchemy as sa
 
 from .detectors.base import Detector, DetectorInput, Lead
 from .detectors.views import VIEWS
+from .incremental import row_hashes
 
 WARNINGS = "warnings"  # the warnings view, keyed like a table
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -70,9 +76,6 @@ def dependency_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "-"
-    import polars
-
-    out["polars"] = polars.__version__
     return out
 
 
@@ -97,18 +100,6 @@ def tables_read(cls: type[Detector]) -> tuple[str, ...]:
     if WARNINGS in cls.views:
         names.add(WARNINGS)
     return tuple(sorted(names))
-
-
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each row's values. Polars hashes the Arrow columns without copying them (0.3 s for the
-    300-village county's 1.8M rows, against 1.9 s for pandas); its hash is stable within a version, so the version
-    is part of every key (``_package_digest``). pandas' hash where Polars cannot take a column."""
-    import polars as pl
-
-    try:
-        return pl.from_pandas(frame).hash_rows(seed=0).to_numpy().astype(np.uint64, copy=False)
-    except (TypeError, ValueError, pl.exceptions.PolarsError):
-        return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
 
 
 class InputHashes:
@@ -268,19 +259,6 @@ def not_by_village(key: Key) -> Key:
     return Key(_digest({"whole": key.whole, "villages": key.villages}), None)
 
 
-def villages_only(data: DetectorInput, villages: set[str]) -> DetectorInput:
-    """The input of these villages alone: village-keyed tables filtered, the others whole."""
-    keep = sorted(villages)
-
-    def cut(df: pd.DataFrame) -> pd.DataFrame:
-        if "village_code" not in df.columns:
-            return df
-        return df[df["village_code"].isin(keep).to_numpy()].reset_index(drop=True)
-
-    w = data.warnings
-    return DetectorInput({k: cut(v) for k, v in data.tables.items()}, data.config, cut(w) if w is not None else None)
-
-
 # ---- storage -------------------------------------------------------------------------------------------------
 
 def _lead_json(ld: Lead) -> dict:
@@ -330,25 +308,50 @@ def save(engine: sa.Engine, entries: dict[str, Entry], run_id: int) -> None:
         conn.execute(detector_carry.insert(), rows)
 
 
-def forget(engine: sa.Engine) -> None:
-    from .store import detector_carry
-
-    with engine.begin() as conn:
-        conn.execute(detector_carry.delete())
-
-
 class Carry:
-    """One night's use of the stored results: what was stored, tonight's hashes, and what tonight will store."""
+    """One night's use of the stored results: what was stored, tonight's input and its hashes, and what tonight
+    will store (``entries``)."""
 
     def __init__(self, previous: dict[str, Entry], data: DetectorInput):
         self.previous = previous
+        self.data = data
         self.hashes = InputHashes(data)
         self.entries: dict[str, Entry] = {}
         self._subsets: dict[frozenset[str], DetectorInput] = {}
 
-    def subset(self, data: DetectorInput, villages: set[str]) -> DetectorInput:
+    def _subset(self, villages: set[str]) -> DetectorInput:
         """Shared between detectors that run again on the same villages (most read the ledger alone)."""
         k = frozenset(villages)
         if k not in self._subsets:
-            self._subsets[k] = villages_only(data, villages)
+            self._subsets[k] = self.data.of_villages(villages)
         return self._subsets[k]
+
+    def run(self, det: Detector, config_digest: str,
+            detect: Callable[[DetectorInput], tuple[list[Lead], list[str]]]) -> tuple[list[Lead], list[str], str]:
+        """One detector's leads and notes tonight, and how they came (DetectorReport.carried): carried over
+        ("all"), run again on the changed villages ("N/M"), or run on everything (""). ``detect`` runs it on an
+        input; what to store for the next night goes into ``entries``."""
+        name = type(det).name
+        key = key_of(det, self.hashes, config_digest)
+        previous = self.previous.get(name)
+        p = plan(key, previous)
+        if p.complete:
+            assert previous is not None
+            # stored under its key as it was: a detector found to look across villages stays so
+            self.entries[name] = Entry(previous.key, p.carried, p.notes)
+            return p.carried, p.notes, "all"
+        if p.rerun is None:
+            leads, notes = detect(self.data)
+            carried = ""
+        else:
+            found, notes = detect(self._subset(p.rerun))
+            leads, notes = p.carried + found, list(dict.fromkeys(p.notes + notes))
+            carried = f"{len(p.rerun)}/{len(key.villages or {})}"
+        if key.villages is not None and not local(leads, self.data):
+            # declared village scope, yet a lead cites another village's record: never carry it by village
+            log.warning("detector %s declares scope village but a lead cites another village's record: its "
+                        "results are not carried village by village", name)
+            notes = [*notes, "本检测器声明按村检测，但有线索引用了其他村的记录：其结果不按村沿用，数据有变化时全部重新检测"]
+            key = not_by_village(key)
+        self.entries[name] = Entry(key, leads, notes)
+        return leads, notes, carried

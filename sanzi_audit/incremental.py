@@ -35,12 +35,23 @@ def _scheme() -> str:
 SCHEME = _scheme()
 
 
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values. Polars hashes the Arrow columns without copying them (0.3 s for the
+    300-village county's 1.8M rows, against 1.9 s for pandas); its hash is stable within a version, so the version
+    is part of the fingerprint ``SCHEME`` and of every carry key. pandas' hash where Polars cannot take a column."""
+    import polars as pl
+
+    try:
+        return pl.from_pandas(frame).hash_rows(seed=0).to_numpy().astype(np.uint64, copy=False)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
 def fingerprints(frame: pd.DataFrame) -> pd.Series:
     """A 64-bit hash of each raw row's values (not its file or row number), indexed like ``frame``.
 
     Polars hashes the Arrow columns in place: 0.3 s for the 300-village county's 1.8M rows, against 2.3 s for
     pandas' hash_pandas_object."""
-    from .carry import row_hashes
     from .sources import META
 
     cols = [c for c in frame.columns if c not in META]

@@ -148,6 +148,13 @@ class DetectorReport:
     version: str = ""
     carried: str = ""  # "all": every lead carried over from the last night (carry.py); "N/M": villages run again
 
+    @property
+    def how(self) -> str:
+        """How the leads came, for the log and the run's artifact: "" when it ran on everything."""
+        if not self.carried:
+            return ""
+        return "（输入未变，沿用上次结果）" if self.carried == "all" else f"（重新检测 {self.carried} 个村）"
+
 
 def check_leads(det: Detector, leads: list[Lead], data: DetectorInput) -> None:
     """The parts of the contract a runner can check cheaply on every run."""
@@ -189,18 +196,28 @@ def weaken_inferred_payees(leads: list[Lead], data: DetectorInput, factor: float
             ld.details["payee_inferred_from_summary"] = True
 
 
+def _detect(det: Detector, config: Config, data: DetectorInput) -> tuple[list[Lead], list[str]]:
+    """One detector on ``data``: its leads in the villages the county switched it on for, checked, with the weak
+    payee discount applied, and its notes."""
+    leads = [ld for ld in det.detect(data) if config.enabled_for(det.name, ld.village_code)]
+    check_leads(det, leads, data)
+    if det.uses_payee:
+        weaken_inferred_payees(leads, data, config.ranking.weak_payee_factor)
+    return leads, list(det.notes)
+
+
 def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = None,
                   classes: dict[str, type[Detector]] | None = None,
                   carry: Carry | None = None) -> tuple[list[Lead], list[DetectorReport]]:
     """Run every enabled detector on ``data``. With ``carry`` (carry.Carry), a detector whose input, code and
     settings are as on the last night it ran is not run again: its leads are carried over (a village-scope
     detector runs again on the villages whose rows changed); ``carry.entries`` then holds what to store."""
-    from . import carry as carry_
+    from .carry import config_digest
 
     classes = classes if classes is not None else load_detectors()
     all_leads: list[Lead] = []
     reports: list[DetectorReport] = []
-    digest = carry_.config_digest(config) if carry is not None else ""
+    digest = config_digest(config) if carry is not None else ""
     for name, cls in classes.items():
         if only is not None and name not in only:
             continue
@@ -214,41 +231,16 @@ def run_detectors(data: DetectorInput, config: Config, only: list[str] | None = 
             continue
         det = make_detector(cls, config)
         t0 = time.perf_counter()
-        key = plan = None
-        if carry is not None:
-            key = carry_.key_of(det, carry.hashes, digest)
-            plan = carry_.plan(key, carry.previous.get(name))
-        carried = ""
         try:
-            if plan is not None and plan.complete:
-                leads, notes, carried = plan.carried, plan.notes, "all"
+            if carry is None:
+                (leads, notes), carried = _detect(det, config, data), ""
             else:
-                target = data if plan is None or plan.rerun is None else carry.subset(data, plan.rerun)  # type: ignore[union-attr]
-                leads = det.detect(target)
-                leads = [ld for ld in leads if config.enabled_for(name, ld.village_code)]
-                check_leads(det, leads, target)
-                if cls.uses_payee:
-                    weaken_inferred_payees(leads, target, config.ranking.weak_payee_factor)
-                notes = list(det.notes)
-                if plan is not None and plan.rerun is not None:
-                    leads = plan.carried + leads
-                    notes = list(dict.fromkeys(plan.notes + notes))
-                    carried = f"{len(plan.rerun)}/{len(key.villages or {})}"  # type: ignore[union-attr]
+                leads, notes, carried = carry.run(det, digest, functools.partial(_detect, det, config))
         except Exception as exc:  # one broken detector must not sink the others; the run says so
             log.error("detector %s failed: %s", name, traceback.format_exc())
             reports.append(DetectorReport(name, "failed", reason=f"{exc.__class__.__name__}: {exc}",
                                           seconds=time.perf_counter() - t0, version=cls.version))
             continue
-        if carry is not None and key is not None:
-            if carried == "all":
-                key = carry.previous[name].key  # as stored (a detector found to look across villages stays so)
-            elif key.villages is not None and not carry_.local(leads, data):
-                # declared village scope, yet a lead cites another village's record: never carry it by village
-                log.warning("detector %s declares scope village but a lead cites another village's record: its "
-                            "results are not carried village by village", name)
-                notes.append("本检测器声明按村检测，但有线索引用了其他村的记录：其结果不按村沿用，数据有变化时全部重新检测")
-                key = carry_.not_by_village(key)
-            carry.entries[name] = carry_.Entry(key, leads, notes)
         reports.append(DetectorReport(name, "ran", len(leads), time.perf_counter() - t0, reason=_notes(notes),
                                       params=det.params.model_dump(), version=cls.version, carried=carried))
         all_leads.extend(leads)

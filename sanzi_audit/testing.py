@@ -54,9 +54,7 @@ def _empty(data: DetectorInput) -> DetectorInput:
 
 
 def _villages(data: DetectorInput, keep: set[str]) -> DetectorInput:
-    w = data.warnings
-    return _input(data, {k: df[df["village_code"].isin(keep)].reset_index(drop=True) for k, df in data.tables.items()},
-                  w[w["village_code"].isin(keep)].reset_index(drop=True) if w is not None else None)
+    return data.of_villages(keep)
 
 
 def _one_village(data: DetectorInput) -> DetectorInput:

@@ -30,6 +30,17 @@ def small_county(tmp_path_factory, small_result):
 
 
 @pytest.fixture(scope="session")
+def small_tables(small_county, config):
+    """The small county's validated tables in the contract's columns, as detection gets them."""
+    from sanzi_audit import pipeline
+    from sanzi_audit.contract import TABLES
+    from sanzi_audit.sources import extract
+
+    validated = pipeline.validate_all(extract(small_county), config)
+    return {n: v.clean[TABLES[n].column_names].reset_index(drop=True) for n, v in validated.items()}
+
+
+@pytest.fixture(scope="session")
 def small_county_messy(tmp_path_factory, small_result):
     return write(small_result, tmp_path_factory.mktemp("county_messy") / "source", messy=True, seed=5)
 

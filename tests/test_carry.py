@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanzi_audit import carry, store
+from sanzi_audit import carry, incremental, store
 from sanzi_audit.config import DetectorSettings, load_config
 from sanzi_audit.detectors.base import Lead
 from sanzi_audit.ranking import rank_leads
@@ -181,9 +181,9 @@ def test_a_detector_that_compares_villages_runs_on_everything_when_one_village_c
 
 def test_row_hashes_fall_back_to_pandas_for_a_column_polars_cannot_take():
     mixed = pd.DataFrame({"village_code": ["1", "2"], "x": pd.array([1, "a"], dtype=object)})
-    assert (carry.row_hashes(mixed) == carry.row_hashes(mixed.copy())).all()
+    assert (incremental.row_hashes(mixed) == incremental.row_hashes(mixed.copy())).all()
     other = mixed.assign(x=pd.array([1, "b"], dtype=object))
-    assert (carry.row_hashes(mixed) != carry.row_hashes(other)).tolist() == [False, True]
+    assert (incremental.row_hashes(mixed) != incremental.row_hashes(other)).tolist() == [False, True]
 
 
 def test_the_run_summary_says_what_was_carried_over(capsys):
@@ -221,19 +221,15 @@ def test_another_version_of_a_dependency_carries_nothing_over(monkeypatch):
         carry._class_digest.cache_clear()
 
 
-def test_every_village_scope_declaration_holds_on_every_village_of_a_synthetic_county(small_county):
+def test_every_village_scope_declaration_holds_on_every_village_of_a_synthetic_county(small_tables):
     """Carrying trusts Detector.scope: a village-scope detector runs again only where rows changed. The sample
     county of check_detector has no cross-village cases; this county does (a pension paid in two villages, a
     claimant registered in another one), and a rule that looks across villages must say so."""
-    from sanzi_audit import pipeline
-    from sanzi_audit.contract import TABLES
     from sanzi_audit.detectors.base import DetectorInput
     from sanzi_audit.registry import load_detectors
-    from sanzi_audit.sources import extract
     from sanzi_audit.testing import _summary
 
-    validated = pipeline.validate_all(extract(small_county), CONFIG)
-    data = DetectorInput({n: v.clean[TABLES[n].column_names] for n, v in validated.items()}, CONFIG)
+    data = DetectorInput(small_tables, CONFIG)
     villages = sorted({v for df in data.tables.values() if "village_code" in df for v in df["village_code"].dropna()})
     assert len(villages) >= 6
     wrong = []
@@ -250,17 +246,13 @@ def test_every_village_scope_declaration_holds_on_every_village_of_a_synthetic_c
     assert not wrong, f"scope declarations that do not hold: {wrong}"
 
 
-def test_a_detector_whose_leads_cite_other_villages_is_never_carried_village_by_village(small_county):
+def test_a_detector_whose_leads_cite_other_villages_is_never_carried_village_by_village(small_tables):
     """A wrong declaration is caught at run time too: a lead citing another village's record (claims_duplicate
     declared village scope here) makes its results carry only when nothing at all changed."""
-    from sanzi_audit import pipeline
-    from sanzi_audit.contract import TABLES
     from sanzi_audit.detectors.base import DetectorInput
     from sanzi_audit.registry import load_detectors
-    from sanzi_audit.sources import extract
 
-    validated = pipeline.validate_all(extract(small_county), CONFIG)
-    data = DetectorInput({n: v.clean[TABLES[n].column_names] for n, v in validated.items()}, CONFIG)
+    data = DetectorInput(small_tables, CONFIG)
     cls = load_detectors()["claims_duplicate"]
     wrong = type(cls.__name__, (cls,), {"scope": "village"})
     classes = {"claims_duplicate": wrong}
